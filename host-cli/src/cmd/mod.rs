@@ -1,0 +1,13 @@
+//! One module per subcommand. Each exposes `Args` (clap) and `run(Args) -> anyhow::Result<ExitCode>`.
+
+pub mod autofill;
+pub mod map;
+pub mod parse;
+pub mod query;
+
+/// Exit codes shared by every subcommand.
+pub const EXIT_OK: u8 = 0;
+/// The input was read, but something in it failed (a bad report, a refused query).
+pub const EXIT_FAILED: u8 = 1;
+/// The command line or a config file is wrong.
+pub const EXIT_USAGE: u8 = 2;

@@ -3,8 +3,16 @@
 //! No file system, network, clock, environment or randomness: input is bytes or a
 //! `BufRead`, output is values. Every failure is an [`Error`] with a stable code.
 
+pub mod autofill;
+pub mod config;
 pub mod error;
+pub mod gitlab;
 pub mod junit;
+pub mod matching;
 pub mod model;
+pub mod qtest;
+pub mod rally;
+pub mod status;
+pub mod testrail;
 
 pub use error::{Error, Location, Result, Warning};

@@ -1,0 +1,1 @@
+//! Defect-form auto-fill (in progress).

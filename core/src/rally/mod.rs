@@ -1,0 +1,4 @@
+//! Rally WSAPI v2.0: the query language and the payloads tmbridge sends.
+
+pub mod payload;
+pub mod query;

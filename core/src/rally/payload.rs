@@ -1,0 +1,1 @@
+//! Rally payloads (in progress).

@@ -1,0 +1,1 @@
+//! Rally query language (in progress).

@@ -268,6 +268,8 @@ impl Report {
         for s in &self.suites {
             walk(s, &mut out);
         }
+        // A suite keeps its own cases apart from its child suites; restore document order.
+        out.sort_by_key(|c| c.location.offset);
         out
     }
 

@@ -1,6 +1,8 @@
 //! `tmbridge`: the reference host of tmbridge-core.
 
 mod cmd;
+mod inputs;
+mod table;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -1,10 +1,267 @@
-//! `tmbridge parse` (not built yet).
+//! `tmbridge parse`: read JUnit reports and show what is in them.
 
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::inputs::{Input, expand_inputs};
+use crate::table::Table;
+use serde::Serialize;
+use std::io::{BufRead, BufWriter, Write};
 use std::process::ExitCode;
+use tmbridge_core::junit::{self, Event, Options};
+use tmbridge_core::model::{Counts, Report, TestCase};
+use tmbridge_core::{Error, Warning};
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table: one row per file and a total (for people).
+    Summary,
+    /// Every report in full, as one JSON document.
+    Json,
+    /// One JSON object per test case, written as the report is read.
+    Ndjson,
+}
+
+/// Read JUnit XML reports and print their test cases.
 #[derive(clap::Args)]
-pub struct Args {}
+#[command(after_help = "Examples:
+  tmbridge parse target/surefire-reports/TEST-*.xml
+  tmbridge parse 'build/test-results/**/*.xml' --format json > results.json
+  tmbridge parse --format ndjson report.xml | jq -c 'select(.status == \"failed\")'
+  cat report.xml | tmbridge parse -
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`tmbridge parse` is not built yet")
+Exit codes: 0 every file was read; 1 a file could not be read or is not a
+JUnit report (the others are still read); 2 bad command line or no file matched.")]
+pub struct Args {
+    /// Report files, glob patterns (quote them to let tmbridge expand `**`), or `-` for stdin.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "summary")]
+    pub format: Format,
+    /// Longest system-out/system-err/failure text kept per element, in bytes.
+    #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES")]
+    pub max_output_bytes: u64,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let inputs = match expand_inputs(&args.files) {
+        Ok(inputs) => inputs,
+        Err(message) => {
+            eprintln!("tmbridge parse: {message}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    let options = Options {
+        max_captured_bytes: args.max_output_bytes,
+        ..Options::default()
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let failed = match args.format {
+        Format::Summary => summary(&inputs, &options, &mut out)?,
+        Format::Json => json(&inputs, &options, &mut out)?,
+        Format::Ndjson => ndjson(&inputs, &options, &mut out)?,
+    };
+    out.flush()?;
+    Ok(ExitCode::from(if failed { EXIT_FAILED } else { EXIT_OK }))
+}
+
+fn report_error(input: &Input, err: &Error) {
+    eprintln!("error: {}: {err}", input.display());
+}
+
+fn report_warnings(input: &Input, warnings: &[Warning]) {
+    for w in warnings {
+        match &w.location {
+            Some(l) => eprintln!(
+                "warning: {}:{}:{}: {} [{}]",
+                input.display(),
+                l.line,
+                l.column,
+                w.message,
+                w.code
+            ),
+            None => eprintln!("warning: {}: {} [{}]", input.display(), w.message, w.code),
+        }
+    }
+}
+
+struct FileSummary {
+    suites: u64,
+    counts: Counts,
+    time_us: u64,
+}
+
+/// Streams one file, calling `on_case` for each test case; returns the totals.
+fn stream(
+    input: &Input,
+    options: &Options,
+    mut on_case: impl FnMut(&TestCase) -> anyhow::Result<()>,
+) -> anyhow::Result<Result<FileSummary, Error>> {
+    let reader: Box<dyn BufRead> = match input.open() {
+        Ok(r) => r,
+        Err(err) => {
+            return Ok(Err(Error::new("io.read_failed", format!("cannot read: {err}"))));
+        }
+    };
+    let mut time_us = 0u64;
+    let mut summary = None;
+    // Read to the end of the input, past the report end, so trailing junk is an error.
+    for event in junit::Reader::with_options(reader, options.clone()) {
+        match event {
+            Ok(Event::Case(case)) => {
+                time_us = time_us.saturating_add(case.duration_us.unwrap_or(0));
+                on_case(&case)?;
+            }
+            Ok(Event::ReportEnd(end)) => {
+                report_warnings(input, &end.warnings);
+                summary = Some(FileSummary {
+                    suites: end.suites,
+                    counts: end.counts,
+                    time_us,
+                });
+            }
+            Ok(_) => {}
+            Err(err) => return Ok(Err(err)),
+        }
+    }
+    Ok(summary.ok_or_else(|| {
+        Error::new("junit.internal", "the reader stopped without a report end")
+    }))
+}
+
+fn summary(inputs: &[Input], options: &Options, out: &mut impl Write) -> anyhow::Result<bool> {
+    let mut table = Table::new(&[
+        "file", "suites", "tests", "passed", "failed", "errors", "skipped", "flaky", "time",
+    ]);
+    let mut total = Counts::default();
+    let (mut total_suites, mut total_time, mut read, mut failed) = (0u64, 0u64, 0u64, false);
+    for input in inputs {
+        match stream(input, options, |_| Ok(()))? {
+            Ok(s) => {
+                read += 1;
+                total.add(&s.counts);
+                total_suites += s.suites;
+                total_time = total_time.saturating_add(s.time_us);
+                table.row(counts_row(input.display(), s.suites, &s.counts, s.time_us));
+            }
+            Err(err) => {
+                failed = true;
+                report_error(input, &err);
+                table.row(vec![
+                    input.display().to_string(),
+                    format!("error: {}", err.code),
+                ]);
+            }
+        }
+    }
+    if inputs.len() > 1 {
+        let label = format!("total ({read} of {} files read)", inputs.len());
+        table.row(counts_row(&label, total_suites, &total, total_time));
+    }
+    table.write(out)?;
+    Ok(failed)
+}
+
+fn counts_row(label: &str, suites: u64, c: &Counts, time_us: u64) -> Vec<String> {
+    vec![
+        label.to_string(),
+        suites.to_string(),
+        c.tests.to_string(),
+        c.passed.to_string(),
+        c.failed.to_string(),
+        c.errors.to_string(),
+        c.skipped.to_string(),
+        c.flaky.to_string(),
+        format_duration(time_us),
+    ]
+}
+
+/// `1.234s`, `2m 03.5s`, `1h 02m 03s`: exact, from integer microseconds.
+pub fn format_duration(us: u64) -> String {
+    let ms = us / 1000;
+    let (h, m, s, frac) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    if h > 0 {
+        format!("{h}h {m:02}m {s:02}s")
+    } else if m > 0 {
+        format!("{m}m {s:02}.{frac:03}s")
+    } else {
+        format!("{s}.{frac:03}s")
+    }
+}
+
+#[derive(Serialize)]
+struct FileResult<'a> {
+    path: String,
+    report: Option<&'a Report>,
+    error: Option<&'a Error>,
+}
+
+fn json(inputs: &[Input], options: &Options, out: &mut impl Write) -> anyhow::Result<bool> {
+    let mut failed = false;
+    out.write_all(b"[")?;
+    for (i, input) in inputs.iter().enumerate() {
+        let parsed = input
+            .read_all()
+            .map_err(|e| Error::new("io.read_failed", format!("cannot read: {e}")))
+            .and_then(|bytes| junit::parse_with(&bytes, options));
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        let (report, error) = match &parsed {
+            Ok(report) => {
+                report_warnings(input, &report.warnings);
+                (Some(report), None)
+            }
+            Err(err) => {
+                failed = true;
+                report_error(input, err);
+                (None, Some(err))
+            }
+        };
+        let result = FileResult {
+            path: input.display().to_string(),
+            report,
+            error,
+        };
+        serde_json::to_writer(&mut *out, &result)?;
+    }
+    out.write_all(b"]\n")?;
+    Ok(failed)
+}
+
+#[derive(Serialize)]
+struct CaseLine<'a> {
+    report: &'a str,
+    #[serde(flatten)]
+    case: &'a TestCase,
+}
+
+fn ndjson(inputs: &[Input], options: &Options, out: &mut impl Write) -> anyhow::Result<bool> {
+    let mut failed = false;
+    for input in inputs {
+        let name = input.display().to_string();
+        let result = stream(input, options, |case| {
+            serde_json::to_writer(&mut *out, &CaseLine { report: &name, case })?;
+            out.write_all(b"\n")?;
+            Ok(())
+        })?;
+        if let Err(err) = result {
+            failed = true;
+            report_error(input, &err);
+        }
+    }
+    Ok(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_duration;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(format_duration(0), "0.000s");
+        assert_eq!(format_duration(1_234_567), "1.234s");
+        assert_eq!(format_duration(123_500_000), "2m 03.500s");
+        assert_eq!(format_duration(3_723_000_000), "1h 02m 03s");
+    }
 }

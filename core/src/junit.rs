@@ -1,1 +1,0 @@
-//! JUnit XML reader (in progress).

@@ -1,0 +1,77 @@
+//! A whole [`Report`] from the event stream.
+
+use super::{Event, Options, Reader};
+use crate::error::{Error, Result};
+use crate::model::{Counts, DeclaredCounts, Report, RootKind, Suite};
+
+/// Reads a whole report with the default options.
+pub fn parse(bytes: &[u8]) -> Result<Report> {
+    parse_with(bytes, &Options::default())
+}
+
+/// Reads a whole report. The suite tree is kept in memory; use [`Reader`] to stream.
+pub fn parse_with(bytes: &[u8], opts: &Options) -> Result<Report> {
+    let mut report = Report {
+        root: RootKind::Testsuites,
+        name: None,
+        declared: DeclaredCounts::default(),
+        duration_us: None,
+        timestamp: None,
+        counts: Counts::default(),
+        suites: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut open: Vec<Suite> = Vec::new();
+    for event in Reader::with_options(bytes, opts.clone()) {
+        match event? {
+            Event::ReportStart(start) => {
+                report.root = start.root;
+                report.name = start.name;
+                report.declared = start.declared;
+                report.duration_us = start.duration_us;
+                report.timestamp = start.timestamp;
+            }
+            Event::SuiteStart(info) => open.push(Suite {
+                info,
+                system_out: None,
+                system_err: None,
+                counts: Counts::default(),
+                cases: Vec::new(),
+                suites: Vec::new(),
+            }),
+            Event::Case(case) => match open.last_mut() {
+                Some(suite) => suite.cases.push(*case),
+                None => return Err(internal("a test case outside any suite")),
+            },
+            Event::SuiteEnd(end) => {
+                let Some(mut suite) = open.pop() else {
+                    return Err(internal("a suite end without a start"));
+                };
+                suite.system_out = end.system_out;
+                suite.system_err = end.system_err;
+                suite.info.properties.extend(end.late_properties);
+                suite.counts = end.counts;
+                match open.last_mut() {
+                    Some(parent) => parent.suites.push(suite),
+                    None => report.suites.push(suite),
+                }
+            }
+            Event::ReportEnd(end) => {
+                report.counts = end.counts;
+                report.warnings = end.warnings;
+                if end.warnings_dropped > 0 {
+                    report.warnings.push(crate::error::Warning::new(
+                        "junit.warnings_dropped",
+                        format!("{} more warnings were not kept", end.warnings_dropped),
+                        None,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn internal(what: &str) -> Error {
+    Error::new("junit.internal", format!("reader produced {what}; please report this bug"))
+}

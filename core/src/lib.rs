@@ -10,6 +10,7 @@ pub mod gitlab;
 pub mod junit;
 pub mod matching;
 pub mod model;
+pub mod ops;
 pub mod qtest;
 pub mod rally;
 pub mod status;

@@ -1,0 +1,1 @@
+//! One JSON entry point for every capability (in progress).

@@ -12,6 +12,7 @@ use crate::model::{
     RootKind, Status, SuiteInfo, TestCase,
 };
 use quick_xml::events::{BytesStart, Event as XmlEvent};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::io::BufRead;
 
@@ -130,15 +131,15 @@ impl Parent {
     }
 }
 
-/// Attributes of one start tag, decoded and unescaped, in document order.
-struct Attrs(Vec<(String, String)>);
+/// Attributes of one start tag, unescaped, in document order; keys are local names.
+struct Attrs<'a>(Vec<(&'a [u8], Cow<'a, str>)>);
 
-impl Attrs {
+impl Attrs<'_> {
     fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .find(|(k, _)| *k == name.as_bytes())
+            .map(|(_, v)| v.as_ref())
     }
 
     fn owned(&self, name: &str) -> Option<String> {
@@ -234,13 +235,21 @@ impl<R: BufRead> Reader<R> {
         if self.phase == Phase::BeforeRoot && self.xml.get_ref().consumed() == 0 {
             self.check_encoding_mark()?;
         }
-        self.buf.clear();
         self.xml.get_mut().begin_event();
         self.event_start = self.xml.get_ref().consumed();
-        let event = match self.xml.read_event_into(&mut self.buf) {
-            Ok(event) => event.into_owned(),
-            Err(err) => return Err(self.xml_error(err)),
+        // The event borrows a buffer taken out of `self`, so handling it can use `&mut self`
+        // without copying the event.
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let outcome = match self.xml.read_event_into(&mut buf) {
+            Ok(event) => self.handle(event),
+            Err(err) => Err(self.xml_error(err)),
         };
+        self.buf = buf;
+        outcome
+    }
+
+    fn handle(&mut self, event: XmlEvent<'_>) -> Result<()> {
         if matches!(event, XmlEvent::Start(_) | XmlEvent::Empty(_) | XmlEvent::End(_))
             && self.xml.get_ref().byte_at(self.event_start) != Some(b'<')
             && self.xml.get_ref().byte_at(self.event_start.saturating_sub(1)) == Some(b'<')
@@ -252,22 +261,24 @@ impl<R: BufRead> Reader<R> {
             XmlEvent::Empty(start) => self.start(&start, true),
             XmlEvent::End(_) => self.end(),
             XmlEvent::Text(text) => {
-                let raw = text.clone().into_inner();
-                if let Err(e) = std::str::from_utf8(&raw) {
-                    return Err(self.invalid_utf8(self.event_start + e.valid_up_to() as u64));
+                let raw: &[u8] = &text;
+                if !raw.is_ascii() {
+                    if let Err(e) = std::str::from_utf8(raw) {
+                        return Err(self.invalid_utf8(self.event_start + e.valid_up_to() as u64));
+                    }
                 }
                 if self.wants_text() {
                     let unescaped = text.unescape().map_err(|e| self.xml_error(e))?;
                     self.text(&unescaped);
                     Ok(())
                 } else {
-                    self.stray_text(&raw)
+                    self.stray_text(raw)
                 }
             }
             XmlEvent::CData(cdata) => {
-                let raw = cdata.into_inner();
+                let raw: &[u8] = &cdata;
                 if self.wants_text() {
-                    let text = std::str::from_utf8(&raw).map_err(|e| {
+                    let text = std::str::from_utf8(raw).map_err(|e| {
                         self.invalid_utf8(self.event_start + 9 + e.valid_up_to() as u64)
                     })?;
                     self.text(text);
@@ -279,8 +290,7 @@ impl<R: BufRead> Reader<R> {
                 }
             }
             XmlEvent::DocType(doctype) => {
-                let raw = doctype.into_inner();
-                if contains(&raw, b"<!ENTITY") {
+                if contains(&doctype, b"<!ENTITY") {
                     self.doctype_declares_entities = true;
                 }
                 Ok(())
@@ -413,30 +423,30 @@ impl<R: BufRead> Reader<R> {
         }
     }
 
-    fn attrs(&self, start: &BytesStart) -> Result<Attrs> {
+    fn attrs<'a>(&self, start: &'a BytesStart<'a>) -> Result<(Attrs<'a>, Vec<String>)> {
         let mut out = Vec::new();
+        let mut namespaces = Vec::new();
         for attr in start.attributes().with_checks(true) {
-            let attr = attr.map_err(|e| {
-                self.malformed(format!("bad attribute: {e}"), self.here())
-            })?;
-            let key = std::str::from_utf8(attr.key.local_name().as_ref())
-                .map_err(|_| self.invalid_utf8(self.event_start))?
-                .to_string();
-            if let Some(at) = attr.value.iter().position(|&b| b == b'<') {
+            let attr = attr.map_err(|e| self.malformed(format!("bad attribute: {e}"), self.here()))?;
+            let key = attr.key.local_name().into_inner();
+            let key_text = || String::from_utf8_lossy(key).into_owned();
+            if let Some(at) = memchr::memchr(b'<', &attr.value) {
                 let offset = self.offset_in_tag(start, &attr.value).map(|o| o + at as u64);
                 return Err(self.malformed(
-                    format!("'<' is not allowed in the value of attribute `{key}`"),
+                    format!("'<' is not allowed in the value of attribute `{}`", key_text()),
                     offset.map_or(self.here(), |o| self.loc(o)),
                 ));
             }
-            if let Err(e) = std::str::from_utf8(&attr.value) {
-                let offset = self.offset_in_tag(start, &attr.value);
-                return Err(self.invalid_utf8(
-                    offset.map_or(self.event_start, |o| o + e.valid_up_to() as u64),
-                ));
+            if !attr.value.is_ascii() {
+                if let Err(e) = std::str::from_utf8(&attr.value) {
+                    let offset = self.offset_in_tag(start, &attr.value);
+                    return Err(self.invalid_utf8(
+                        offset.map_or(self.event_start, |o| o + e.valid_up_to() as u64),
+                    ));
+                }
             }
             let value = match attr.unescape_value() {
-                Ok(v) => v.into_owned(),
+                Ok(v) => v,
                 Err(quick_xml::Error::Escape(
                     quick_xml::escape::EscapeError::UnrecognizedEntity(range, name),
                 )) => {
@@ -448,15 +458,15 @@ impl<R: BufRead> Reader<R> {
                 }
                 Err(e) => return Err(self.xml_error(e)),
             };
-            if let Some(prefix) = attr.key.prefix() {
-                if prefix.as_ref() == b"xmlns" {
-                    out.push((format!("xmlns:{key}"), value));
-                    continue;
-                }
+            let is_namespace = attr.key.as_ref() == b"xmlns"
+                || attr.key.prefix().is_some_and(|p| p.as_ref() == b"xmlns");
+            if is_namespace {
+                namespaces.push(value.into_owned());
+                continue;
             }
             out.push((key, value));
         }
-        Ok(Attrs(out))
+        Ok((Attrs(out), namespaces))
     }
 
     /// Absolute offset of a slice of the tag's bytes (attribute values borrow them).
@@ -469,9 +479,8 @@ impl<R: BufRead> Reader<R> {
 
     fn start(&mut self, start: &BytesStart, empty: bool) -> Result<()> {
         let local = start.local_name();
-        let name = std::str::from_utf8(local.as_ref())
-            .map_err(|_| self.invalid_utf8(self.event_start))?
-            .to_string();
+        let name = std::str::from_utf8(local.into_inner())
+            .map_err(|_| self.invalid_utf8(self.event_start))?;
         if self.stack.len() as u64 >= self.opts.max_depth {
             return Err(Error::new(
                 "junit.nesting_too_deep",
@@ -480,31 +489,33 @@ impl<R: BufRead> Reader<R> {
             .at(self.here())
             .with_hint("no real test report nests this deep; the file may be generated wrongly"));
         }
-        let attrs = self.attrs(start)?;
+        // Inside elements whose children tmbridge ignores, attributes are not read.
+        if matches!(
+            self.stack.last(),
+            Some(Frame::Skip | Frame::Outcome { .. } | Frame::Text { .. } | Frame::Property { .. })
+        ) {
+            self.stack.push(Frame::Skip);
+            return if empty { self.end() } else { Ok(()) };
+        }
+        let (attrs, namespaces) = self.attrs(start)?;
         let frame = match self.phase {
-            Phase::BeforeRoot => self.root_frame(&name, &attrs)?,
+            Phase::BeforeRoot => self.root_frame(name, &attrs, &namespaces)?,
             Phase::AfterRoot | Phase::Done => {
                 return Err(self.malformed(
                     format!("a second root element <{name}> after the end of the report"),
                     self.here(),
                 ));
             }
-            Phase::InRoot => self.child_frame(&name, &attrs)?,
+            Phase::InRoot => self.child_frame(name, &attrs)?,
         };
         self.stack.push(frame);
         if empty { self.end() } else { Ok(()) }
     }
 
-    fn root_frame(&mut self, name: &str, attrs: &Attrs) -> Result<Frame> {
+    fn root_frame(&mut self, name: &str, attrs: &Attrs, namespaces: &[String]) -> Result<Frame> {
         let location = self.here();
         let Some(root) = junit_root(name) else {
-            let namespaces: Vec<String> = attrs
-                .0
-                .iter()
-                .filter(|(k, _)| k.starts_with("xmlns"))
-                .map(|(_, v)| v.clone())
-                .collect();
-            let (what, hint) = foreign_format(name, &namespaces);
+            let (what, hint) = foreign_format(name, namespaces);
             return Err(Error::new(
                 "junit.not_junit",
                 format!("this is not a JUnit report: the root element <{name}> looks like {what}"),
@@ -639,8 +650,9 @@ impl<R: BufRead> Reader<R> {
                 if let Some(Frame::Root(root)) = self.stack.last_mut() {
                     if root.implicit.is_none() {
                         let mut implicit_attrs = Vec::new();
-                        if let Some(n) = &root.name {
-                            implicit_attrs.push(("name".to_string(), n.clone()));
+                        let root_name = root.name.clone();
+                        if let Some(n) = &root_name {
+                            implicit_attrs.push((&b"name"[..], Cow::Borrowed(n.as_str())));
                         }
                         let at = root.location;
                         let frame = self.suite_frame(Vec::new(), &Attrs(implicit_attrs), at);

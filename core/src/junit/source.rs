@@ -106,8 +106,8 @@ impl<R: BufRead> Source<R> {
         let start = (from.offset - self.window_start) as usize;
         let end = ((offset - self.window_start) as usize).clamp(start, self.window.len());
         let between = &self.window[start..end];
-        let newlines = between.iter().filter(|&&b| b == b'\n').count() as u64;
-        let column = match between.iter().rposition(|&b| b == b'\n') {
+        let newlines = memchr::memchr_iter(b'\n', between).count() as u64;
+        let column = match memchr::memrchr(b'\n', between) {
             Some(i) => 1 + count_scalars(&between[i + 1..]),
             None => from.column + count_scalars(between),
         };
@@ -137,8 +137,8 @@ impl<R: BufRead> Source<R> {
         if self.window.len() > 2 * WINDOW_KEEP {
             let drop = self.window.len() - WINDOW_KEEP;
             let dropped = &self.window[..drop];
-            self.window_line += dropped.iter().filter(|&&b| b == b'\n').count() as u64;
-            self.window_column = match dropped.iter().rposition(|&b| b == b'\n') {
+            self.window_line += memchr::memchr_iter(b'\n', dropped).count() as u64;
+            self.window_column = match memchr::memrchr(b'\n', dropped) {
                 Some(i) => 1 + count_scalars(&dropped[i + 1..]),
                 None => self.window_column + count_scalars(dropped),
             };

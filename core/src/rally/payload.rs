@@ -1,1 +1,385 @@
-//! Rally payloads (in progress).
+//! Rally TestCaseResult payloads: the `[rally]` configuration and the plan of a run
+//! (test set, one TestCaseResult per matched case, attachments, lookups still needed).
+//! A pure function of the configuration, the tests, the run context and the ref cache:
+//! FormattedIDs the cache cannot turn into refs are listed as lookups.
+
+use super::attachments::{
+    AttachmentPlan, DEFAULT_INLINE_MAX_BYTES, RALLY_MAX_ATTACHMENT_BYTES, human_size,
+    plan_attachments,
+};
+use super::test_set::{DEFAULT_TEST_SET_TEMPLATE, TestSetPlan, test_set_name, test_set_plan};
+use crate::config::context::{RUN_PREFIXES, RUN_VARS, format_millis, parse_timestamp};
+use crate::config::{Config, RefCache, RunContext, Target, invalid, template};
+use crate::error::{Error, Result, Warning};
+use crate::matching::details::{attachments, failure_text, first_case, html_escape};
+use crate::matching::{MatchedCase, ResultLine, ReviewItem, match_cases};
+use crate::model::TestCase;
+use crate::status::{RALLY_VERDICTS, ResolvedStatuses, StatusMap, TargetStatuses};
+use serde::{Deserialize, Serialize};
+
+/// The unit of TestCaseResult `Duration`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DurationUnit {
+    #[default]
+    Seconds,
+    Milliseconds,
+}
+
+/// The `[rally]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RallyConfig {
+    /// `https://rally1.rallydev.com`
+    pub url: Option<String>,
+    /// The environment variable that holds the API key.
+    pub api_key_env: String,
+    /// Refs (`/workspace/123`, `/project/456`, `/user/789`).
+    pub workspace: Option<String>,
+    pub project: Option<String>,
+    pub tester: Option<String>,
+    /// `Build` of each result, a run template.
+    pub build: String,
+    /// Name template of the sprint test set; no test set when unset.
+    pub test_set: Option<String>,
+    /// The workspace's Verdict AllowedValues; the built-in ones by default.
+    pub allowed_verdicts: Vec<String>,
+    /// Test status → Verdict.
+    pub statuses: StatusMap,
+    pub duration_unit: DurationUnit,
+    /// Artifacts up to this size are uploaded; larger ones are linked. At most 50 MB.
+    pub inline_attachment_max_bytes: u64,
+    /// Download link of an artifact: run placeholders plus `{path}` and `{name}`.
+    pub artifact_url: Option<String>,
+    /// Longest Notes, in characters.
+    pub notes_max_chars: u64,
+}
+
+impl Default for RallyConfig {
+    fn default() -> Self {
+        RallyConfig {
+            url: None,
+            api_key_env: "RALLY_API_KEY".into(),
+            workspace: None,
+            project: None,
+            tester: None,
+            build: "GitLab-{pipeline_id}".into(),
+            test_set: Some(DEFAULT_TEST_SET_TEMPLATE.into()),
+            allowed_verdicts: RALLY_VERDICTS.iter().map(|s| s.to_string()).collect(),
+            statuses: StatusMap::default(),
+            duration_unit: DurationUnit::Seconds,
+            inline_attachment_max_bytes: DEFAULT_INLINE_MAX_BYTES,
+            artifact_url: Some("{job_url}/artifacts/file/{path}".into()),
+            notes_max_chars: 32_000,
+        }
+    }
+}
+
+impl RallyConfig {
+    /// The Verdict table, checked against the allowed verdicts.
+    pub fn statuses(&self) -> Result<ResolvedStatuses> {
+        self.statuses.resolve(
+            "rally.statuses",
+            &TargetStatuses::Rally {
+                allowed: self.allowed_verdicts.clone(),
+            },
+        )
+    }
+
+    /// Checks the section. `selected`: Rally is the target of this run.
+    pub fn validate(&self, _selected: bool) -> Result<Vec<Warning>> {
+        if self.allowed_verdicts.is_empty() {
+            return Err(invalid(
+                "rally.allowed_verdicts",
+                "lists no verdict; leave it out for Pass, Fail, Error, Blocked, Inconclusive",
+            ));
+        }
+        let warnings = self.statuses()?.warnings;
+        template::check("rally.build", &self.build, RUN_VARS, RUN_PREFIXES)?;
+        if self.build.trim().is_empty() {
+            return Err(invalid(
+                "rally.build",
+                "is empty; Rally needs a Build on every result",
+            ));
+        }
+        if let Some(t) = &self.test_set {
+            template::check("rally.test_set", t, RUN_VARS, RUN_PREFIXES)?;
+        }
+        if let Some(t) = &self.artifact_url {
+            let names: Vec<&str> = RUN_VARS.iter().copied().chain(["path", "name"]).collect();
+            template::check("rally.artifact_url", t, &names, RUN_PREFIXES)?;
+        }
+        if self.inline_attachment_max_bytes > RALLY_MAX_ATTACHMENT_BYTES {
+            return Err(invalid(
+                "rally.inline_attachment_max_bytes",
+                format!(
+                    "{} is over Rally's attachment limit; allowed: 0 to {RALLY_MAX_ATTACHMENT_BYTES} (50 MB)",
+                    self.inline_attachment_max_bytes
+                ),
+            ));
+        }
+        if self.notes_max_chars < 200 {
+            return Err(invalid("rally.notes_max_chars", "must be at least 200"));
+        }
+        if self.api_key_env.trim().is_empty() {
+            return Err(invalid(
+                "rally.api_key_env",
+                "name the environment variable that holds the API key",
+            ));
+        }
+        for (key, value) in [
+            ("workspace", &self.workspace),
+            ("project", &self.project),
+            ("tester", &self.tester),
+        ] {
+            if let Some(v) = value
+                && !v.contains('/')
+            {
+                return Err(invalid(
+                    &format!("rally.{key}"),
+                    format!("{v:?} is not a ref; give it like /{key}/12345"),
+                ));
+            }
+        }
+        Ok(warnings)
+    }
+}
+
+/// `{"TestCaseResult": {...}}`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestCaseResultCreate {
+    #[serde(rename = "TestCaseResult")]
+    pub test_case_result: TestCaseResultFields,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TestCaseResultFields {
+    /// The test case ref.
+    pub test_case: String,
+    pub build: String,
+    pub verdict: String,
+    /// UTC, ISO 8601 with milliseconds.
+    pub date: String,
+    /// A decimal in text (WSAPI reads numbers from strings), in the configured unit.
+    pub duration: Option<String>,
+    /// HTML: the failure message, links to CI and to artifacts not uploaded.
+    pub notes: Option<String>,
+    pub tester: Option<String>,
+    pub test_set: Option<String>,
+    pub workspace: Option<String>,
+}
+
+/// One TestCaseResult to create, with its attachments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RallyResult {
+    pub formatted_id: String,
+    pub tests: Vec<String>,
+    pub body: TestCaseResultCreate,
+    pub attachments: AttachmentPlan,
+}
+
+/// Everything a Rally sync would send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RallyPlan {
+    pub test_set: Option<TestSetPlan>,
+    pub results: Vec<RallyResult>,
+    /// FormattedIDs the ref cache does not know: their results wait for the lookup.
+    pub lookups: Vec<String>,
+    pub summary: Vec<ResultLine>,
+    pub review: Vec<ReviewItem>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Builds the Rally plan.
+pub fn plan(
+    config: &Config,
+    cases: &[TestCase],
+    ctx: &RunContext,
+    cache: &RefCache,
+) -> Result<RallyPlan> {
+    let rc = &config.rally;
+    let mut warnings = config.validate(Some(Target::Rally))?;
+    let verdicts = rc.statuses()?;
+    let now = ctx.now()?;
+    let build = template::render(&rc.build, &|n| ctx.lookup(n))?;
+    let test_set = match &rc.test_set {
+        None => None,
+        Some(t) => match test_set_name(t, ctx) {
+            Ok(name) => Some(test_set_plan(
+                name,
+                cache,
+                rc.project.as_deref(),
+                rc.workspace.as_deref(),
+            )),
+            Err(e) if t == DEFAULT_TEST_SET_TEMPLATE && e.code == "template.missing_value" => {
+                warnings.push(Warning::new(
+                    "rally.no_sprint",
+                    "no sprint was given: results are not put in a sprint test set",
+                    None,
+                ));
+                None
+            }
+            Err(e) => return Err(e),
+        },
+    };
+    let set_ref = test_set.as_ref().and_then(|s| s.reference.clone());
+    let outcome = match_cases(cases, &config.matching, Target::Rally, cache);
+    let mut out = RallyPlan {
+        test_set,
+        results: Vec::new(),
+        lookups: Vec::new(),
+        summary: Vec::new(),
+        review: outcome.review,
+        warnings: Vec::new(),
+    };
+    for m in &outcome.matched {
+        let verdict = verdicts
+            .get(m.status)
+            .ok_or_else(|| {
+                Error::new(
+                    "rally.unmapped_status",
+                    format!("no Verdict for {}", m.status.as_str()),
+                )
+            })?
+            .to_string();
+        out.summary.push(ResultLine::new(m, verdict.clone()));
+        let Some(test_case) = cache.rally_test_cases.get(&m.key) else {
+            if !out.lookups.contains(&m.key) {
+                out.lookups.push(m.key.clone());
+            }
+            continue;
+        };
+        let files = attachments(m, cases);
+        let att = plan_attachments(
+            &files,
+            ctx,
+            rc.inline_attachment_max_bytes,
+            rc.artifact_url.as_deref(),
+        );
+        let date = first_case(m, cases)
+            .and_then(|c| c.timestamp.as_deref())
+            .and_then(parse_timestamp)
+            .unwrap_or(now);
+        let fields = TestCaseResultFields {
+            test_case: test_case.clone(),
+            build: build.clone(),
+            verdict,
+            date: format_millis(date),
+            duration: duration_text(m.duration_us, rc.duration_unit),
+            notes: notes(m, cases, ctx, &att, rc.notes_max_chars),
+            tester: rc.tester.clone(),
+            test_set: set_ref.clone(),
+            workspace: rc.workspace.clone(),
+        };
+        out.results.push(RallyResult {
+            formatted_id: m.key.clone(),
+            tests: m.members.iter().map(|x| x.test.clone()).collect(),
+            body: TestCaseResultCreate {
+                test_case_result: fields,
+            },
+            attachments: att,
+        });
+    }
+    if !out.lookups.is_empty() {
+        warnings.push(Warning::new(
+            "rally.lookups_needed",
+            format!(
+                "{} test case(s) need their ref looked up before their results can be sent: {}",
+                out.lookups.len(),
+                out.lookups.join(", ")
+            ),
+            None,
+        ));
+    }
+    out.warnings = warnings;
+    Ok(out)
+}
+
+/// `1.234` seconds or `1234` milliseconds, as text.
+fn duration_text(us: Option<u64>, unit: DurationUnit) -> Option<String> {
+    let us = us?;
+    let ms = us / 1000 + u64::from(us % 1000 >= 500);
+    Some(match unit {
+        DurationUnit::Milliseconds => ms.to_string(),
+        DurationUnit::Seconds => {
+            let (s, frac) = (ms / 1000, ms % 1000);
+            if frac == 0 {
+                s.to_string()
+            } else {
+                format!("{s}.{}", format!("{frac:03}").trim_end_matches('0'))
+            }
+        }
+    })
+}
+
+/// Notes: the failure text, then links to CI and to artifacts that were not uploaded,
+/// all within `max` characters (the failure text is what gets cut).
+fn notes(
+    m: &MatchedCase,
+    cases: &[TestCase],
+    ctx: &RunContext,
+    att: &AttachmentPlan,
+    max: u64,
+) -> Option<String> {
+    let mut tail: Vec<String> = Vec::new();
+    for (label, url) in [
+        ("CI job", &ctx.job_url),
+        ("Pipeline", &ctx.pipeline_url),
+        ("Test report", &ctx.report_url),
+    ] {
+        if let Some(u) = url {
+            tail.push(format!("<a href=\"{}\">{label}</a>", html_escape(u)));
+        }
+    }
+    for link in &att.links {
+        let size = link
+            .size
+            .map(|s| format!(" ({})", human_size(s)))
+            .unwrap_or_default();
+        let text = format!("{}{size}", html_escape(&link.name));
+        tail.push(match &link.url {
+            Some(u) => format!("Artifact: <a href=\"{}\">{text}</a>", html_escape(u)),
+            None => format!(
+                "Artifact not attached: {text}: {}",
+                html_escape(&link.reason)
+            ),
+        });
+    }
+    let tail = tail.join("<br/>");
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    let budget = max.saturating_sub(tail.chars().count() + 10);
+    let body = failure_text(m, cases).map(|t| escape_within(&t, budget));
+    let parts: Vec<String> = [body, (!tail.is_empty()).then_some(tail)]
+        .into_iter()
+        .flatten()
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("<br/><br/>"))
+}
+
+/// HTML-escapes as much of `text` as fits in `budget` characters of output, never
+/// cutting an entity, and marks the cut.
+fn escape_within(text: &str, budget: usize) -> String {
+    const MARK: &str = "<br/>[truncated]";
+    let full = html_escape(text);
+    if full.chars().count() <= budget {
+        return full;
+    }
+    let room = budget.saturating_sub(MARK.len());
+    let mut out = String::new();
+    let mut used = 0usize;
+    for c in text.chars() {
+        let piece = html_escape(c.encode_utf8(&mut [0u8; 4]));
+        let n = piece.chars().count();
+        if used + n > room {
+            break;
+        }
+        used += n;
+        out.push_str(&piece);
+    }
+    out.push_str(MARK);
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,10 +1,475 @@
-//! `tmbridge map` (not built yet).
+//! `tmbridge map`: show the exact payloads a sync would send to Rally, qTest or
+//! TestRail for some JUnit reports, and the tests that would not be published.
 
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::inputs::{Input, expand_inputs};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use tmbridge_core::config::context::timestamp_from_unix_millis;
+use tmbridge_core::config::{ArtifactInfo, Config, RefCache, RunContext, Target};
+use tmbridge_core::matching::{ResultLine, ReviewItem};
+use tmbridge_core::model::TestCase;
+use tmbridge_core::{Error, Warning, junit, qtest, rally, testrail};
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetArg {
+    Rally,
+    Qtest,
+    Testrail,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table of results, the review list and warnings (for people).
+    Summary,
+    /// The whole plan: exact request bodies, review list, warnings.
+    Json,
+}
+
+/// Match test results to test cases and print the payloads for a target.
 #[derive(clap::Args)]
-pub struct Args {}
+#[command(after_help = "Examples:
+  tmbridge map --target testrail --config tmbridge.toml build/test-results/*.xml
+  tmbridge map --target rally --config rally.toml --var sprint=14 report.xml --format json
+  tmbridge map --target qtest --config qtest.toml --refs refs.json --now 2024-05-01T10:00:00Z report.xml
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`tmbridge map` is not built yet")
+Run values (pipeline, job, ref, sha) come from GitLab CI's variables (CI_PIPELINE_ID,
+CI_JOB_ID, CI_JOB_NAME, CI_JOB_URL, CI_PIPELINE_URL, CI_COMMIT_REF_NAME, CI_COMMIT_SHA,
+CI_PROJECT_URL); --var overrides them (pipeline_id, job_id, job_name, job_url,
+pipeline_url, ref, sha, project_url, report_url, sprint) and adds {var.NAME} values.
+The ref cache (--refs) is JSON: {\"rally_test_cases\": {\"TC1\": \"/testcase/1\"},
+\"rally_test_sets\": {}, \"qtest_cycles\": {}, \"automation_ids\": {}}.
+
+Exit codes: 0 the plan was printed; 1 a report could not be read (or, with --strict,
+a test is on the review list); 2 bad command line or configuration.")]
+pub struct Args {
+    /// The test-management system.
+    #[arg(long, value_enum)]
+    pub target: TargetArg,
+    /// Configuration file: TOML (or JSON when it ends in .json).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// JUnit reports: files, glob patterns, or `-` for stdin.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "summary")]
+    pub format: Format,
+    /// A run value, KEY=VALUE (repeatable).
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub vars: Vec<String>,
+    /// Ids already looked up on the target (JSON ref cache).
+    #[arg(long, value_name = "FILE")]
+    pub refs: Option<PathBuf>,
+    /// The run time (RFC 3339) instead of the clock.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Exit with 1 when a test is on the review list.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+impl TargetArg {
+    fn target(self) -> Target {
+        match self {
+            TargetArg::Rally => Target::Rally,
+            TargetArg::Qtest => Target::Qtest,
+            TargetArg::Testrail => Target::Testrail,
+        }
+    }
+}
+
+/// What every target's plan has, for the summary.
+struct Overview<'a> {
+    title: String,
+    details: Vec<String>,
+    summary: &'a [ResultLine],
+    review: &'a [ReviewItem],
+    warnings: &'a [Warning],
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let target = args.target.target();
+    let config = match load_config(&args.config) {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("tmbridge map: {message}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    if let Err(e) = config.validate(Some(target)) {
+        eprintln!("tmbridge map: {}: {e}", args.config.display());
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    let cache = match &args.refs {
+        Some(path) => match load_refs(path) {
+            Ok(c) => c,
+            Err(message) => {
+                eprintln!("tmbridge map: {message}");
+                return Ok(ExitCode::from(EXIT_USAGE));
+            }
+        },
+        None => RefCache::default(),
+    };
+    let inputs = match expand_inputs(&args.reports) {
+        Ok(i) => i,
+        Err(message) => {
+            eprintln!("tmbridge map: {message}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    let mut cases: Vec<TestCase> = Vec::new();
+    let mut artifacts: Vec<ArtifactInfo> = Vec::new();
+    for input in &inputs {
+        let report = match input.read_all() {
+            Ok(bytes) => junit::parse(&bytes),
+            Err(e) => Err(Error::new("io.read_failed", format!("cannot read: {e}"))),
+        };
+        let report = match report {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {}: {e}", input.display());
+                return Ok(ExitCode::from(EXIT_FAILED));
+            }
+        };
+        for w in &report.warnings {
+            eprintln!("warning: {}: {} [{}]", input.display(), w.message, w.code);
+        }
+        let base = match input {
+            Input::File(p) => p.parent().map(Path::to_path_buf),
+            Input::Stdin => None,
+        };
+        for case in report.cases() {
+            for path in &case.attachments {
+                if !artifacts.iter().any(|a| &a.path == path) {
+                    artifacts.push(artifact(path, base.as_deref()));
+                }
+            }
+            cases.push(case.clone());
+        }
+    }
+    let ctx = match run_context(&args, artifacts) {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("tmbridge map: {message}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = match target {
+        Target::Rally => rally::payload::plan(&config, &cases, &ctx, &cache)
+            .map(|p| print(&mut out, args.format, &p, rally_overview(&p))),
+        Target::Qtest => qtest::plan(&config, &cases, &ctx, &cache)
+            .map(|p| print(&mut out, args.format, &p, qtest_overview(&p))),
+        Target::Testrail => testrail::plan(&config, &cases, &ctx, &cache)
+            .map(|p| print(&mut out, args.format, &p, testrail_overview(&p))),
+    };
+    let review_count = match result {
+        Ok(printed) => printed?,
+        Err(e) => {
+            eprintln!("tmbridge map: {e}");
+            let usage = ["config.", "template.", "context."]
+                .iter()
+                .any(|p| e.code.starts_with(p));
+            return Ok(ExitCode::from(if usage { EXIT_USAGE } else { EXIT_FAILED }));
+        }
+    };
+    out.flush()?;
+    Ok(ExitCode::from(if args.strict && review_count > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }))
+}
+
+fn load_config(path: &Path) -> Result<Config, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        return Config::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("{}: the file is not UTF-8", path.display()))?;
+    toml::from_str::<Config>(&text)
+        .map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))
+}
+
+fn load_refs(path: &Path) -> Result<RefCache, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("{}: not a ref cache: {e}", path.display()))
+}
+
+/// Size of an attachment, looked up next to its report first, then from the
+/// working directory.
+fn artifact(path: &str, base: Option<&Path>) -> ArtifactInfo {
+    let p = Path::new(path);
+    let candidates: Vec<PathBuf> = if p.is_absolute() {
+        vec![p.to_path_buf()]
+    } else {
+        base.map(|b| b.join(p))
+            .into_iter()
+            .chain([p.to_path_buf()])
+            .collect()
+    };
+    let size = candidates.iter().find_map(|c| {
+        std::fs::metadata(c)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+    });
+    ArtifactInfo {
+        path: path.to_string(),
+        size,
+        content_type: None,
+        url: None,
+    }
+}
+
+fn run_context(args: &Args, artifacts: Vec<ArtifactInfo>) -> Result<RunContext, String> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let now = match &args.now {
+        Some(t) => t.clone(),
+        None => {
+            let ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|e| format!("the clock is before 1970: {e}"))?
+                .as_millis();
+            timestamp_from_unix_millis(i64::try_from(ms).unwrap_or(i64::MAX))
+                .map_err(|e| e.to_string())?
+        }
+    };
+    let mut ctx = RunContext {
+        now,
+        pipeline_id: env("CI_PIPELINE_ID"),
+        pipeline_url: env("CI_PIPELINE_URL"),
+        job_id: env("CI_JOB_ID"),
+        job_name: env("CI_JOB_NAME"),
+        job_url: env("CI_JOB_URL"),
+        ref_name: env("CI_COMMIT_REF_NAME"),
+        sha: env("CI_COMMIT_SHA"),
+        project_url: env("CI_PROJECT_URL"),
+        artifacts,
+        ..RunContext::default()
+    };
+    for var in &args.vars {
+        let Some((key, value)) = var.split_once('=') else {
+            return Err(format!("--var {var:?}: write it as KEY=VALUE"));
+        };
+        let text = value.to_string();
+        let value = Some(text.clone());
+        match key.trim() {
+            "pipeline_id" => ctx.pipeline_id = value,
+            "pipeline_url" => ctx.pipeline_url = value,
+            "job_id" => ctx.job_id = value,
+            "job_name" => ctx.job_name = value,
+            "job_url" => ctx.job_url = value,
+            "ref" => ctx.ref_name = value,
+            "sha" => ctx.sha = value,
+            "project_url" => ctx.project_url = value,
+            "report_url" => ctx.report_url = value,
+            "sprint" | "N" => ctx.sprint = value,
+            "" => return Err(format!("--var {var:?}: the key is empty")),
+            other => {
+                ctx.vars.insert(other.to_string(), text);
+            }
+        }
+    }
+    Ok(ctx)
+}
+
+/// Prints the plan; returns how many tests are on the review list.
+fn print<T: serde::Serialize>(
+    out: &mut impl Write,
+    format: Format,
+    plan: &T,
+    overview: Overview<'_>,
+) -> anyhow::Result<usize> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, plan)?;
+            writeln!(out)?;
+            for w in overview.warnings {
+                eprintln!("warning: {} [{}]", w.message, w.code);
+            }
+        }
+        Format::Summary => write_summary(out, &overview)?,
+    }
+    Ok(overview.review.len())
+}
+
+fn write_summary(out: &mut impl Write, o: &Overview<'_>) -> anyhow::Result<()> {
+    writeln!(out, "{}", o.title)?;
+    for d in &o.details {
+        writeln!(out, "  {d}")?;
+    }
+    writeln!(out)?;
+    if o.summary.is_empty() {
+        writeln!(out, "No test matched a test case.")?;
+    } else {
+        let mut rows = vec![[
+            "case".to_string(),
+            "status".into(),
+            "sent as".into(),
+            "tests".into(),
+        ]];
+        for line in o.summary {
+            let tests = match line.tests.as_slice() {
+                [one] if *one == line.key => "(same)".to_string(),
+                [one] => one.clone(),
+                [first, rest @ ..] => format!("{first} (+{} more)", rest.len()),
+                [] => String::new(),
+            };
+            rows.push([
+                line.key.clone(),
+                line.status.as_str().to_string(),
+                line.target_status.clone(),
+                tests,
+            ]);
+        }
+        write_rows(out, &rows)?;
+    }
+    if !o.review.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "To review ({} not published):", o.review.len())?;
+        for r in o.review {
+            let reason = serde_json::to_value(r.reason)?;
+            writeln!(
+                out,
+                "  {} [{}] {}: {}",
+                r.test,
+                r.status.as_str(),
+                reason.as_str().unwrap_or("?"),
+                r.detail
+            )?;
+        }
+    }
+    if !o.warnings.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Warnings:")?;
+        for w in o.warnings {
+            writeln!(out, "  {} [{}]", w.message, w.code)?;
+        }
+    }
+    Ok(())
+}
+
+/// Left-aligned columns: the cells are names, not numbers.
+fn write_rows(out: &mut impl Write, rows: &[[String; 4]]) -> std::io::Result<()> {
+    let mut widths = [0usize; 4];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if i + 1 < row.len() {
+                line.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn rally_overview(p: &rally::payload::RallyPlan) -> Overview<'_> {
+    let uploads: usize = p.results.iter().map(|r| r.attachments.uploads.len()).sum();
+    let links: usize = p.results.iter().map(|r| r.attachments.links.len()).sum();
+    let mut details = vec![format!(
+        "{}, {} to upload, {} linked from Notes",
+        count(
+            p.results.len(),
+            "TestCaseResult ready",
+            "TestCaseResults ready"
+        ),
+        count(uploads, "attachment", "attachments"),
+        count(links, "artifact", "artifacts"),
+    )];
+    if let Some(set) = &p.test_set {
+        details.push(match &set.reference {
+            Some(r) => format!("test set {} ({r})", set.name),
+            None => format!("test set {} (to be created)", set.name),
+        });
+    }
+    if !p.lookups.is_empty() {
+        details.push(format!(
+            "waiting for a ref lookup: {}",
+            p.lookups.join(", ")
+        ));
+    }
+    Overview {
+        title: "Rally".into(),
+        details,
+        summary: &p.summary,
+        review: &p.review,
+        warnings: &p.warnings,
+    }
+}
+
+fn qtest_overview(p: &qtest::QtestPlan) -> Overview<'_> {
+    let cycle = match &p.cycle.id {
+        Some(id) => format!(
+            "test cycle {} ({id}) under {}",
+            p.cycle.name, p.cycle.parent
+        ),
+        None => format!(
+            "test cycle {} (to be created under {})",
+            p.cycle.name, p.cycle.parent
+        ),
+    };
+    Overview {
+        title: "qTest".into(),
+        details: vec![
+            count(p.body.test_logs.len(), "test log", "test logs"),
+            cycle,
+        ],
+        summary: &p.summary,
+        review: &p.review,
+        warnings: &p.warnings,
+    }
+}
+
+fn testrail_overview(p: &testrail::TestrailPlan) -> Overview<'_> {
+    let results = p
+        .add_results_for_cases
+        .as_ref()
+        .map_or(0, |a| a.results.len());
+    let run = match p.run_id {
+        Some(r) => format!("run R{r}"),
+        None => "a new run".into(),
+    };
+    let mut details = vec![format!("{} for {run}", count(results, "result", "results"))];
+    if !p.add_cases.is_empty() {
+        let section = p
+            .section_id
+            .map(|s| format!(" in section {s}"))
+            .unwrap_or_default();
+        details.push(format!(
+            "{} to create{section}:",
+            count(p.add_cases.len(), "case", "cases")
+        ));
+        for c in &p.add_cases {
+            details.push(format!("  {}", c.automation_id));
+        }
+    }
+    if !p.enabled {
+        details.push("export disabled: nothing is sent".into());
+    }
+    Overview {
+        title: "TestRail".into(),
+        details,
+        summary: &p.summary,
+        review: &p.review,
+        warnings: &p.warnings,
+    }
 }

@@ -1,0 +1,90 @@
+//! Several results on one case (parameterised or repeated tests) → the results sent.
+
+use super::{MatchedCase, Member};
+use crate::model::Status;
+use serde::{Deserialize, Serialize};
+
+/// The rule that turns several results for one case into what is published.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Aggregate {
+    /// One result with the most severe status (error > failed > skipped > flaky > passed).
+    #[default]
+    Worst,
+    /// One result with the status of the last test in the report.
+    Last,
+    /// One result with the status of the first test in the report.
+    First,
+    /// One result per test.
+    Each,
+}
+
+impl Aggregate {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregate::Worst => "worst",
+            Aggregate::Last => "last",
+            Aggregate::First => "first",
+            Aggregate::Each => "each",
+        }
+    }
+
+    /// Applies the rule to the members of one case (in input order, never empty).
+    pub fn apply(self, key: &str, members: Vec<Member>) -> Vec<MatchedCase> {
+        if self == Aggregate::Each || members.len() == 1 {
+            return members
+                .into_iter()
+                .map(|m| MatchedCase {
+                    key: key.to_string(),
+                    status: m.status,
+                    message: m.message.clone(),
+                    duration_us: m.duration_us,
+                    members: vec![m],
+                })
+                .collect();
+        }
+        let status = match self {
+            Aggregate::Last => members.last().map(|m| m.status),
+            Aggregate::First => members.first().map(|m| m.status),
+            _ => members.iter().map(|m| m.status).max(),
+        };
+        let Some(status) = status else {
+            return Vec::new();
+        };
+        let durations: Vec<u64> = members.iter().filter_map(|m| m.duration_us).collect();
+        let duration_us = (!durations.is_empty())
+            .then(|| durations.iter().fold(0u64, |a, d| a.saturating_add(*d)));
+        vec![MatchedCase {
+            key: key.to_string(),
+            status,
+            message: combined_message(self, status, &members),
+            duration_us,
+            members,
+        }]
+    }
+}
+
+/// Every member's message, one line each, under a line that says how the status was
+/// chosen. `None` when no member has a message.
+fn combined_message(rule: Aggregate, status: Status, members: &[Member]) -> Option<String> {
+    if members.iter().all(|m| m.message.is_none()) {
+        return None;
+    }
+    let mut out = format!(
+        "{} results aggregated ({}: {})",
+        members.len(),
+        rule.as_str(),
+        status.as_str()
+    );
+    for m in members {
+        out.push_str("\n- ");
+        out.push_str(&m.test);
+        out.push_str(": ");
+        out.push_str(m.status.as_str());
+        if let Some(msg) = &m.message {
+            out.push_str(": ");
+            out.push_str(msg);
+        }
+    }
+    Some(out)
+}

@@ -1,0 +1,390 @@
+//! Results → target test cases.
+//!
+//! Each test is looked up through the configured sources, in order; the first source
+//! that yields a key wins: the mapping table, ids in the name, ids in properties, and
+//! the automation id (`classname.name`). A test with several ids gives one result per
+//! case; several tests on one case are aggregated (`worst`, `last`, `first`, `each`),
+//! keeping every member's message. A test with no key is never dropped: it goes to the
+//! review list with the reason.
+
+mod aggregate;
+pub mod details;
+pub mod ids;
+#[cfg(test)]
+pub(crate) mod testutil;
+
+pub use aggregate::Aggregate;
+
+use crate::config::{RefCache, Target};
+use crate::error::{Error, Result};
+use crate::model::{Status, TestCase};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where a case key came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The `matching.mapping` table of the configuration.
+    Mapping,
+    /// Ids written in the test name (`C123`, `TC123`, `[TC-123]`).
+    Name,
+    /// Ids in a test property (`test_id`, `testrail_case_id`, `test_key`).
+    Property,
+    /// `classname.name`: qTest's automation content; for TestRail and Rally, resolved
+    /// to a case through the host's ref cache.
+    AutomationId,
+}
+
+impl Source {
+    pub const ALL: [Source; 4] = [
+        Source::Mapping,
+        Source::Name,
+        Source::Property,
+        Source::AutomationId,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Mapping => "mapping",
+            Source::Name => "name",
+            Source::Property => "property",
+            Source::AutomationId => "automation_id",
+        }
+    }
+}
+
+/// One case id or several, as a mapping table value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CaseIds {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl CaseIds {
+    pub fn values(&self) -> &[String] {
+        match self {
+            CaseIds::One(s) => std::slice::from_ref(s),
+            CaseIds::Many(v) => v,
+        }
+    }
+}
+
+/// The `[matching]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchingConfig {
+    /// Sources to try, in order.
+    pub sources: Vec<Source>,
+    /// Property names that hold case ids, tried in order.
+    pub properties: Vec<String>,
+    /// How several results for one case become one.
+    pub aggregate: Aggregate,
+    /// Test key (`classname.name` or the bare name) → case id(s).
+    pub mapping: BTreeMap<String, CaseIds>,
+}
+
+impl Default for MatchingConfig {
+    fn default() -> Self {
+        MatchingConfig {
+            sources: Source::ALL.to_vec(),
+            properties: vec![
+                "test_id".into(),
+                "testrail_case_id".into(),
+                "test_key".into(),
+            ],
+            aggregate: Aggregate::Worst,
+            mapping: BTreeMap::new(),
+        }
+    }
+}
+
+impl MatchingConfig {
+    /// Checks the section for a target: sources not repeated, property names given,
+    /// every mapping value a valid id for the target.
+    pub fn validate(&self, target: Option<Target>) -> Result<()> {
+        if self.sources.is_empty() {
+            return Err(Error::new(
+                "config.invalid_value",
+                "`matching.sources` is empty: no test could ever match",
+            )
+            .with_hint("allowed: mapping, name, property, automation_id"));
+        }
+        for (i, s) in self.sources.iter().enumerate() {
+            if self.sources[..i].contains(s) {
+                return Err(Error::new(
+                    "config.invalid_value",
+                    format!("`matching.sources` lists {} twice", s.as_str()),
+                ));
+            }
+        }
+        if let Some(p) = self.properties.iter().find(|p| p.trim().is_empty()) {
+            return Err(Error::new(
+                "config.invalid_value",
+                format!("`matching.properties` holds an empty name ({p:?})"),
+            ));
+        }
+        if let Some(target) = target {
+            for (key, ids) in &self.mapping {
+                if ids.values().is_empty() {
+                    return Err(Error::new(
+                        "config.invalid_value",
+                        format!("`matching.mapping.{key:?}` lists no case id"),
+                    ));
+                }
+                for v in ids.values() {
+                    ids::keys_in_value(target, v).map_err(|m| {
+                        Error::new(
+                            "config.invalid_value",
+                            format!("`matching.mapping.{key:?}`: {m}"),
+                        )
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One test inside a matched result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// Position of the test in the input slice.
+    pub index: u64,
+    /// `classname.name`.
+    pub test: String,
+    pub status: Status,
+    pub message: Option<String>,
+    pub duration_us: Option<u64>,
+    pub source: Source,
+}
+
+/// One result for one target case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchedCase {
+    /// The case key, canonical: `C123` (TestRail), `TC123` (Rally), a qTest PID
+    /// (`TC-123`) or automation content.
+    pub key: String,
+    /// The aggregated status.
+    pub status: Status,
+    /// The members' messages; with several members, one line per member.
+    pub message: Option<String>,
+    /// The members' durations added up.
+    pub duration_us: Option<u64>,
+    /// The tests this result stands for, in input order.
+    pub members: Vec<Member>,
+}
+
+/// One published result, in people's terms: what the summary table of a plan shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultLine {
+    pub key: String,
+    pub status: Status,
+    /// The status as the target writes it (`Pass`, `PASS`, `1`).
+    pub target_status: String,
+    /// `classname.name` of each test behind the result.
+    pub tests: Vec<String>,
+    /// Their positions in the input.
+    pub indexes: Vec<u64>,
+}
+
+impl ResultLine {
+    pub fn new(matched: &MatchedCase, target_status: String) -> ResultLine {
+        ResultLine {
+            key: matched.key.clone(),
+            status: matched.status,
+            target_status,
+            tests: matched.members.iter().map(|m| m.test.clone()).collect(),
+            indexes: matched.members.iter().map(|m| m.index).collect(),
+        }
+    }
+}
+
+/// Why a test is on the review list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewReason {
+    /// No source gave a case id.
+    NoCaseId,
+    /// A source held something that is not a valid id for the target.
+    InvalidId,
+    /// The automation id is not in the host's ref cache.
+    NotInCache,
+}
+
+/// A test that will not be published, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    pub index: u64,
+    pub test: String,
+    pub status: Status,
+    pub reason: ReviewReason,
+    /// What was looked at and what was wrong, for people.
+    pub detail: String,
+}
+
+/// The result of matching.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchOutcome {
+    /// In order of each case's first test.
+    pub matched: Vec<MatchedCase>,
+    pub review: Vec<ReviewItem>,
+}
+
+/// Matches every test to its case keys, then aggregates per case.
+pub fn match_cases(
+    cases: &[TestCase],
+    config: &MatchingConfig,
+    target: Target,
+    cache: &RefCache,
+) -> MatchOutcome {
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: BTreeMap<String, Vec<Member>> = BTreeMap::new();
+    let mut review = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        match find_keys(case, config, target, cache) {
+            Ok((keys, source)) => {
+                for key in keys {
+                    let member = Member {
+                        index: i as u64,
+                        test: case.full_name(),
+                        status: case.status,
+                        message: case.message.clone(),
+                        duration_us: case.duration_us,
+                        source,
+                    };
+                    let group = groups.entry(key.clone()).or_default();
+                    if group.is_empty() {
+                        order.push(key);
+                    }
+                    group.push(member);
+                }
+            }
+            Err((reason, detail)) => review.push(ReviewItem {
+                index: i as u64,
+                test: case.full_name(),
+                status: case.status,
+                reason,
+                detail,
+            }),
+        }
+    }
+    let mut matched = Vec::new();
+    for key in order {
+        if let Some(members) = groups.remove(&key) {
+            matched.extend(config.aggregate.apply(&key, members));
+        }
+    }
+    MatchOutcome { matched, review }
+}
+
+/// The keys of one test and the source that gave them, or why there are none.
+fn find_keys(
+    case: &TestCase,
+    config: &MatchingConfig,
+    target: Target,
+    cache: &RefCache,
+) -> std::result::Result<(Vec<String>, Source), (ReviewReason, String)> {
+    let full = case.full_name();
+    let mut problems: Vec<String> = Vec::new();
+    let mut invalid = false;
+    let mut cache_miss = false;
+    for &source in &config.sources {
+        let found: Vec<String> = match source {
+            Source::Mapping => {
+                let entry = config
+                    .mapping
+                    .get(&full)
+                    .or_else(|| config.mapping.get(&case.name));
+                let mut keys = Vec::new();
+                for v in entry.map(CaseIds::values).unwrap_or(&[]) {
+                    match ids::keys_in_value(target, v) {
+                        Ok(ks) => keys.extend(ks),
+                        Err(m) => {
+                            invalid = true;
+                            problems.push(format!("mapping table: {m}"));
+                        }
+                    }
+                }
+                keys
+            }
+            Source::Name => ids::keys_in_name(target, &case.name),
+            Source::Property => {
+                let mut keys = Vec::new();
+                for name in &config.properties {
+                    let Some(value) = case.property(name) else {
+                        continue;
+                    };
+                    match ids::keys_in_value(target, value) {
+                        Ok(ks) => {
+                            keys = ks;
+                            break;
+                        }
+                        Err(m) => {
+                            invalid = true;
+                            problems.push(format!("property {name}: {m}"));
+                        }
+                    }
+                }
+                keys
+            }
+            Source::AutomationId => {
+                if target == Target::Qtest {
+                    if full.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![full.clone()]
+                    }
+                } else {
+                    match cache.automation_ids.get(&full) {
+                        Some(v) => match ids::keys_in_value(target, v) {
+                            Ok(ks) => ks,
+                            Err(m) => {
+                                invalid = true;
+                                problems.push(format!("ref cache entry for {full:?}: {m}"));
+                                Vec::new()
+                            }
+                        },
+                        None => {
+                            cache_miss = true;
+                            problems
+                                .push(format!("automation id {full:?} is not in the ref cache"));
+                            Vec::new()
+                        }
+                    }
+                }
+            }
+        };
+        let mut unique = Vec::new();
+        for k in found {
+            if !unique.contains(&k) {
+                unique.push(k);
+            }
+        }
+        if !unique.is_empty() {
+            return Ok((unique, source));
+        }
+    }
+    let looked: Vec<&str> = config.sources.iter().map(|s| s.as_str()).collect();
+    let mut detail = format!(
+        "no {} case id (looked at: {})",
+        target.as_str(),
+        looked.join(", ")
+    );
+    for p in &problems {
+        detail.push_str("; ");
+        detail.push_str(p);
+    }
+    let reason = if invalid {
+        ReviewReason::InvalidId
+    } else if cache_miss && problems.len() == 1 && config.sources.len() == 1 {
+        ReviewReason::NotInCache
+    } else {
+        ReviewReason::NoCaseId
+    };
+    Err((reason, detail))
+}
+
+#[cfg(test)]
+mod tests;

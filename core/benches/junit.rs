@@ -41,8 +41,12 @@ fn bench(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("junit_{mb}mb"));
         group.sample_size(10);
         group.throughput(Throughput::Bytes(bytes.len() as u64));
-        group.bench_function("baseline_quick_xml_events", |b| b.iter(|| bare_quick_xml(black_box(&bytes))));
-        group.bench_function("tmbridge_stream", |b| b.iter(|| streamed_cases(black_box(&bytes))));
+        group.bench_function("baseline_quick_xml_events", |b| {
+            b.iter(|| bare_quick_xml(black_box(&bytes)))
+        });
+        group.bench_function("tmbridge_stream", |b| {
+            b.iter(|| streamed_cases(black_box(&bytes)))
+        });
         group.bench_function("tmbridge_parse_report", |b| {
             b.iter(|| junit::parse(black_box(&bytes)).map(|r| r.counts.tests))
         });

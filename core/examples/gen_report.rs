@@ -4,7 +4,10 @@
 mod generate;
 
 fn main() -> std::io::Result<()> {
-    let mb: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10);
+    let mb: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(10);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     generate::write_report(&mut out, mb * 1024 * 1024)?;

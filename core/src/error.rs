@@ -19,7 +19,10 @@ impl Location {
         let offset = offset.min(text.len());
         let before = &text[..offset];
         let line = 1 + before.iter().filter(|&&b| b == b'\n').count() as u64;
-        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
         let column = 1 + count_scalars(&before[line_start..]);
         Location {
             offset: offset as u64,
@@ -118,7 +121,11 @@ mod tests {
     #[test]
     fn display_names_position_code_and_hint() {
         let e = Error::new("junit.empty_input", "the file is empty")
-            .at(Location { offset: 0, line: 1, column: 1 })
+            .at(Location {
+                offset: 0,
+                line: 1,
+                column: 1,
+            })
             .with_hint("check the path");
         assert_eq!(
             e.to_string(),

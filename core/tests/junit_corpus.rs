@@ -53,8 +53,15 @@ fn foreign_root(note: &str) -> Option<String> {
 
 #[test]
 fn every_report_parses_or_fails_clearly() {
-    let rows: Vec<IndexRow> = index().into_iter().filter(|r| r.well_formed != "n/a").collect();
-    assert!(rows.len() > 250, "corpus is incomplete: {} reports", rows.len());
+    let rows: Vec<IndexRow> = index()
+        .into_iter()
+        .filter(|r| r.well_formed != "n/a")
+        .collect();
+    assert!(
+        rows.len() > 250,
+        "corpus is incomplete: {} reports",
+        rows.len()
+    );
     let (mut parsed, mut refused) = (0, 0);
     for row in &rows {
         let result = parse(&row.path);
@@ -67,7 +74,12 @@ fn every_report_parses_or_fails_clearly() {
                     "{}: test cases read vs <testcase> elements present",
                     row.path
                 );
-                assert_eq!(report.cases().len() as u64, report.counts.tests, "{}", row.path);
+                assert_eq!(
+                    report.cases().len() as u64,
+                    report.counts.tests,
+                    "{}",
+                    row.path
+                );
             }
             ("yes", Some(root), Err(err)) => {
                 refused += 1;
@@ -92,7 +104,10 @@ fn every_report_parses_or_fails_clearly() {
             ),
         }
     }
-    assert!(parsed > 230 && refused > 15, "parsed {parsed}, refused {refused}");
+    assert!(
+        parsed > 230 && refused > 15,
+        "parsed {parsed}, refused {refused}"
+    );
 }
 
 #[test]
@@ -134,8 +149,11 @@ fn agrees_with_publish_unit_test_result_action() {
     let mut checked = 0;
     for entry in std::fs::read_dir(&dir).expect("dir").flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
-        let Some(stem) = name.strip_suffix(".results.json") else { continue };
-        let expected: Value = serde_json::from_slice(&std::fs::read(entry.path()).expect("json")).expect("json");
+        let Some(stem) = name.strip_suffix(".results.json") else {
+            continue;
+        };
+        let expected: Value =
+            serde_json::from_slice(&std::fs::read(entry.path()).expect("json")).expect("json");
         let stats = &expected["stats"];
         let path = format!("publish-unit-test-result-action/{stem}.xml");
         let result = parse(&path);
@@ -149,27 +167,53 @@ fn agrees_with_publish_unit_test_result_action() {
         let ours = [c.tests, c.passed + c.flaky, c.failed, c.errors, c.skipped];
         let theirs = |prefix: &str| -> [u64; 5] {
             let get = |k: &str| stats[format!("{prefix}{k}")].as_i64().unwrap_or(-1) as u64;
-            [get(""), get("_succ"), get("_fail"), get("_error"), get("_skip")]
+            [
+                get(""),
+                get("_succ"),
+                get("_fail"),
+                get("_error"),
+                get("_skip"),
+            ]
         };
         // `tests_*` counts each test once (their status = most severe result), `runs_*`
         // counts every <testcase>; use whichever counts the same cases we do.
-        let expected = if theirs("tests")[0] == c.tests { theirs("tests") } else { theirs("runs") };
+        let expected = if theirs("tests")[0] == c.tests {
+            theirs("tests")
+        } else {
+            theirs("runs")
+        };
         if let Some(reason) = differs.get(stem) {
-            assert_ne!(ours, expected, "{path} now agrees; drop the exception ({reason})");
+            assert_ne!(
+                ours, expected,
+                "{path} now agrees; drop the exception ({reason})"
+            );
             assert!(
-                report.warnings.iter().any(|w| w.code == "junit.count_mismatch"),
+                report
+                    .warnings
+                    .iter()
+                    .any(|w| w.code == "junit.count_mismatch"),
                 "{path}: the disagreement must be reported as a warning"
             );
         } else {
-            assert_eq!(ours, expected, "{path}: [tests, passed, failed, errors, skipped]");
-            assert_eq!(report.suite_count(), stats["suites"].as_u64().unwrap_or(0), "{path}: suites");
+            assert_eq!(
+                ours, expected,
+                "{path}: [tests, passed, failed, errors, skipped]"
+            );
+            assert_eq!(
+                report.suite_count(),
+                stats["suites"].as_u64().unwrap_or(0),
+                "{path}: suites"
+            );
         }
         checked += 1;
     }
     for entry in std::fs::read_dir(&dir).expect("dir").flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         if let Some(stem) = name.strip_suffix(".exception") {
-            assert!(parse(&format!("publish-unit-test-result-action/{stem}.xml")).is_err(), "{stem}");
+            assert!(
+                parse(&format!("publish-unit-test-result-action/{stem}.xml")).is_err(),
+                "{stem}"
+            );
             checked += 1;
         }
     }
@@ -192,11 +236,17 @@ fn agrees_with_launchable_records() {
     let mut matched = 0;
     for entry in std::fs::read_dir(&dir).expect("dir").flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
-        let Some(framework) = name.strip_suffix("__record_test_result.json") else { continue };
-        let expected: Value = serde_json::from_slice(&std::fs::read(entry.path()).expect("json")).expect("json");
+        let Some(framework) = name.strip_suffix("__record_test_result.json") else {
+            continue;
+        };
+        let expected: Value =
+            serde_json::from_slice(&std::fs::read(entry.path()).expect("json")).expect("json");
         let mut by_name: BTreeMap<String, i64> = BTreeMap::new();
         for event in expected["events"].as_array().into_iter().flatten() {
-            let leaf = event["testPath"].as_array().and_then(|p| p.last()).and_then(|l| l["name"].as_str());
+            let leaf = event["testPath"]
+                .as_array()
+                .and_then(|p| p.last())
+                .and_then(|l| l["name"].as_str());
             if let (Some(leaf), Some(status)) = (leaf, event["status"].as_i64()) {
                 by_name.insert(leaf.to_string(), status);
             }
@@ -205,14 +255,19 @@ fn agrees_with_launchable_records() {
             .expect("dir")
             .flatten()
             .map(|e| e.path())
-            .filter(|p| name_of(p).starts_with(&format!("{framework}__")) && name_of(p).ends_with(".xml"))
+            .filter(|p| {
+                name_of(p).starts_with(&format!("{framework}__")) && name_of(p).ends_with(".xml")
+            })
             .collect();
         let mut framework_matched = 0;
         for report in &reports {
             let bytes = std::fs::read(report).expect("report");
             let parsed = junit::parse(&bytes);
             if not_junit.contains(&framework) {
-                assert_eq!(parsed.map(|_| ()).map_err(|e| e.code), Err("junit.not_junit".into()));
+                assert_eq!(
+                    parsed.map(|_| ()).map_err(|e| e.code),
+                    Err("junit.not_junit".into())
+                );
                 continue;
             }
             let parsed = parsed.unwrap_or_else(|e| panic!("{}: {e}", report.display()));
@@ -239,7 +294,9 @@ fn agrees_with_launchable_records() {
 }
 
 fn name_of(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()
+    p.file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default()
 }
 
 /// jenkinsci/xunit-plugin keeps `result.xml`, the JUnit it makes from `input.xml`.
@@ -249,7 +306,9 @@ fn agrees_with_xunit_plugin_conversions() {
     let mut checked = 0;
     for entry in std::fs::read_dir(&dir).expect("dir").flatten() {
         let name = name_of(&entry.path());
-        let Some(stem) = name.strip_suffix("__input.xml") else { continue };
+        let Some(stem) = name.strip_suffix("__input.xml") else {
+            continue;
+        };
         let result_path = format!("xunit-plugin/{stem}__result.xml");
         if !corpus().join(&result_path).exists() {
             continue;
@@ -258,7 +317,10 @@ fn agrees_with_xunit_plugin_conversions() {
         let expected = parse(&result_path).expect("result.xml is JUnit");
         match input {
             // CTest's native Test.xml is not JUnit; the plugin converts it with XSLT.
-            Err(err) => assert!(stem.contains("ctest") && err.code == "junit.not_junit", "{stem}: {err}"),
+            Err(err) => assert!(
+                stem.contains("ctest") && err.code == "junit.not_junit",
+                "{stem}: {err}"
+            ),
             Ok(input) => {
                 assert_eq!(input.counts, expected.counts, "{stem}");
                 checked += 1;

@@ -26,12 +26,16 @@ fn nested_suites_keep_their_path_at_any_depth() {
     let paths: Vec<Vec<String>> = report.cases().iter().map(|c| c.suite.clone()).collect();
     assert_eq!(paths, vec![vec!["a", "b", "c"], vec!["a"]]);
     assert_eq!(report.suite_count(), 3);
-    assert_eq!(report.suites[0].counts.tests, 2, "a suite counts the cases below it");
+    assert_eq!(
+        report.suites[0].counts.tests, 2,
+        "a suite counts the cases below it"
+    );
 }
 
 #[test]
 fn bare_testsuite_and_testrun_roots() {
-    let bare = junit::parse(br#"<testsuite name="s" tests="1"><testcase name="t"/></testsuite>"#).expect("bare");
+    let bare = junit::parse(br#"<testsuite name="s" tests="1"><testcase name="t"/></testsuite>"#)
+        .expect("bare");
     assert_eq!(bare.root, RootKind::Testsuite);
     assert_eq!(bare.cases()[0].suite, vec!["s"]);
     let run = junit::parse(
@@ -50,18 +54,29 @@ fn cases_directly_under_the_root_get_a_suite_named_after_the_root() {
 
 #[test]
 fn result_children_with_and_without_message_type_and_text() {
-    let c = one(r#"<testsuite><testcase name="t"><failure message="expected 1" type="AssertionError">at line 3</failure></testcase></testsuite>"#);
+    let c = one(
+        r#"<testsuite><testcase name="t"><failure message="expected 1" type="AssertionError">at line 3</failure></testcase></testsuite>"#,
+    );
     assert_eq!(c.status, Status::Failed);
     assert_eq!(c.message.as_deref(), Some("expected 1"));
     assert_eq!(c.outcomes[0].kind_name.as_deref(), Some("AssertionError"));
-    assert_eq!(c.outcomes[0].details.as_ref().map(|d| d.text.as_str()), Some("at line 3"));
+    assert_eq!(
+        c.outcomes[0].details.as_ref().map(|d| d.text.as_str()),
+        Some("at line 3")
+    );
 
     let bare = one(r#"<testsuite><testcase name="t"><error/></testcase></testsuite>"#);
     assert_eq!((bare.status, bare.message), (Status::Error, None));
 
-    let text_only = one("<testsuite><testcase name=\"t\"><skipped>\n  not on CI\n</skipped></testcase></testsuite>");
+    let text_only = one(
+        "<testsuite><testcase name=\"t\"><skipped>\n  not on CI\n</skipped></testcase></testsuite>",
+    );
     assert_eq!(text_only.status, Status::Skipped);
-    assert_eq!(text_only.message.as_deref(), Some("not on CI"), "first line of the body");
+    assert_eq!(
+        text_only.message.as_deref(),
+        Some("not on CI"),
+        "first line of the body"
+    );
 }
 
 #[test]
@@ -86,9 +101,19 @@ fn flaky_when_the_final_run_passed_and_every_rerun_is_kept() {
     assert_eq!(c.reruns.len(), 2);
     assert_eq!(c.reruns[0].kind, RerunKind::FlakyFailure);
     assert_eq!(c.reruns[0].duration_us, Some(200_000));
-    assert_eq!(c.reruns[0].details.as_ref().map(|d| d.text.as_str()), Some("trace 1"));
-    assert_eq!(c.reruns[0].system_out.as_ref().map(|d| d.text.as_str()), Some("out 1"));
-    assert_eq!(c.message.as_deref(), Some("second"), "the last failed run explains the flake");
+    assert_eq!(
+        c.reruns[0].details.as_ref().map(|d| d.text.as_str()),
+        Some("trace 1")
+    );
+    assert_eq!(
+        c.reruns[0].system_out.as_ref().map(|d| d.text.as_str()),
+        Some("out 1")
+    );
+    assert_eq!(
+        c.message.as_deref(),
+        Some("second"),
+        "the last failed run explains the flake"
+    );
 }
 
 #[test]
@@ -103,7 +128,8 @@ fn reruns_that_never_passed_stay_failed() {
 
 #[test]
 fn status_and_result_attributes() {
-    let all = cases(r#"<testsuite>
+    let all = cases(
+        r#"<testsuite>
         <testcase name="a" status="disabled"/>
         <testcase name="b" status="notrun" result="suppressed"/>
         <testcase name="c" status="run" result="skipped"/>
@@ -111,32 +137,64 @@ fn status_and_result_attributes() {
         <testcase name="e" status="failed"/>
         <testcase name="f" status="errored"/>
         <testcase name="g" status="disabled"><failure message="x"/></testcase>
-    </testsuite>"#);
+    </testsuite>"#,
+    );
     let statuses: Vec<Status> = all.iter().map(|c| c.status).collect();
     use Status::*;
-    assert_eq!(statuses, vec![Skipped, Skipped, Skipped, Passed, Failed, Error, Failed]);
+    assert_eq!(
+        statuses,
+        vec![Skipped, Skipped, Skipped, Passed, Failed, Error, Failed]
+    );
 }
 
 #[test]
 fn time_forms_become_integer_microseconds() {
-    let all = cases(r#"<testsuite>
+    let all = cases(
+        r#"<testsuite>
         <testcase name="a" time="1.5"/><testcase name="b" time="1,234.5"/>
         <testcase name="c" time=""/><testcase name="d"/><testcase name="e" time="-1"/>
         <testcase name="f" time="1e-05"/>
-    </testsuite>"#);
+    </testsuite>"#,
+    );
     let got: Vec<Option<u64>> = all.iter().map(|c| c.duration_us).collect();
-    assert_eq!(got, vec![Some(1_500_000), Some(1_234_500_000), None, None, None, Some(10)]);
-    assert_eq!(all[4].time_text.as_deref(), Some("-1"), "the original text is kept");
-    let report = junit::parse(br#"<testsuite><testcase name="e" time="-1"/></testsuite>"#).expect("parse");
-    assert!(report.warnings.iter().any(|w| w.code == "junit.negative_time"));
+    assert_eq!(
+        got,
+        vec![
+            Some(1_500_000),
+            Some(1_234_500_000),
+            None,
+            None,
+            None,
+            Some(10)
+        ]
+    );
+    assert_eq!(
+        all[4].time_text.as_deref(),
+        Some("-1"),
+        "the original text is kept"
+    );
+    let report =
+        junit::parse(br#"<testsuite><testcase name="e" time="-1"/></testsuite>"#).expect("parse");
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.code == "junit.negative_time")
+    );
 }
 
 #[test]
 fn timestamps_are_kept_as_written() {
     let xml = r#"<testsuite name="s" timestamp="2024-03-01T10:00:00"><testcase name="a" timestamp="2024-03-01T10:00:01+02:00"/></testsuite>"#;
     let report = junit::parse(xml.as_bytes()).expect("parse");
-    assert_eq!(report.suites[0].info.timestamp.as_deref(), Some("2024-03-01T10:00:00"));
-    assert_eq!(report.cases()[0].timestamp.as_deref(), Some("2024-03-01T10:00:01+02:00"));
+    assert_eq!(
+        report.suites[0].info.timestamp.as_deref(),
+        Some("2024-03-01T10:00:00")
+    );
+    assert_eq!(
+        report.cases()[0].timestamp.as_deref(),
+        Some("2024-03-01T10:00:01+02:00")
+    );
 }
 
 #[test]
@@ -155,10 +213,25 @@ line]]></property>
     </testsuite>"#;
     let report = junit::parse(xml.as_bytes()).expect("parse");
     let suite_props = &report.suites[0].info.properties;
-    assert_eq!(suite_props[1], Property { name: "tag".into(), value: "smoke".into() });
+    assert_eq!(
+        suite_props[1],
+        Property {
+            name: "tag".into(),
+            value: "smoke".into()
+        }
+    );
     let c = &report.cases()[0];
     let names: Vec<&str> = c.properties.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, vec!["test_id", "tag", "tag", "testrail_result_comment", "attachment"]);
+    assert_eq!(
+        names,
+        vec![
+            "test_id",
+            "tag",
+            "tag",
+            "testrail_result_comment",
+            "attachment"
+        ]
+    );
     assert_eq!(c.property("tag"), Some("a"));
     assert_eq!(c.properties[3].value, "multi\nline");
     assert_eq!(c.attachments, vec!["shots/fail.png"]);
@@ -184,7 +257,10 @@ fn captured_output_is_bounded_and_flagged() {
         "s".repeat(50),
         "é".repeat(100)
     );
-    let opts = Options { max_captured_bytes: 21, ..Options::default() };
+    let opts = Options {
+        max_captured_bytes: 21,
+        ..Options::default()
+    };
     let report = junit::parse_with(xml.as_bytes(), &opts).expect("parse");
     let out = report.cases()[0].system_out.clone().expect("out");
     assert_eq!(out.text, "é".repeat(10), "cut on a character boundary");
@@ -202,7 +278,10 @@ fn encoding_details_bom_xml11_cdata_entities_and_char_refs() {
     assert_eq!(report.suites[0].info.name, "a & b");
     let c = &report.cases()[0];
     assert_eq!(c.name, "<>\"'é😀");
-    assert_eq!(c.outcomes[0].details.as_ref().map(|d| d.text.as_str()), Some("<raw> & ]]>"));
+    assert_eq!(
+        c.outcomes[0].details.as_ref().map(|d| d.text.as_str()),
+        Some("<raw> & ]]>")
+    );
 }
 
 #[test]
@@ -229,7 +308,9 @@ fn the_stream_announces_suites_before_their_cases_with_early_properties() {
         <properties><property name="late" value="1"/></properties>
         <system-out>suite log</system-out>
     </testsuite></testsuites>"#;
-    let events: Vec<Event> = junit::Reader::new(xml.as_bytes()).collect::<Result<_, _>>().expect("events");
+    let events: Vec<Event> = junit::Reader::new(xml.as_bytes())
+        .collect::<Result<_, _>>()
+        .expect("events");
     let kinds: Vec<&str> = events
         .iter()
         .map(|e| match e {
@@ -240,26 +321,53 @@ fn the_stream_announces_suites_before_their_cases_with_early_properties() {
             Event::ReportEnd(_) => "report_end",
         })
         .collect();
-    assert_eq!(kinds, vec!["report_start", "suite_start", "case", "suite_end", "report_end"]);
-    let Event::SuiteStart(info) = &events[1] else { panic!("suite start") };
+    assert_eq!(
+        kinds,
+        vec![
+            "report_start",
+            "suite_start",
+            "case",
+            "suite_end",
+            "report_end"
+        ]
+    );
+    let Event::SuiteStart(info) = &events[1] else {
+        panic!("suite start")
+    };
     assert_eq!(info.properties[0].name, "os");
-    let Event::SuiteEnd(end) = &events[3] else { panic!("suite end") };
+    let Event::SuiteEnd(end) = &events[3] else {
+        panic!("suite end")
+    };
     assert_eq!(end.late_properties[0].name, "late");
-    assert_eq!(end.system_out.as_ref().map(|t| t.text.as_str()), Some("suite log"));
+    assert_eq!(
+        end.system_out.as_ref().map(|t| t.text.as_str()),
+        Some("suite log")
+    );
 }
 
 #[test]
 fn unknown_elements_and_namespaces_are_tolerated() {
-    let c = one(r#"<ns:testsuite xmlns:ns="urn:x"><ns:testcase name="t"><extra><failure/></extra><ns:skipped/></ns:testcase></ns:testsuite>"#);
-    assert_eq!(c.status, Status::Skipped, "a failure inside an unknown element is not the case's");
+    let c = one(
+        r#"<ns:testsuite xmlns:ns="urn:x"><ns:testcase name="t"><extra><failure/></extra><ns:skipped/></ns:testcase></ns:testsuite>"#,
+    );
+    assert_eq!(
+        c.status,
+        Status::Skipped,
+        "a failure inside an unknown element is not the case's"
+    );
 }
 
 #[test]
 fn the_event_stream_serialises_with_a_tag() {
-    let events: Vec<Event> = junit::Reader::new(&br#"<testsuite name="s"><testcase name="t" time="1"/></testsuite>"#[..])
-        .collect::<Result<_, _>>()
-        .expect("events");
+    let events: Vec<Event> = junit::Reader::new(
+        &br#"<testsuite name="s"><testcase name="t" time="1"/></testsuite>"#[..],
+    )
+    .collect::<Result<_, _>>()
+    .expect("events");
     let json = serde_json::to_string(&events[2]).expect("json");
-    assert!(json.starts_with(r#"{"event":"case","suite":["s"],"classname":null,"name":"t""#), "{json}");
+    assert!(
+        json.starts_with(r#"{"event":"case","suite":["s"],"classname":null,"name":"t""#),
+        "{json}"
+    );
     assert!(json.contains(r#""duration_us":1000000"#));
 }

@@ -46,17 +46,26 @@ fn every_row_of_the_error_table_holds() {
     assert!(rows.len() >= 18, "the table lost rows: {}", rows.len());
     for row in rows {
         let err = match junit::parse(&input(&row.file)) {
-            Ok(report) => panic!("{}: read as a report of {} tests", row.file, report.counts.tests),
+            Ok(report) => panic!(
+                "{}: read as a report of {} tests",
+                row.file, report.counts.tests
+            ),
             Err(err) => err,
         };
-        let loc = err.location.unwrap_or_else(|| panic!("{}: no location", row.file));
+        let loc = err
+            .location
+            .unwrap_or_else(|| panic!("{}: no location", row.file));
         assert_eq!(
             (err.code.as_str(), loc.line, loc.column),
             (row.code.as_str(), row.line, row.column),
             "{}: {err}",
             row.file
         );
-        assert!(err.hint.is_some(), "{}: every reader error says how to fix it", row.file);
+        assert!(
+            err.hint.is_some(),
+            "{}: every reader error says how to fix it",
+            row.file
+        );
     }
 }
 
@@ -92,6 +101,10 @@ fn foreign_formats_are_named() {
 fn no_entity_is_ever_expanded() {
     for file in ["xxe.xml", "entity-bomb.xml"] {
         let err = junit::parse(&input(file)).expect_err(file);
-        assert!(err.message.contains("never expands"), "{file}: {}", err.message);
+        assert!(
+            err.message.contains("never expands"),
+            "{file}: {}",
+            err.message
+        );
     }
 }

@@ -9,13 +9,22 @@ use tmbridge_core::model::Status;
 fn case_strategy() -> impl Strategy<Value = (String, Status, u32)> {
     (
         "[a-zA-Z0-9 _<>&\"'é]{0,12}",
-        prop::sample::select(vec![Status::Passed, Status::Failed, Status::Error, Status::Skipped, Status::Flaky]),
+        prop::sample::select(vec![
+            Status::Passed,
+            Status::Failed,
+            Status::Error,
+            Status::Skipped,
+            Status::Flaky,
+        ]),
         0u32..100_000,
     )
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn render(suites: &[Vec<(String, Status, u32)>]) -> String {
@@ -28,7 +37,9 @@ fn render(suites: &[Vec<(String, Status, u32)>]) -> String {
                 Status::Failed => "<failure message=\"m\">trace</failure>".into(),
                 Status::Error => "<error message=\"m\"/>".into(),
                 Status::Skipped => "<skipped/>".into(),
-                Status::Flaky => "<flakyFailure message=\"m\"><stackTrace>t</stackTrace></flakyFailure>".into(),
+                Status::Flaky => {
+                    "<flakyFailure message=\"m\"><stackTrace>t</stackTrace></flakyFailure>".into()
+                }
             };
             xml.push_str(&format!(
                 "<testcase name=\"{}\" time=\"{}.{:03}\">{body}</testcase>",

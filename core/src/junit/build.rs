@@ -73,5 +73,8 @@ pub fn parse_with(bytes: &[u8], opts: &Options) -> Result<Report> {
 }
 
 fn internal(what: &str) -> Error {
-    Error::new("junit.internal", format!("reader produced {what}; please report this bug"))
+    Error::new(
+        "junit.internal",
+        format!("reader produced {what}; please report this bug"),
+    )
 }

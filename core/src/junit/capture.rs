@@ -39,7 +39,8 @@ impl Capture {
             if chunk.len() <= room {
                 self.text.push_str(chunk);
             } else {
-                self.text.push_str(&chunk[..floor_char_boundary(chunk, room)]);
+                self.text
+                    .push_str(&chunk[..floor_char_boundary(chunk, room)]);
                 self.truncated = true;
             }
         }
@@ -83,15 +84,15 @@ impl Capture {
             if !path.is_empty() {
                 self.attachments.push(path.to_string());
             }
-        } else if let Some(pair) = body.strip_prefix("PROPERTY|") {
-            if let Some((name, value)) = pair.split_once('=') {
-                let name = name.trim();
-                if !name.is_empty() {
-                    self.properties.push(Property {
-                        name: name.to_string(),
-                        value: value.to_string(),
-                    });
-                }
+        } else if let Some(pair) = body.strip_prefix("PROPERTY|")
+            && let Some((name, value)) = pair.split_once('=')
+        {
+            let name = name.trim();
+            if !name.is_empty() {
+                self.properties.push(Property {
+                    name: name.to_string(),
+                    value: value.to_string(),
+                });
             }
         }
     }
@@ -171,7 +172,10 @@ mod tests {
 
     #[test]
     fn first_line_skips_blank_lines() {
-        assert_eq!(first_line("\n  \n  boom  \nmore", 100).as_deref(), Some("boom"));
+        assert_eq!(
+            first_line("\n  \n  boom  \nmore", 100).as_deref(),
+            Some("boom")
+        );
         assert_eq!(first_line("ééé", 3).as_deref(), Some("é"));
         assert_eq!(first_line(" \n", 3), None);
     }

@@ -65,7 +65,10 @@ pub fn foreign_format(local_name: &str, namespaces: &[String]) -> (&'static str,
             "a coverage report",
             "this is coverage data, not test results",
         ),
-        "testResults" => ("a JMeter result file", "JMeter results are not unit test results"),
+        "testResults" => (
+            "a JMeter result file",
+            "JMeter results are not unit test results",
+        ),
         "suites" | "suite" => (
             "an XML file with a non-JUnit <suites>/<suite> root",
             "make your runner write JUnit XML: a <testsuites> or <testsuite> root",

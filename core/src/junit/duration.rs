@@ -45,7 +45,9 @@ pub fn parse_seconds(text: &str) -> Result<Option<u64>, TimeProblem> {
     // value = 0.<digits> * 10^(point) ; microseconds = value * 10^6
     let digits: String = format!("{int_part}{frac_part}");
     let point = int_part.len() as i64 + exponent as i64 + 6;
-    scale(&digits, point).ok_or(TimeProblem::Unreadable).map(Some)
+    scale(&digits, point)
+        .ok_or(TimeProblem::Unreadable)
+        .map(Some)
 }
 
 /// Splits the number at its decimal mark, removing thousands separators.
@@ -147,7 +149,16 @@ mod tests {
     #[test]
     fn refuses_negative_and_garbage() {
         assert_eq!(parse_seconds("-1.5"), Err(TimeProblem::Negative));
-        for bad in ["abc", "1.2.3", "<<computed>>", "1,23,4", "e5", ".", "1e", "NaN"] {
+        for bad in [
+            "abc",
+            "1.2.3",
+            "<<computed>>",
+            "1,23,4",
+            "e5",
+            ".",
+            "1e",
+            "NaN",
+        ] {
             assert_eq!(parse_seconds(bad), Err(TimeProblem::Unreadable), "{bad}");
         }
         assert_eq!(parse_seconds("1e400"), Err(TimeProblem::Unreadable));

@@ -227,7 +227,9 @@ impl<R: BufRead> Reader<R> {
     fn malformed(&self, message: impl Into<String>, location: Location) -> Error {
         Error::new("junit.malformed_xml", message)
             .at(location)
-            .with_hint("the report is not well-formed XML; check that the test run finished writing it")
+            .with_hint(
+                "the report is not well-formed XML; check that the test run finished writing it",
+            )
     }
 
     /// Reads one quick-xml event and handles it.
@@ -250,9 +252,15 @@ impl<R: BufRead> Reader<R> {
     }
 
     fn handle(&mut self, event: XmlEvent<'_>) -> Result<()> {
-        if matches!(event, XmlEvent::Start(_) | XmlEvent::Empty(_) | XmlEvent::End(_))
-            && self.xml.get_ref().byte_at(self.event_start) != Some(b'<')
-            && self.xml.get_ref().byte_at(self.event_start.saturating_sub(1)) == Some(b'<')
+        if matches!(
+            event,
+            XmlEvent::Start(_) | XmlEvent::Empty(_) | XmlEvent::End(_)
+        ) && self.xml.get_ref().byte_at(self.event_start) != Some(b'<')
+            && self
+                .xml
+                .get_ref()
+                .byte_at(self.event_start.saturating_sub(1))
+                == Some(b'<')
         {
             self.event_start -= 1;
         }
@@ -262,10 +270,10 @@ impl<R: BufRead> Reader<R> {
             XmlEvent::End(_) => self.end(),
             XmlEvent::Text(text) => {
                 let raw: &[u8] = &text;
-                if !raw.is_ascii() {
-                    if let Err(e) = std::str::from_utf8(raw) {
-                        return Err(self.invalid_utf8(self.event_start + e.valid_up_to() as u64));
-                    }
+                if !raw.is_ascii()
+                    && let Err(e) = std::str::from_utf8(raw)
+                {
+                    return Err(self.invalid_utf8(self.event_start + e.valid_up_to() as u64));
                 }
                 if self.wants_text() {
                     let unescaped = text.unescape().map_err(|e| self.xml_error(e))?;
@@ -313,8 +321,14 @@ impl<R: BufRead> Reader<R> {
                 "junit.unsupported_encoding",
                 "the report is encoded as UTF-16; tmbridge reads UTF-8",
             )
-            .at(Location { offset: 0, line: 1, column: 1 })
-            .with_hint("convert it first, e.g. iconv -f UTF-16 -t UTF-8 report.xml > report-utf8.xml"));
+            .at(Location {
+                offset: 0,
+                line: 1,
+                column: 1,
+            })
+            .with_hint(
+                "convert it first, e.g. iconv -f UTF-16 -t UTF-8 report.xml > report-utf8.xml",
+            ));
         }
         Ok(())
     }
@@ -380,7 +394,9 @@ impl<R: BufRead> Reader<R> {
         } else {
             Error::new(
                 "junit.unknown_entity",
-                format!("unknown entity `&{name};`; XML predefines only &lt; &gt; &amp; &quot; &apos;"),
+                format!(
+                    "unknown entity `&{name};`; XML predefines only &lt; &gt; &amp; &quot; &apos;"
+                ),
             )
             .at(location)
             .with_hint("escape a literal '&' as &amp;")
@@ -390,13 +406,21 @@ impl<R: BufRead> Reader<R> {
     fn wants_text(&self) -> bool {
         matches!(
             self.stack.last(),
-            Some(Frame::Outcome { .. } | Frame::Rerun { .. } | Frame::Text { .. } | Frame::Property { .. })
+            Some(
+                Frame::Outcome { .. }
+                    | Frame::Rerun { .. }
+                    | Frame::Text { .. }
+                    | Frame::Property { .. }
+            )
         )
     }
 
     fn stray_text(&self, raw: &[u8]) -> Result<()> {
         if self.stack.is_empty() && raw.iter().any(|b| !b.is_ascii_whitespace()) {
-            let at = raw.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
+            let at = raw
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(0);
             let location = self.loc(self.event_start + at as u64);
             return Err(match self.phase {
                 Phase::BeforeRoot => Error::new(
@@ -412,14 +436,14 @@ impl<R: BufRead> Reader<R> {
     }
 
     fn text(&mut self, text: &str) {
-        match self.stack.last_mut() {
-            Some(
-                Frame::Outcome { capture, .. }
-                | Frame::Rerun { capture, .. }
-                | Frame::Text { capture, .. }
-                | Frame::Property { capture, .. },
-            ) => capture.push(text),
-            _ => {}
+        if let Some(
+            Frame::Outcome { capture, .. }
+            | Frame::Rerun { capture, .. }
+            | Frame::Text { capture, .. }
+            | Frame::Property { capture, .. },
+        ) = self.stack.last_mut()
+        {
+            capture.push(text)
         }
     }
 
@@ -427,23 +451,29 @@ impl<R: BufRead> Reader<R> {
         let mut out = Vec::new();
         let mut namespaces = Vec::new();
         for attr in start.attributes().with_checks(true) {
-            let attr = attr.map_err(|e| self.malformed(format!("bad attribute: {e}"), self.here()))?;
+            let attr =
+                attr.map_err(|e| self.malformed(format!("bad attribute: {e}"), self.here()))?;
             let key = attr.key.local_name().into_inner();
             let key_text = || String::from_utf8_lossy(key).into_owned();
             if let Some(at) = memchr::memchr(b'<', &attr.value) {
-                let offset = self.offset_in_tag(start, &attr.value).map(|o| o + at as u64);
+                let offset = self
+                    .offset_in_tag(start, &attr.value)
+                    .map(|o| o + at as u64);
                 return Err(self.malformed(
-                    format!("'<' is not allowed in the value of attribute `{}`", key_text()),
+                    format!(
+                        "'<' is not allowed in the value of attribute `{}`",
+                        key_text()
+                    ),
                     offset.map_or(self.here(), |o| self.loc(o)),
                 ));
             }
-            if !attr.value.is_ascii() {
-                if let Err(e) = std::str::from_utf8(&attr.value) {
-                    let offset = self.offset_in_tag(start, &attr.value);
-                    return Err(self.invalid_utf8(
-                        offset.map_or(self.event_start, |o| o + e.valid_up_to() as u64),
-                    ));
-                }
+            if !attr.value.is_ascii()
+                && let Err(e) = std::str::from_utf8(&attr.value)
+            {
+                let offset = self.offset_in_tag(start, &attr.value);
+                return Err(self.invalid_utf8(
+                    offset.map_or(self.event_start, |o| o + e.valid_up_to() as u64),
+                ));
             }
             let value = match attr.unescape_value() {
                 Ok(v) => v,
@@ -484,7 +514,10 @@ impl<R: BufRead> Reader<R> {
         if self.stack.len() as u64 >= self.opts.max_depth {
             return Err(Error::new(
                 "junit.nesting_too_deep",
-                format!("elements are nested deeper than {} levels", self.opts.max_depth),
+                format!(
+                    "elements are nested deeper than {} levels",
+                    self.opts.max_depth
+                ),
             )
             .at(self.here())
             .with_hint("no real test report nests this deep; the file may be generated wrongly"));
@@ -573,7 +606,12 @@ impl<R: BufRead> Reader<R> {
         }
     }
 
-    fn suite_frame(&mut self, parent: Vec<String>, attrs: &Attrs, location: Location) -> SuiteFrame {
+    fn suite_frame(
+        &mut self,
+        parent: Vec<String>,
+        attrs: &Attrs,
+        location: Location,
+    ) -> SuiteFrame {
         let name = attrs.owned("name").unwrap_or_default();
         let mut path = parent;
         path.push(name.clone());
@@ -647,18 +685,18 @@ impl<R: BufRead> Reader<R> {
                 Frame::Suite(self.suite_frame(parent_path, attrs, location))
             }
             (Some(Parent::Root), "testcase") => {
-                if let Some(Frame::Root(root)) = self.stack.last_mut() {
-                    if root.implicit.is_none() {
-                        let mut implicit_attrs = Vec::new();
-                        let root_name = root.name.clone();
-                        if let Some(n) = &root_name {
-                            implicit_attrs.push((&b"name"[..], Cow::Borrowed(n.as_str())));
-                        }
-                        let at = root.location;
-                        let frame = self.suite_frame(Vec::new(), &Attrs(implicit_attrs), at);
-                        if let Some(Frame::Root(root)) = self.stack.last_mut() {
-                            root.implicit = Some(frame);
-                        }
+                if let Some(Frame::Root(root)) = self.stack.last_mut()
+                    && root.implicit.is_none()
+                {
+                    let mut implicit_attrs = Vec::new();
+                    let root_name = root.name.clone();
+                    if let Some(n) = &root_name {
+                        implicit_attrs.push((&b"name"[..], Cow::Borrowed(n.as_str())));
+                    }
+                    let at = root.location;
+                    let frame = self.suite_frame(Vec::new(), &Attrs(implicit_attrs), at);
+                    if let Some(Frame::Root(root)) = self.stack.last_mut() {
+                        root.implicit = Some(frame);
                     }
                 }
                 self.case_frame(attrs, location)
@@ -701,10 +739,7 @@ impl<R: BufRead> Reader<R> {
                     capture: Capture::new(limit, false),
                 }
             }
-            (
-                Some(Parent::Case),
-                "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError",
-            ) => {
+            (Some(Parent::Case), "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError") => {
                 let kind = match name {
                     "flakyFailure" => RerunKind::FlakyFailure,
                     "flakyError" => RerunKind::FlakyError,
@@ -811,7 +846,10 @@ impl<R: BufRead> Reader<R> {
                     self.finish_suite(suite);
                 }
                 let totals = self.totals;
-                let label = root.name.clone().unwrap_or_else(|| format!("<{}>", root_tag(root.kind)));
+                let label = root
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("<{}>", root_tag(root.kind)));
                 self.check_declared(&label, &root.declared, &totals, root.location);
                 self.finish_report();
             }
@@ -929,11 +967,15 @@ impl<R: BufRead> Reader<R> {
             mut case,
             status_attr,
         } = frame;
-        let worst = case.outcomes.iter().map(|o| o.kind).max_by_key(|k| match k {
-            OutcomeKind::Skipped => 0,
-            OutcomeKind::Failure => 1,
-            OutcomeKind::Error => 2,
-        });
+        let worst = case
+            .outcomes
+            .iter()
+            .map(|o| o.kind)
+            .max_by_key(|k| match k {
+                OutcomeKind::Skipped => 0,
+                OutcomeKind::Failure => 1,
+                OutcomeKind::Error => 2,
+            });
         case.status = match worst {
             Some(OutcomeKind::Error) => Status::Error,
             Some(OutcomeKind::Failure) => Status::Failed,
@@ -948,11 +990,14 @@ impl<R: BufRead> Reader<R> {
                 .filter(|o| o.kind == kind)
                 .find_map(outcome_message),
             None => case.reruns.iter().rev().find_map(|r| {
-                r.message.clone().filter(|m| !m.trim().is_empty()).or_else(|| {
-                    r.details
-                        .as_ref()
-                        .and_then(|d| first_line(&d.text, MAX_MESSAGE_BYTES))
-                })
+                r.message
+                    .clone()
+                    .filter(|m| !m.trim().is_empty())
+                    .or_else(|| {
+                        r.details
+                            .as_ref()
+                            .and_then(|d| first_line(&d.text, MAX_MESSAGE_BYTES))
+                    })
             }),
         };
         if let Some(suite) = self.current_suite() {
@@ -972,7 +1017,12 @@ impl<R: BufRead> Reader<R> {
         } else {
             suite.info.name.clone()
         };
-        self.check_declared(&label, &suite.info.declared, &suite.counts, suite.info.location);
+        self.check_declared(
+            &label,
+            &suite.info.declared,
+            &suite.counts,
+            suite.info.location,
+        );
         let counts = suite.counts;
         match self.current_suite() {
             Some(parent) => parent.counts.add(&counts),
@@ -987,7 +1037,13 @@ impl<R: BufRead> Reader<R> {
         }));
     }
 
-    fn check_declared(&mut self, label: &str, declared: &DeclaredCounts, actual: &Counts, at: Location) {
+    fn check_declared(
+        &mut self,
+        label: &str,
+        declared: &DeclaredCounts,
+        actual: &Counts,
+        at: Location,
+    ) {
         let pairs = [
             ("tests", declared.tests, actual.tests),
             ("failures", declared.failures, actual.failed),
@@ -995,14 +1051,14 @@ impl<R: BufRead> Reader<R> {
             ("skipped", declared.skipped, actual.skipped),
         ];
         for (what, want, have) in pairs {
-            if let Some(want) = want {
-                if want != have {
-                    self.warn(
-                        "junit.count_mismatch",
-                        format!("suite `{label}` declares {what}=\"{want}\" but holds {have}"),
-                        Some(at),
-                    );
-                }
+            if let Some(want) = want
+                && want != have
+            {
+                self.warn(
+                    "junit.count_mismatch",
+                    format!("suite `{label}` declares {what}=\"{want}\" but holds {have}"),
+                    Some(at),
+                );
             }
         }
     }
@@ -1024,9 +1080,11 @@ impl<R: BufRead> Reader<R> {
                 self.phase = Phase::Done;
                 Ok(())
             }
-            Phase::BeforeRoot if end.offset == 0 => Err(Error::new("junit.empty_input", "the report is empty")
-                .at(end)
-                .with_hint("the test run may have crashed before writing its report")),
+            Phase::BeforeRoot if end.offset == 0 => {
+                Err(Error::new("junit.empty_input", "the report is empty")
+                    .at(end)
+                    .with_hint("the test run may have crashed before writing its report"))
+            }
             Phase::BeforeRoot => Err(Error::new(
                 "junit.no_root_element",
                 "the input holds no XML element, only a declaration, comments or whitespace",

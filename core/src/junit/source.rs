@@ -169,7 +169,9 @@ impl<R: BufRead> BufRead for Source<R> {
         let buf = self.inner.fill_buf()?;
         // Hand out no more than the limit allows, so that the next call can stop the
         // event even when the input is one big slice.
-        let room = usize::try_from(limit - used).unwrap_or(usize::MAX).saturating_add(1);
+        let room = usize::try_from(limit - used)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1);
         let buf = &buf[..buf.len().min(room)];
         if self.event_class == EventClass::Unknown {
             let mut probe = [0u8; 3];
@@ -220,7 +222,10 @@ mod tests {
         let mut sink = Vec::new();
         src.read_to_end(&mut sink).unwrap_or_default();
         let offset = text.iter().position(|&b| b == b'=').unwrap_or(0) as u64;
-        assert_eq!(src.location(offset), Location::in_text(text, offset as usize));
+        assert_eq!(
+            src.location(offset),
+            Location::in_text(text, offset as usize)
+        );
     }
 
     #[test]
@@ -233,7 +238,10 @@ mod tests {
         let mut sink = Vec::new();
         src.read_to_end(&mut sink).unwrap_or_default();
         let offset = text.len() as u64 - 5;
-        assert_eq!(src.location(offset), Location::in_text(&text, offset as usize));
+        assert_eq!(
+            src.location(offset),
+            Location::in_text(&text, offset as usize)
+        );
     }
 
     #[test]

@@ -100,7 +100,10 @@ fn stream(
     let reader: Box<dyn BufRead> = match input.open() {
         Ok(r) => r,
         Err(err) => {
-            return Ok(Err(Error::new("io.read_failed", format!("cannot read: {err}"))));
+            return Ok(Err(Error::new(
+                "io.read_failed",
+                format!("cannot read: {err}"),
+            )));
         }
     };
     let mut time_us = 0u64;
@@ -124,9 +127,8 @@ fn stream(
             Err(err) => return Ok(Err(err)),
         }
     }
-    Ok(summary.ok_or_else(|| {
-        Error::new("junit.internal", "the reader stopped without a report end")
-    }))
+    Ok(summary
+        .ok_or_else(|| Error::new("junit.internal", "the reader stopped without a report end")))
 }
 
 fn summary(inputs: &[Input], options: &Options, out: &mut impl Write) -> anyhow::Result<bool> {
@@ -241,7 +243,13 @@ fn ndjson(inputs: &[Input], options: &Options, out: &mut impl Write) -> anyhow::
     for input in inputs {
         let name = input.display().to_string();
         let result = stream(input, options, |case| {
-            serde_json::to_writer(&mut *out, &CaseLine { report: &name, case })?;
+            serde_json::to_writer(
+                &mut *out,
+                &CaseLine {
+                    report: &name,
+                    case,
+                },
+            )?;
             out.write_all(b"\n")?;
             Ok(())
         })?;

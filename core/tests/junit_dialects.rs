@@ -371,3 +371,13 @@ fn the_event_stream_serialises_with_a_tag() {
     );
     assert!(json.contains(r#""duration_us":1000000"#));
 }
+
+#[test]
+fn file_and_line_in_the_forms_reporters_use() {
+    let all = cases(r#"<testsuite>
+        <testcase name="a" file="tests/a.py" line="12"/>
+        <testcase name="b" filepath="test/b_test.rb" lineno="7"/>
+    </testsuite>"#);
+    assert_eq!((all[0].file.as_deref(), all[0].line), (Some("tests/a.py"), Some(12)));
+    assert_eq!((all[1].file.as_deref(), all[1].line), (Some("test/b_test.rb"), Some(7)));
+}

@@ -18,6 +18,10 @@ pub fn parse_seconds(text: &str) -> Result<Option<u64>, TimeProblem> {
     if t.is_empty() {
         return Ok(None);
     }
+    if let Some(ms) = t.strip_suffix("ms") {
+        // A few reporters write milliseconds with a unit: `12.5ms`.
+        return parse_seconds(ms).map(|v| v.map(|us| (us + 500) / 1000));
+    }
     if let Some(stripped) = t.strip_suffix('s').or_else(|| t.strip_suffix('S')) {
         t = stripped.trim_end();
     }
@@ -137,6 +141,8 @@ mod tests {
             ("0.0000004", Some(0)),
             ("1.2345675", Some(1_234_568)),
             ("0.5s", Some(500_000)),
+            ("12.5ms", Some(12_500)),
+            ("3 ms", Some(3_000)),
             ("", None),
             ("  ", None),
             ("-0.0", Some(0)),

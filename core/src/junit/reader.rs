@@ -818,7 +818,11 @@ impl<R: BufRead> Reader<R> {
                 classname: attrs.owned("classname").or_else(|| attrs.owned("class")),
                 name,
                 file: attrs.owned("file").or_else(|| attrs.owned("filepath")),
-                line: attrs.get("line").and_then(|l| l.trim().parse().ok()),
+                // minitest writes `lineno`, most others `line`.
+                line: attrs
+                    .get("line")
+                    .or_else(|| attrs.get("lineno"))
+                    .and_then(|l| l.trim().parse().ok()),
                 status: Status::Passed,
                 duration_us,
                 time_text: attrs.owned("time"),

@@ -1,0 +1,28 @@
+//! Rally WSAPI v2.0 sessions: test the connection, publish results, import
+//! requirements, link a test case to a user story, submit a defect.
+
+pub mod connect;
+pub mod defect;
+pub mod driver;
+pub mod link;
+pub mod link_case;
+mod lookup;
+pub mod outputs;
+pub mod publish;
+pub mod requirements;
+pub mod wsapi;
+
+pub use connect::{ConnectInput, TestConnection};
+pub use defect::{DefectInput, DefectRequest, SubmitDefect};
+pub use driver::{Progress, RallySession, SessionOptions};
+pub use link::{AuthMode, Credentials};
+pub use link_case::{LinkInput, LinkRequest, LinkTestCase};
+pub use outputs::{
+    ConnectionInfo, DefectOutput, Details, LinkedTestCase, NamedRef, PublishDetails, Requirement,
+    RequirementsOutput,
+};
+pub use publish::{Publish, PublishInput, PublishLogic};
+pub use requirements::{ImportRequirements, RequirementsInput, RequirementsRequest};
+
+#[cfg(test)]
+pub(crate) mod testkit;

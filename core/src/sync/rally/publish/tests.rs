@@ -1,0 +1,590 @@
+use super::*;
+use crate::config::ArtifactInfo;
+use crate::matching::testutil::{case, failing, took};
+use crate::model::Status;
+use crate::sync::protocol::{Method, Session, Step};
+use crate::sync::rally::driver::SessionOptions;
+use crate::sync::rally::testkit::{BASE, FakeRally, Fault, Run, drive};
+use crate::sync::retry::RetryPolicy;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+fn input(cases: Vec<TestCase>) -> PublishInput {
+    let config = Config::from_json(
+        format!(
+            r#"{{"rally": {{"url": "{BASE}", "workspace": "/workspace/1", "project": "/project/2"}}}}"#
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    PublishInput {
+        config,
+        cases,
+        context: RunContext {
+            now: "2024-05-01T10:00:00Z".into(),
+            pipeline_id: Some("981".into()),
+            job_url: Some("https://gitlab.example.com/g/p/-/jobs/55".into()),
+            artifacts: vec![ArtifactInfo {
+                path: "shots/fail.png".into(),
+                size: Some(11),
+                ..Default::default()
+            }],
+            ..RunContext::default()
+        },
+        cache: RefCache::default(),
+    }
+}
+
+fn three_tests() -> Vec<TestCase> {
+    let mut failed = took(
+        failing(
+            case("web.Checkout", "TC2 pays by card", Status::Failed),
+            "total was 0",
+            "at pay()",
+        ),
+        2_345_000,
+    );
+    failed.attachments = vec!["shots/fail.png".into()];
+    vec![
+        took(case("web.Login", "TC1 logs in", Status::Passed), 1_000_000),
+        failed,
+        case("web.Login", "TC9 logs out", Status::Passed),
+    ]
+}
+
+/// Rally with TC1 and TC2 (TC9 does not exist), a story in the current sprint with
+/// one more test case, and the sprint itself.
+fn rally() -> FakeRally {
+    let mut r = FakeRally::new();
+    let it = r.add(
+        "iteration",
+        json!({"Name": "Sprint 14", "StartDate": "2024-04-22T00:00:00.000Z", "EndDate": "2024-05-05T23:59:59.000Z", "Project": "/project/2"}),
+    );
+    r.add(
+        "iteration",
+        json!({"Name": "Sprint 13", "StartDate": "2024-04-08T00:00:00.000Z", "EndDate": "2024-04-21T23:59:59.000Z", "Project": "/project/2"}),
+    );
+    let story = r.add(
+        "hierarchicalrequirement",
+        json!({"FormattedID": "US5", "Name": "Pay", "Iteration": it}),
+    );
+    r.add("testcase", json!({"FormattedID": "TC1", "Name": "logs in"}));
+    r.add(
+        "testcase",
+        json!({"FormattedID": "TC2", "Name": "pays", "WorkProduct": story}),
+    );
+    r.add(
+        "testcase",
+        json!({"FormattedID": "TC7", "Name": "refunds", "WorkProduct": story}),
+    );
+    r
+}
+
+fn files() -> BTreeMap<String, Vec<u8>> {
+    BTreeMap::from([("shots/fail.png".to_string(), b"hello world".to_vec())])
+}
+
+fn session(input: PublishInput) -> Publish {
+    let options = SessionOptions {
+        seed: 42,
+        retry: RetryPolicy::default(),
+    };
+    Publish::new(input, Credentials::ApiKey("good-key".into()), options).unwrap()
+}
+
+fn results_per_case(r: &FakeRally) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for o in r.all("testcaseresult") {
+        *out.entry(o["TestCase"].as_str().unwrap().to_string())
+            .or_insert(0) += 1;
+    }
+    out
+}
+
+#[test]
+fn publishes_results_test_set_and_attachments() {
+    let mut r = rally();
+    let mut run = Run::default();
+    let mut s = session(input(three_tests()));
+    let report = drive(&mut s, &mut r, &files(), &mut run);
+    assert_eq!(report.error, None);
+    // One result per existing case; TC9 fails with a reason.
+    assert_eq!(
+        results_per_case(&r).values().copied().collect::<Vec<_>>(),
+        [1, 1]
+    );
+    let created: Vec<(RecordKind, &str)> = report
+        .created
+        .iter()
+        .map(|e| (e.kind, e.key.as_str()))
+        .collect();
+    assert_eq!(
+        created,
+        [
+            (RecordKind::TestSet, "Sprint-14-Automated-Tests"),
+            (RecordKind::TestCaseResult, "TC1"),
+            (RecordKind::TestCaseResult, "TC2"),
+            (RecordKind::Attachment, "TC2 fail.png"),
+        ]
+    );
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].key, "TC9");
+    assert!(
+        report.failed[0].why.contains("no test case"),
+        "{}",
+        report.failed[0].why
+    );
+    assert_eq!(report.failed[0].tests, ["web.Login.TC9 logs out"]);
+    // The set is named after the current sprint and holds the published cases and
+    // the other test case of the sprint's story.
+    let sets = r.all("testset");
+    assert_eq!(sets.len(), 1);
+    assert_eq!(sets[0]["Name"], "Sprint-14-Automated-Tests");
+    assert_eq!(sets[0]["Project"], "/project/2");
+    let members = r.members.values().next().unwrap();
+    assert_eq!(members.len(), 3);
+    assert_eq!(report.updated.len(), 1);
+    // The attachment: content holds the bytes, the attachment points at the result.
+    let content = r.all("attachmentcontent");
+    assert_eq!(content[0]["Content"], "aGVsbG8gd29ybGQ=");
+    let att = r.all("attachment");
+    assert_eq!(att[0]["Size"], 11);
+    assert_eq!(att[0]["Name"], "fail.png");
+    let Details::Publish(d) = &report.details else {
+        panic!()
+    };
+    assert_eq!(d.sprint.as_deref(), Some("14"));
+    assert_eq!(d.cache.rally_test_cases.len(), 2);
+    assert_eq!(d.missing, ["TC9"]);
+    assert!(
+        d.cache
+            .rally_test_sets
+            .contains_key("Sprint-14-Automated-Tests")
+    );
+    assert_eq!(run.reads, ["shots/fail.png"]);
+    // Every request carries the key and says who is calling.
+    assert!(
+        run.requests
+            .iter()
+            .all(|q| q.header("ZSESSIONID") == Some("good-key"))
+    );
+}
+
+#[test]
+fn a_second_run_creates_nothing() {
+    let mut r = rally();
+    let first = drive(
+        &mut session(input(three_tests())),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    let creates = r.creates;
+    assert!(first.is_success() || first.failed.len() == 1);
+    let again = drive(
+        &mut session(input(three_tests())),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    assert_eq!(r.creates, creates, "{:?}", again.created);
+    assert!(again.created.is_empty());
+    let skipped: Vec<(RecordKind, &str)> = again
+        .skipped
+        .iter()
+        .map(|e| (e.kind, e.key.as_str()))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            (RecordKind::TestSet, "Sprint-14-Automated-Tests"),
+            (RecordKind::TestCaseResult, "TC1"),
+            (RecordKind::TestCaseResult, "TC2"),
+            (RecordKind::Attachment, "TC2 fail.png"),
+        ]
+    );
+}
+
+#[test]
+fn paging_covers_every_page() {
+    let mut r = rally();
+    r.max_page = 1;
+    let report = drive(
+        &mut session(input(three_tests())),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    assert_eq!(report.error, None);
+    assert_eq!(results_per_case(&r).len(), 2);
+    // Both story test cases were found one page at a time.
+    assert_eq!(r.members.values().next().unwrap().len(), 3);
+    let again = drive(
+        &mut session(input(three_tests())),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    assert!(again.created.is_empty());
+    assert_eq!(
+        results_per_case(&r).values().copied().collect::<Vec<_>>(),
+        [1, 1]
+    );
+}
+
+#[test]
+fn honours_retry_after_on_429() {
+    let mut r = rally();
+    r.fault(
+        Method::Post,
+        "/testcaseresult/create",
+        Fault::Status(429, Some(3)),
+    );
+    r.fault(Method::Get, "/testcase", Fault::Status(429, Some(7)));
+    let mut run = Run::default();
+    let report = drive(
+        &mut session(input(three_tests())),
+        &mut r,
+        &files(),
+        &mut run,
+    );
+    assert_eq!(report.error, None);
+    assert!(
+        run.waits.contains(&3000) && run.waits.contains(&7000),
+        "{:?}",
+        run.waits
+    );
+    assert_eq!(
+        results_per_case(&r).values().copied().collect::<Vec<_>>(),
+        [1, 1]
+    );
+    assert_eq!(report.stats.retries, 2);
+    assert_eq!(report.stats.waited_ms, 10_000);
+}
+
+#[test]
+fn bursts_of_5xx_back_off_and_never_duplicate() {
+    let mut r = rally();
+    for _ in 0..3 {
+        r.fault(Method::Get, "/testcaseresult", Fault::Status(503, None));
+    }
+    // The create happens, but the answer is lost: twice.
+    r.fault(
+        Method::Post,
+        "/testcaseresult/create",
+        Fault::FailAfterApply,
+    );
+    r.fault(
+        Method::Post,
+        "/testcaseresult/create",
+        Fault::DropAfterApply,
+    );
+    r.fault(Method::Post, "/attachment/create", Fault::DropAfterApply);
+    let mut run = Run::default();
+    let report = drive(
+        &mut session(input(three_tests())),
+        &mut r,
+        &files(),
+        &mut run,
+    );
+    assert_eq!(report.error, None, "{report:?}");
+    assert_eq!(
+        results_per_case(&r).values().copied().collect::<Vec<_>>(),
+        [1, 1]
+    );
+    assert_eq!(r.all("attachment").len(), 1);
+    // Three growing waits for the 503s (equal jitter: half to all of 500, 1000, 2000 ms).
+    let w = &run.waits;
+    assert!(w.len() >= 3, "{w:?}");
+    assert!(
+        (250..=500).contains(&w[0])
+            && (500..=1000).contains(&w[1])
+            && (1000..=2000).contains(&w[2]),
+        "{w:?}"
+    );
+    let confirmed = report
+        .created
+        .iter()
+        .filter(|e| e.why.contains("second look"))
+        .count();
+    assert_eq!(confirmed, 2);
+}
+
+#[test]
+fn gives_up_when_rally_stays_down_and_a_later_run_finishes() {
+    let mut r = rally();
+    for _ in 0..8 {
+        r.fault(Method::Get, "/iteration", Fault::Status(502, None));
+    }
+    let mut s = session(input(three_tests()));
+    let report = drive(&mut s, &mut r, &files(), &mut Run::default());
+    let e = report.error.clone().unwrap();
+    assert_eq!(e.code, "rally.gave_up");
+    assert!(report.retryable);
+    assert_eq!(r.creates, 0);
+    // The same session, resumed later, finishes the work.
+    let progress = s.progress().clone();
+    let mut s = Publish::resume(
+        s.input().clone(),
+        progress,
+        Credentials::ApiKey("good-key".into()),
+    );
+    let report = drive(&mut s, &mut r, &files(), &mut Run::default());
+    assert_eq!(report.error, None);
+    assert_eq!(
+        results_per_case(&r).values().copied().collect::<Vec<_>>(),
+        [1, 1]
+    );
+}
+
+#[test]
+fn a_crash_at_any_point_loses_nothing_and_duplicates_nothing() {
+    let total = {
+        let mut r = rally();
+        let mut run = Run::default();
+        drive(
+            &mut session(input(three_tests())),
+            &mut r,
+            &files(),
+            &mut run,
+        );
+        run.requests.len()
+    };
+    for crash_at in 0..total {
+        for applied in [false, true] {
+            let mut r = rally();
+            let mut s = session(input(three_tests()));
+            let mut sent = 0;
+            // Run until the crash: the progress saved just before the request is
+            // what survives; the request reached Rally or not.
+            let saved = loop {
+                let before = serde_json::to_string(s.progress()).unwrap();
+                match s.next() {
+                    Step::Send(req) => {
+                        if sent == crash_at {
+                            if applied {
+                                r.handle(&req);
+                            }
+                            break serde_json::to_string(s.progress()).unwrap();
+                        }
+                        sent += 1;
+                        let resp = r.handle(&req);
+                        s.receive(req.id, resp).unwrap();
+                    }
+                    Step::Read(f) => {
+                        let bytes = files().get(&f.path).cloned().ok_or_else(String::new);
+                        s.provide_file(f.id, bytes).unwrap();
+                    }
+                    Step::Wait { .. } => {}
+                    Step::Done(_) => break before,
+                }
+            };
+            let progress = serde_json::from_str(&saved).unwrap();
+            let input = s.input().clone();
+            let mut resumed =
+                Publish::resume(input, progress, Credentials::ApiKey("good-key".into()));
+            let report = drive(&mut resumed, &mut r, &files(), &mut Run::default());
+            assert_eq!(report.error, None, "crash at {crash_at}");
+            assert_eq!(
+                results_per_case(&r).values().copied().collect::<Vec<_>>(),
+                [1, 1],
+                "crash at {crash_at}, applied {applied}"
+            );
+            assert_eq!(
+                r.all("attachment").len(),
+                1,
+                "crash at {crash_at}, applied {applied}"
+            );
+            assert_eq!(
+                r.all("testset").len(),
+                1,
+                "crash at {crash_at}, applied {applied}"
+            );
+            let mut results: Vec<&str> = report
+                .created
+                .iter()
+                .chain(&report.skipped)
+                .filter(|e| e.kind == RecordKind::TestCaseResult)
+                .map(|e| e.key.as_str())
+                .collect();
+            results.sort();
+            assert_eq!(
+                results,
+                ["TC1", "TC2"],
+                "crash at {crash_at}, applied {applied}"
+            );
+        }
+    }
+}
+
+#[test]
+fn each_aggregation_sends_equal_results_once_each() {
+    let mut i = input(vec![
+        case("p", "TC1 a[1]", Status::Passed),
+        case("p", "TC1 a[2]", Status::Failed),
+    ]);
+    i.config.matching.aggregate = crate::matching::Aggregate::Each;
+    i.config.rally.test_set = None;
+    let mut r = rally();
+    r.fault(
+        Method::Post,
+        "/testcaseresult/create",
+        Fault::DropAfterApply,
+    );
+    let report = drive(
+        &mut session(i.clone()),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    assert_eq!(report.error, None);
+    assert_eq!(r.all("testcaseresult").len(), 2);
+    let again = drive(&mut session(i), &mut r, &files(), &mut Run::default());
+    assert_eq!(r.all("testcaseresult").len(), 2);
+    assert_eq!(again.skipped.len(), 2);
+}
+
+#[test]
+fn bad_key_stops_with_a_clear_answer() {
+    let mut r = rally();
+    let mut s = Publish::new(
+        input(three_tests()),
+        Credentials::ApiKey("old".into()),
+        SessionOptions::default(),
+    )
+    .unwrap();
+    let report = drive(&mut s, &mut r, &files(), &mut Run::default());
+    let e = report.error.unwrap();
+    assert_eq!(e.code, "rally.unauthorized");
+    assert!(e.message.contains("API key"), "{}", e.message);
+    assert!(e.hint.unwrap().contains("rally.api_key_env"));
+    assert!(!report.retryable);
+    assert_eq!(r.creates, 0);
+}
+
+#[test]
+fn basic_auth_uses_the_security_token_and_renews_it() {
+    let mut r = rally();
+    r.api_key = None;
+    r.basic = Some("ci:secret".into());
+    let creds = Credentials::Basic {
+        username: "ci".into(),
+        password: "secret".into(),
+    };
+    let mut s = Publish::new(input(three_tests()), creds, SessionOptions::default()).unwrap();
+    let mut run = Run::default();
+    // Partway, the token expires: the next create is refused with "Invalid key".
+    let mut report = None;
+    let mut creates = 0;
+    for _ in 0..1000 {
+        match s.next() {
+            Step::Send(req) => {
+                if req.url.contains("/testcaseresult/create") {
+                    creates += 1;
+                    if creates == 2 {
+                        r.token = Some("expired".into());
+                    }
+                }
+                let resp = r.handle(&req);
+                run.requests.push(req.clone());
+                s.receive(req.id, resp).unwrap();
+            }
+            Step::Read(f) => s
+                .provide_file(f.id, files().get(&f.path).cloned().ok_or_else(String::new))
+                .unwrap(),
+            Step::Wait { .. } => {}
+            Step::Done(rep) => {
+                report = Some(rep);
+                break;
+            }
+        }
+    }
+    let report = report.unwrap();
+    assert_eq!(report.error, None, "{report:?}");
+    assert_eq!(
+        results_per_case(&r).values().copied().collect::<Vec<_>>(),
+        [1, 1]
+    );
+    let authorizations = run
+        .requests
+        .iter()
+        .filter(|q| q.url.ends_with("/security/authorize"))
+        .count();
+    assert_eq!(authorizations, 2);
+    for q in &run.requests {
+        assert!(q.header("Authorization").unwrap().starts_with("Basic "));
+        if q.method == Method::Post {
+            assert!(q.url.contains("key=tok"), "{}", q.url);
+            assert_eq!(q.header("Cookie"), Some("JSESSIONID=abc"));
+        }
+    }
+}
+
+#[test]
+fn a_refused_test_set_update_stops_before_any_result() {
+    let mut i = input(three_tests());
+    i.context.sprint = Some("3".into());
+    let mut r = rally();
+    // The set exists but TC1 cannot join it: Rally refuses TC1's result.
+    let set = r.add(
+        "testset",
+        json!({"Name": "Sprint-3-Automated-Tests", "Project": "/project/2"}),
+    );
+    let oid: u64 = set.rsplit('/').next().unwrap().parse().unwrap();
+    r.fault(
+        Method::Post,
+        &format!("/testset/{oid}/TestCases/add"),
+        Fault::Status(400, None),
+    );
+    let report = drive(&mut session(i), &mut r, &files(), &mut Run::default());
+    let e = report.error.clone().unwrap();
+    assert_eq!(e.code, "rally.http_error");
+    assert_eq!(r.creates, 0);
+    assert_eq!(
+        report
+            .failed
+            .iter()
+            .filter(|f| f.why.starts_with("not sent"))
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn progress_serialises_small_and_without_secrets() {
+    let mut r = rally();
+    let mut s = session(input(three_tests()));
+    for _ in 0..6 {
+        if let Step::Send(req) = s.next() {
+            let resp = r.handle(&req);
+            s.receive(req.id, resp).unwrap();
+        }
+    }
+    let text = serde_json::to_string(s.progress()).unwrap();
+    assert!(!text.contains("good-key"));
+    let whole = serde_json::to_string(&s).unwrap();
+    assert!(!whole.contains("good-key"));
+    // Restored without credentials, it says so instead of sending unsigned requests.
+    let mut restored: Publish = serde_json::from_str(&whole).unwrap();
+    let Step::Done(report) = restored.next() else {
+        panic!("expected the end")
+    };
+    assert_eq!(report.error.unwrap().code, "sync.no_credentials");
+}
+
+#[test]
+fn answers_to_unknown_ids_are_refused() {
+    let mut s = session(input(three_tests()));
+    let Step::Send(req) = s.next() else { panic!() };
+    let e = s
+        .receive(
+            req.id + 5,
+            crate::sync::HttpResponse::answered(200, vec![], "{}"),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, "sync.unexpected_response");
+    assert_eq!(
+        s.provide_file(1, Ok(vec![])).unwrap_err().code,
+        "sync.unexpected_file"
+    );
+}

@@ -1,0 +1,367 @@
+//! `tmbridge publish`: send the results of JUnit reports to Rally, with retries and
+//! a durable outbox, and print what was created, skipped or failed.
+
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::inputs::expand_inputs;
+use crate::publish::{self, PublishOptions, PublishReport};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+use tmbridge_core::config::{Config, RunContext, Target};
+use tmbridge_core::sync::{Entry, Report};
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetArg {
+    Rally,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// What was created, skipped and failed, for people.
+    Summary,
+    /// The whole report (and, with --dry-run, every request).
+    Json,
+}
+
+/// Publish test results to Rally: TestCaseResults, attachments, the sprint's test set.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:
+  RALLY_API_KEY=... tmbridge publish --target rally --config rally.toml build/test-results/*.xml
+  tmbridge publish --target rally --config rally.toml --dry-run report.xml
+  tmbridge publish --target rally --config rally.toml --var sprint=14 --format json report.xml
+
+Secrets come from the environment: the variable named by rally.api_key_env (RALLY_API_KEY
+by default) holds an API key; without it, RALLY_USERNAME and RALLY_PASSWORD are used with
+Rally's security token. They are never printed: --dry-run masks ZSESSIONID,
+Authorization, cookies and key=.
+
+Every run is kept in the outbox (an SQLite file, .tmbridge/outbox.sqlite3 by default)
+until Rally confirmed it. If the process dies or Rally stays down, run the same command
+again: it resumes, and looks before it creates, so every result reaches Rally once.
+
+Run values come from GitLab CI's variables (CI_PIPELINE_ID, CI_PIPELINE_URL, CI_JOB_ID,
+CI_JOB_NAME, CI_JOB_URL, CI_COMMIT_REF_NAME, CI_COMMIT_SHA, CI_PROJECT_URL); --var
+overrides them and adds {var.NAME} values. Without --var sprint=N the sprint is the Rally
+iteration of today.
+
+Exit codes: 0 everything was published; 1 something failed or is left for a later run
+(the report says what and why); 2 bad command line, configuration or credentials.")]
+pub struct Args {
+    /// The test-management system.
+    #[arg(long, value_enum)]
+    pub target: TargetArg,
+    /// Configuration file: TOML (or JSON when it ends in .json).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// JUnit reports: files or glob patterns.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<String>,
+    /// Send nothing; print every request that would be sent (secrets masked).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The outbox file.
+    #[arg(long, value_name = "PATH", default_value = publish::DEFAULT_OUTBOX)]
+    pub outbox: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "summary")]
+    pub format: Format,
+    /// A run value, KEY=VALUE (repeatable).
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub vars: Vec<String>,
+    /// The run time (RFC 3339) instead of the clock.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Write the refs looked up (FormattedID → ref) to this JSON file.
+    #[arg(long, value_name = "FILE")]
+    pub refs_out: Option<PathBuf>,
+    /// Seconds to wait for one answer.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
+    /// Tries of one request before giving up (the run then waits in the outbox).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_attempts: u32,
+    /// Seed of the retry jitter (for reproducible runs).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// No progress lines on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let usage = |message: String| {
+        eprintln!("tmbridge publish: {message}");
+        Ok(ExitCode::from(EXIT_USAGE))
+    };
+    let config = match load_config(&args.config) {
+        Ok(c) => c,
+        Err(m) => return usage(m),
+    };
+    if let Err(e) = config.validate(Some(Target::Rally)) {
+        return usage(format!("{}: {e}", args.config.display()));
+    }
+    let context = match run_context(&args) {
+        Ok(c) => c,
+        Err(m) => return usage(m),
+    };
+    let credentials = if args.dry_run {
+        None
+    } else {
+        match publish::credentials_from_env(&config) {
+            Ok(c) => Some(c),
+            Err(e) => return usage(e.to_string()),
+        }
+    };
+    let inputs = match expand_inputs(&args.reports) {
+        Ok(i) => i,
+        Err(m) => return usage(m),
+    };
+    let mut reports = Vec::new();
+    for input in &inputs {
+        match input.read_all() {
+            Ok(bytes) => reports.push((input.display().to_string(), bytes)),
+            Err(e) => {
+                eprintln!("error: {}: cannot read: {e}", input.display());
+                return Ok(ExitCode::from(EXIT_FAILED));
+            }
+        }
+    }
+    let options = PublishOptions {
+        target: Target::Rally,
+        outbox: Some(args.outbox.clone()),
+        dry_run: args.dry_run,
+        context,
+        credentials,
+        seed: args.seed,
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        progress: !args.quiet,
+        retry: tmbridge_core::sync::RetryPolicy {
+            max_attempts: args.max_attempts,
+            ..Default::default()
+        },
+        ..PublishOptions::default()
+    };
+    let result = match publish::run(&config, reports, &options) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tmbridge publish: {e:#}");
+            let usage = e.downcast_ref::<publish::UsageError>().is_some();
+            return Ok(ExitCode::from(if usage { EXIT_USAGE } else { EXIT_FAILED }));
+        }
+    };
+    if let Some(path) = &args.refs_out
+        && let tmbridge_core::sync::rally::Details::Publish(d) = &result.report.details
+    {
+        std::fs::write(path, serde_json::to_string_pretty(&d.cache)? + "\n")?;
+    }
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &result)?;
+            writeln!(out)?;
+        }
+        Format::Summary => {
+            if args.dry_run {
+                write_requests(&mut out, &result)?;
+            }
+            write_summary(&mut out, &result, args.dry_run)?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::from(if result.report.is_success() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }))
+}
+
+fn load_config(path: &Path) -> Result<Config, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        return Config::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("{}: the file is not UTF-8", path.display()))?;
+    toml::from_str::<Config>(&text)
+        .map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))
+}
+
+fn run_context(args: &Args) -> Result<RunContext, String> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let mut ctx = RunContext {
+        now: args.now.clone().unwrap_or_default(),
+        pipeline_id: env("CI_PIPELINE_ID"),
+        pipeline_url: env("CI_PIPELINE_URL"),
+        job_id: env("CI_JOB_ID"),
+        job_name: env("CI_JOB_NAME"),
+        job_url: env("CI_JOB_URL"),
+        ref_name: env("CI_COMMIT_REF_NAME"),
+        sha: env("CI_COMMIT_SHA"),
+        project_url: env("CI_PROJECT_URL"),
+        ..RunContext::default()
+    };
+    for var in &args.vars {
+        let Some((key, value)) = var.split_once('=') else {
+            return Err(format!("--var {var:?}: write it as KEY=VALUE"));
+        };
+        let v = Some(value.to_string());
+        match key.trim() {
+            "pipeline_id" => ctx.pipeline_id = v,
+            "pipeline_url" => ctx.pipeline_url = v,
+            "job_id" => ctx.job_id = v,
+            "job_name" => ctx.job_name = v,
+            "job_url" => ctx.job_url = v,
+            "ref" => ctx.ref_name = v,
+            "sha" => ctx.sha = v,
+            "project_url" => ctx.project_url = v,
+            "report_url" => ctx.report_url = v,
+            "sprint" | "N" => ctx.sprint = v,
+            "" => return Err(format!("--var {var:?}: the key is empty")),
+            other => {
+                ctx.vars.insert(other.to_string(), value.to_string());
+            }
+        }
+    }
+    Ok(ctx)
+}
+
+/// Bodies longer than this are cut when printed (base64 attachments).
+const BODY_SHOWN: usize = 2000;
+
+fn write_requests(out: &mut impl Write, result: &PublishReport) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Dry run: {} request(s) would be sent (refs in parentheses stand for records not looked up or not created):",
+        result.requests.len()
+    )?;
+    for req in &result.requests {
+        writeln!(out)?;
+        writeln!(out, "{} {}", req.method.as_str(), req.url)?;
+        for (name, value) in &req.headers {
+            writeln!(out, "  {name}: {value}")?;
+        }
+        if let Some(body) = &req.body {
+            if body.len() > BODY_SHOWN {
+                let mut cut = BODY_SHOWN;
+                while !body.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                writeln!(out, "  {}… ({} more bytes)", &body[..cut], body.len() - cut)?;
+            } else {
+                writeln!(out, "  {body}")?;
+            }
+        }
+    }
+    writeln!(out)
+}
+
+fn write_summary(
+    out: &mut impl Write,
+    result: &PublishReport,
+    dry_run: bool,
+) -> std::io::Result<()> {
+    let r: &Report = &result.report;
+    let mut title = format!(
+        "Rally{}: {} created, {} updated, {} skipped, {} failed",
+        if dry_run { " (dry run)" } else { "" },
+        r.created.len(),
+        r.updated.len(),
+        r.skipped.len(),
+        r.failed.len()
+    );
+    if let Some(id) = result.run_id {
+        title.push_str(&format!(
+            " (run {id}{})",
+            if result.resumed { ", resumed" } else { "" }
+        ));
+    }
+    writeln!(out, "{title}")?;
+    for (label, entries) in [
+        ("Created", &r.created),
+        ("Updated", &r.updated),
+        ("Skipped", &r.skipped),
+        ("Failed", &r.failed),
+    ] {
+        if entries.is_empty() {
+            continue;
+        }
+        writeln!(out)?;
+        writeln!(out, "{label}:")?;
+        write_entries(out, entries)?;
+    }
+    if let tmbridge_core::sync::rally::Details::Publish(d) = &r.details
+        && !d.review.is_empty()
+    {
+        writeln!(out)?;
+        writeln!(out, "To review ({} not published):", d.review.len())?;
+        for item in &d.review {
+            writeln!(
+                out,
+                "  {} [{}]: {}",
+                item.test,
+                item.status.as_str(),
+                item.detail
+            )?;
+        }
+    }
+    if !r.warnings.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Warnings:")?;
+        for w in &r.warnings {
+            writeln!(out, "  {} [{}]", w.message, w.code)?;
+        }
+    }
+    if let Some(e) = &r.error {
+        writeln!(out)?;
+        writeln!(out, "Stopped: {e}")?;
+        if r.retryable && !dry_run {
+            writeln!(
+                out,
+                "Run the same command again later: it resumes where this one stopped."
+            )?;
+        }
+    }
+    let s = r.stats;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} request(s), {} retried, {} ms waited",
+        s.requests, s.retries, s.waited_ms
+    )
+}
+
+fn write_entries(out: &mut impl Write, entries: &[Entry]) -> std::io::Result<()> {
+    let rows: Vec<[String; 4]> = entries
+        .iter()
+        .map(|e| {
+            [
+                e.kind.as_str().to_string(),
+                e.key.clone(),
+                e.reference.clone().unwrap_or_default(),
+                e.why.clone(),
+            ]
+        })
+        .collect();
+    let mut widths = [0usize; 3];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in &rows {
+        let mut line = String::from("  ");
+        for (i, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if let Some(w) = widths.get(i) {
+                line.push_str(&" ".repeat(w - cell.chars().count() + 2));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}

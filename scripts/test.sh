@@ -35,4 +35,7 @@ done
 step "bindings: WASM package, Python, Node, conformance vectors in every runtime"
 bash scripts/test-bindings.sh
 
+step "tmbridge --engine wasm prints what the native engine prints"
+bash scripts/check-engine-wasm.sh
+
 step "all suites passed"

@@ -1,7 +1,10 @@
 //! `tmbridge`: the reference host of tmbridge-core.
 
 mod cmd;
+mod engine;
 mod inputs;
+mod publish;
+mod serve;
 mod table;
 
 use clap::{Parser, Subcommand};
@@ -13,6 +16,14 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Which build of the core does the work: `native` (built in) or `wasm` (the
+    /// WebAssembly core run in wasmtime; same output, byte for byte).
+    #[arg(long, global = true, value_enum, default_value = "native")]
+    engine: engine::EngineKind,
+    /// The raw WebAssembly core for `--engine wasm` (default: $TMBRIDGE_WASM, then
+    /// pkg/raw/tmbridge_raw.wasm).
+    #[arg(long, global = true, value_name = "FILE")]
+    wasm: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -21,15 +32,23 @@ enum Command {
     Map(cmd::map::Args),
     Query(cmd::query::Args),
     Autofill(cmd::autofill::Args),
+    Publish(cmd::publish::Args),
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(err) = engine::select(cli.engine, cli.wasm.as_deref()) {
+        eprintln!("tmbridge: {err:#}");
+        return ExitCode::from(cmd::EXIT_USAGE);
+    }
     let result = match cli.command {
         Command::Parse(args) => cmd::parse::run(args),
         Command::Map(args) => cmd::map::run(args),
         Command::Query(args) => cmd::query::run(args),
         Command::Autofill(args) => cmd::autofill::run(args),
+        Command::Publish(args) => cmd::publish::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
     };
     match result {
         Ok(code) => code,

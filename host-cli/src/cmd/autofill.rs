@@ -70,7 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(schema_bytes) = read(schema_path) else {
         return Ok(ExitCode::from(EXIT_USAGE));
     };
-    let schema = match autofill::schema_from_metadata(&schema_bytes) {
+    let schema = match crate::engine::autofill_schema(&schema_bytes) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {}: {e}", schema_path.display());
@@ -105,7 +105,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_FAILED));
         }
     };
-    let output = match autofill::fill(&schema, &settings, &ctx) {
+    let output = match crate::engine::autofill_fill(&schema, &settings, &ctx) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");

@@ -10,7 +10,7 @@ use tmbridge_core::config::context::timestamp_from_unix_millis;
 use tmbridge_core::config::{ArtifactInfo, Config, RefCache, RunContext, Target};
 use tmbridge_core::matching::{ResultLine, ReviewItem};
 use tmbridge_core::model::TestCase;
-use tmbridge_core::{Error, Warning, junit, qtest, rally, testrail};
+use tmbridge_core::{Error, Warning, qtest, rally, testrail};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TargetArg {
@@ -123,7 +123,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut artifacts: Vec<ArtifactInfo> = Vec::new();
     for input in &inputs {
         let report = match input.read_all() {
-            Ok(bytes) => junit::parse(&bytes),
+            Ok(bytes) => crate::engine::parse_report(&bytes, &Default::default()),
             Err(e) => Err(Error::new("io.read_failed", format!("cannot read: {e}"))),
         };
         let report = match report {
@@ -159,11 +159,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let result = match target {
-        Target::Rally => rally::payload::plan(&config, &cases, &ctx, &cache)
+        Target::Rally => crate::engine::map_rally(&config, &cases, &ctx, &cache)
             .map(|p| print(&mut out, args.format, &p, rally_overview(&p))),
-        Target::Qtest => qtest::plan(&config, &cases, &ctx, &cache)
+        Target::Qtest => crate::engine::map_qtest(&config, &cases, &ctx, &cache)
             .map(|p| print(&mut out, args.format, &p, qtest_overview(&p))),
-        Target::Testrail => testrail::plan(&config, &cases, &ctx, &cache)
+        Target::Testrail => crate::engine::map_testrail(&config, &cases, &ctx, &cache)
             .map(|p| print(&mut out, args.format, &p, testrail_overview(&p))),
     };
     let review_count = match result {

@@ -3,7 +3,9 @@
 pub mod autofill;
 pub mod map;
 pub mod parse;
+pub mod publish;
 pub mod query;
+pub mod serve;
 
 /// Exit codes shared by every subcommand.
 pub const EXIT_OK: u8 = 0;

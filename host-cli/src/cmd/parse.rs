@@ -4,7 +4,7 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::inputs::{Input, expand_inputs};
 use crate::table::Table;
 use serde::Serialize;
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, BufWriter, Read, Write};
 use std::process::ExitCode;
 use tmbridge_core::junit::{self, Event, Options};
 use tmbridge_core::model::{Counts, Report, TestCase};
@@ -106,6 +106,9 @@ fn stream(
             )));
         }
     };
+    if crate::engine::is_wasm() {
+        return whole_report(input, reader, options, on_case);
+    }
     let mut time_us = 0u64;
     let mut summary = None;
     // Read to the end of the input, past the report end, so trailing junk is an error.
@@ -129,6 +132,34 @@ fn stream(
     }
     Ok(summary
         .ok_or_else(|| Error::new("junit.internal", "the reader stopped without a report end")))
+}
+
+/// The same totals from a whole report, for engines that do not stream.
+fn whole_report(
+    input: &Input,
+    mut reader: Box<dyn BufRead>,
+    options: &Options,
+    mut on_case: impl FnMut(&TestCase) -> anyhow::Result<()>,
+) -> anyhow::Result<Result<FileSummary, Error>> {
+    let mut bytes = Vec::new();
+    if let Err(err) = reader.read_to_end(&mut bytes) {
+        return Ok(Err(Error::new("io.read_failed", format!("cannot read: {err}"))));
+    }
+    let report = match crate::engine::parse_report(&bytes, options) {
+        Ok(report) => report,
+        Err(err) => return Ok(Err(err)),
+    };
+    let mut time_us = 0u64;
+    for case in report.cases() {
+        time_us = time_us.saturating_add(case.duration_us.unwrap_or(0));
+        on_case(case)?;
+    }
+    report_warnings(input, &report.warnings);
+    Ok(Ok(FileSummary {
+        suites: report.suite_count(),
+        counts: report.counts,
+        time_us,
+    }))
 }
 
 fn summary(inputs: &[Input], options: &Options, out: &mut impl Write) -> anyhow::Result<bool> {
@@ -205,7 +236,7 @@ fn json(inputs: &[Input], options: &Options, out: &mut impl Write) -> anyhow::Re
         let parsed = input
             .read_all()
             .map_err(|e| Error::new("io.read_failed", format!("cannot read: {e}")))
-            .and_then(|bytes| junit::parse_with(&bytes, options));
+            .and_then(|bytes| crate::engine::parse_report(&bytes, options));
         if i > 0 {
             out.write_all(b",")?;
         }

@@ -152,7 +152,7 @@ fn exit(code: u8) -> ExitCode {
 fn check(a: QueryArgs) -> anyhow::Result<ExitCode> {
     let text = read_query(&a.query)?;
     let opts = options(&a.inputs)?;
-    let out = query::check(&text, &opts);
+    let out = crate::engine::query_check(&text, &opts)?;
     if a.inputs.format == Format::Json {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -164,9 +164,9 @@ fn check(a: QueryArgs) -> anyhow::Result<ExitCode> {
 fn normalize(a: QueryArgs) -> anyhow::Result<ExitCode> {
     let text = read_query(&a.query)?;
     let opts = options(&a.inputs)?;
-    let result = query::normalize(&text, &opts);
+    let result = crate::engine::query_normalize(&text, &opts);
     if result.is_err() && a.inputs.format == Format::Text {
-        return Ok(refused(&text, &query::check(&text, &opts)));
+        return Ok(refused(&text, &crate::engine::query_check(&text, &opts)?));
     }
     finish(&text, result, a.inputs.format)
 }
@@ -174,12 +174,12 @@ fn normalize(a: QueryArgs) -> anyhow::Result<ExitCode> {
 fn poll(a: PollArgs) -> anyhow::Result<ExitCode> {
     let text = read_query(&a.query)?;
     let opts = options(&a.inputs)?;
-    let result = query::poll_query(&text, &a.since, &opts);
+    let result = crate::engine::query_poll(&text, &a.since, &opts);
     if let (Err(e), Format::Text) = (&result, a.inputs.format) {
         if e.code == "rally_query.invalid_since" {
             anyhow::bail!("--since: {e}");
         }
-        return Ok(refused(&text, &query::check(&text, &opts)));
+        return Ok(refused(&text, &crate::engine::query_check(&text, &opts)?));
     }
     finish(&text, result, a.inputs.format)
 }

@@ -1,0 +1,132 @@
+//! `tmbridge serve`: the GitLab Pipeline Hook receiver.
+
+use super::{EXIT_OK, EXIT_USAGE};
+use crate::serve::{ServeOptions, publisher::PublishToTarget};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+use tmbridge_core::config::{Config, Target};
+
+/// Receive GitLab pipeline webhooks and publish their JUnit reports in the background.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:
+  TMBRIDGE_GITLAB_TOKEN=s3cret GITLAB_API_TOKEN=glpat-... RALLY_API_KEY=_abc... \\
+    tmbridge serve --config tmbridge.toml --listen 0.0.0.0:8080 --state /var/lib/tmbridge/serve.sqlite
+  tmbridge serve --config tmbridge.toml --artifact-path junit.xml --artifact-path reports/e2e.xml
+
+In GitLab: Settings > Webhooks, URL http://HOST:8080/webhook, the secret token from the
+variable named by gitlab.token_env (TMBRIDGE_GITLAB_TOKEN by default), trigger
+\"Pipeline events\". Each finished pipeline that matches the [gitlab] section is stored
+and answered with 200 at once; a worker downloads the listed artifact files of its test
+jobs (GET /api/v4/projects/:id/jobs/:job_id/artifacts/PATH with the token in
+GITLAB_API_TOKEN) and publishes them to Rally, retrying while GitLab or Rally is down.
+
+Answers: 200 queued/duplicate/ignored, 400 malformed body, 401 wrong or missing
+X-Gitlab-Token, 413 body over --max-body, 503 the event could not be stored.
+GET /healthz answers 200.
+
+Exit codes: 2 bad command line or configuration; otherwise it runs until stopped.")]
+pub struct Args {
+    /// Configuration file: TOML (or JSON when it ends in .json).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// SQLite file that holds received events until they are published.
+    #[arg(long, value_name = "PATH", default_value = "tmbridge-serve.sqlite")]
+    pub state: PathBuf,
+    /// GitLab's URL (https://gitlab.example.com); by default taken from each event's project URL.
+    #[arg(long, value_name = "URL")]
+    pub gitlab_url: Option<String>,
+    /// Environment variable holding the GitLab API token (read_api scope).
+    #[arg(long, value_name = "NAME", default_value = "GITLAB_API_TOKEN")]
+    pub gitlab_token_env: String,
+    /// A JUnit report's path inside the test jobs' artifacts (repeatable).
+    #[arg(
+        long = "artifact-path",
+        value_name = "PATH",
+        default_value = "junit.xml"
+    )]
+    pub artifact_paths: Vec<String>,
+    /// Largest webhook body accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    pub max_body: u64,
+    /// Attempts per event before it is marked failed.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub max_attempts: i64,
+    /// First delay before retrying an event, in seconds; it doubles each time.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub retry_delay: u64,
+}
+
+fn load_config(path: &Path) -> Result<Config, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        return Config::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("{}: the file is not UTF-8", path.display()))?;
+    toml::from_str::<Config>(&text)
+        .map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))
+}
+
+fn usage(message: &str) -> anyhow::Result<ExitCode> {
+    eprintln!("tmbridge serve: {message}");
+    Ok(ExitCode::from(EXIT_USAGE))
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = match load_config(&args.config) {
+        Ok(c) => c,
+        Err(e) => return usage(&e),
+    };
+    if let Err(e) = config.validate(Some(Target::Rally)) {
+        return usage(&format!("{}: {e}", args.config.display()));
+    }
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let Some(secret) = env(&config.gitlab.token_env) else {
+        return usage(&format!(
+            "the webhook secret is not set: put it in the environment variable {} (gitlab.token_env)",
+            config.gitlab.token_env
+        ));
+    };
+    let Some(gitlab_token) = env(&args.gitlab_token_env) else {
+        return usage(&format!(
+            "the GitLab API token is not set: put a token with read_api scope in {}",
+            args.gitlab_token_env
+        ));
+    };
+    if args
+        .artifact_paths
+        .iter()
+        .any(|p| p.trim().is_empty() || p.contains('*'))
+    {
+        return usage("--artifact-path takes a file path inside the artifacts (no patterns)");
+    }
+    if args.max_attempts < 1 {
+        return usage("--max-attempts must be at least 1");
+    }
+    let options = ServeOptions {
+        listen: args.listen,
+        state: args.state,
+        secret: secret.into_bytes(),
+        gitlab: config.gitlab.clone(),
+        gitlab_url: args.gitlab_url,
+        gitlab_token,
+        artifact_paths: args.artifact_paths,
+        max_body: args.max_body,
+        max_attempts: args.max_attempts,
+        retry_delay: Duration::from_secs(args.retry_delay),
+        threads: 4,
+    };
+    let publisher = PublishToTarget {
+        config,
+        outbox: crate::serve::outbox_path(&options.state),
+    };
+    crate::serve::run(options, Box::new(publisher))?;
+    Ok(ExitCode::from(EXIT_OK))
+}

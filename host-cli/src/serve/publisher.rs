@@ -1,0 +1,54 @@
+//! The publisher `serve` uses: the same code path as `tmbridge publish`
+//! ([`crate::publish::run`]) with its durable outbox, so a pipeline whose publish was
+//! interrupted resumes without sending anything twice.
+
+use super::worker::{Failure, PublishJob, Publisher, RunValues};
+use crate::publish::{PublishOptions, run};
+use std::path::PathBuf;
+use tmbridge_core::config::{Config, RunContext, Target};
+
+pub struct PublishToTarget {
+    pub config: Config,
+    /// The outbox shared by every event `serve` publishes.
+    pub outbox: PathBuf,
+}
+
+fn context(run: &RunValues) -> RunContext {
+    RunContext {
+        pipeline_id: Some(run.pipeline_id.clone()),
+        pipeline_url: run.pipeline_url.clone(),
+        ref_name: Some(run.ref_name.clone()).filter(|r| !r.is_empty()),
+        sha: Some(run.sha.clone()).filter(|s| !s.is_empty()),
+        project_url: run.project_url.clone(),
+        job_id: run.job_id.clone(),
+        job_name: run.job_name.clone(),
+        job_url: run.job_url.clone(),
+        ..RunContext::default()
+    }
+}
+
+impl Publisher for PublishToTarget {
+    fn publish(&self, job: &PublishJob) -> Result<String, Failure> {
+        let mut reports = Vec::new();
+        for path in &job.reports {
+            let bytes = std::fs::read(path)
+                .map_err(|e| Failure::Transient(format!("cannot read {}: {e}", path.display())))?;
+            reports.push((path.display().to_string(), bytes));
+        }
+        let options = PublishOptions {
+            target: Target::Rally,
+            outbox: Some(self.outbox.clone()),
+            context: context(&job.run),
+            ..PublishOptions::default()
+        };
+        let done = run(&self.config, reports, &options)
+            .map_err(|e| Failure::Permanent(format!("event {}: {e:#}", job.event_id)))?;
+        let summary = serde_json::to_string(&done)
+            .map_err(|e| Failure::Permanent(format!("event {}: {e}", job.event_id)))?;
+        match &done.report.error {
+            None => Ok(summary),
+            Some(e) if done.report.retryable => Err(Failure::Transient(e.to_string())),
+            Some(e) => Err(Failure::Permanent(e.to_string())),
+        }
+    }
+}

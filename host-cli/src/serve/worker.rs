@@ -1,0 +1,369 @@
+//! The background worker: takes stored pipeline events one at a time, downloads the
+//! JUnit reports of their test jobs through the GitLab API, publishes them, and
+//! records the outcome. Failures that may pass (GitLab or the target down) are
+//! retried with exponential backoff; the others fail the event with the reason.
+
+use super::gitlab_api::{ApiError, GitlabApi, JobInfo};
+use super::store::{EventStore, StoredEvent};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tmbridge_core::gitlab::{GitlabConfig, PipelineEvent, decide, parse_pipeline_event};
+
+/// What a publish needs to know about the run, from the pipeline event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunValues {
+    pub pipeline_id: String,
+    pub pipeline_url: Option<String>,
+    pub ref_name: String,
+    pub sha: String,
+    pub project_url: Option<String>,
+    /// Set when the reports come from one job.
+    pub job_id: Option<String>,
+    pub job_name: Option<String>,
+    pub job_url: Option<String>,
+}
+
+/// One publish the worker asks for.
+#[derive(Debug, Clone)]
+pub struct PublishJob {
+    pub event_id: i64,
+    pub reports: Vec<PathBuf>,
+    pub run: RunValues,
+}
+
+/// Why something failed, and whether another try may help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    Transient(String),
+    Permanent(String),
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Transient(m) => Failure::Transient(m),
+            ApiError::Permanent(m) => Failure::Permanent(m),
+        }
+    }
+}
+
+/// Sends reports to the target; returns a report (JSON) of what it did.
+pub trait Publisher: Send {
+    fn publish(&self, job: &PublishJob) -> Result<String, Failure>;
+}
+
+pub struct WorkerSettings {
+    pub gitlab: GitlabConfig,
+    /// GitLab's URL; taken from the event's project URL when `None`.
+    pub gitlab_url: Option<String>,
+    pub gitlab_token: String,
+    /// Files to fetch from each test job's artifacts.
+    pub artifact_paths: Vec<String>,
+    /// Where downloaded reports are kept.
+    pub work_dir: PathBuf,
+    pub max_attempts: i64,
+    /// First retry delay; doubles on each attempt, at most an hour.
+    pub backoff: Duration,
+    /// How often to look for due events when idle.
+    pub poll: Duration,
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Runs until `stop` is set.
+pub fn run(
+    store_path: &Path,
+    settings: &WorkerSettings,
+    publisher: &dyn Publisher,
+    stop: Arc<AtomicBool>,
+) {
+    let store = match EventStore::open(store_path) {
+        Ok(s) => s,
+        Err(e) => {
+            super::log(&format!("worker cannot open {}: {e}", store_path.display()));
+            return;
+        }
+    };
+    while !stop.load(Ordering::SeqCst) {
+        match store.claim_due(unix_now()) {
+            Ok(Some(event)) => handle(&store, settings, publisher, &event),
+            Ok(None) => std::thread::sleep(settings.poll),
+            Err(e) => {
+                super::log(&format!("reading the event queue failed: {e}"));
+                std::thread::sleep(settings.poll);
+            }
+        }
+    }
+}
+
+fn handle(
+    store: &EventStore,
+    settings: &WorkerSettings,
+    publisher: &dyn Publisher,
+    event: &StoredEvent,
+) {
+    let outcome = process(settings, publisher, event);
+    let result = match &outcome {
+        Ok(report) => {
+            super::log(&format!(
+                "event {} (pipeline {}) published",
+                event.id, event.pipeline_id
+            ));
+            store.finish(event.id, report)
+        }
+        Err(Failure::Transient(msg)) if event.attempts < settings.max_attempts => {
+            let factor = 1u32 << (event.attempts.clamp(1, 12) - 1);
+            let delay = settings
+                .backoff
+                .saturating_mul(factor)
+                .min(Duration::from_secs(3600));
+            super::log(&format!(
+                "event {} attempt {} failed, retrying in {}s: {msg}",
+                event.id,
+                event.attempts,
+                delay.as_secs()
+            ));
+            store.retry_or_fail(event.id, msg, Some(unix_now() + delay.as_secs() as i64))
+        }
+        Err(Failure::Transient(msg)) | Err(Failure::Permanent(msg)) => {
+            super::log(&format!("event {} failed: {msg}", event.id));
+            store.retry_or_fail(event.id, msg, None)
+        }
+    };
+    if let Err(e) = result {
+        super::log(&format!("recording event {} failed: {e}", event.id));
+    }
+}
+
+/// GitLab's base URL from the project's page: `https://host/group/project` minus the
+/// project path.
+pub fn gitlab_base(event: &PipelineEvent) -> Option<String> {
+    let p = event.project.as_ref()?;
+    let web = p.web_url.as_deref()?.trim_end_matches('/');
+    match &p.path_with_namespace {
+        Some(path) => web
+            .strip_suffix(path.as_str())
+            .map(|b| b.trim_end_matches('/').to_string()),
+        None => {
+            let scheme_end = web.find("://")? + 3;
+            let host_end = web[scheme_end..].find('/').map(|i| scheme_end + i)?;
+            Some(web[..host_end].to_string())
+        }
+    }
+}
+
+/// Downloads the event's reports and publishes them.
+pub fn process(
+    settings: &WorkerSettings,
+    publisher: &dyn Publisher,
+    event: &StoredEvent,
+) -> Result<String, Failure> {
+    let pipeline =
+        parse_pipeline_event(&event.body).map_err(|e| Failure::Permanent(e.to_string()))?;
+    let decision = decide(&pipeline, &settings.gitlab);
+    if !decision.process {
+        return Ok(serde_json::json!({"skipped": decision.reason}).to_string());
+    }
+    let base = settings
+        .gitlab_url
+        .clone()
+        .or_else(|| gitlab_base(&pipeline))
+        .ok_or_else(|| {
+            Failure::Permanent("the event has no project URL; give --gitlab-url".into())
+        })?;
+    let api = GitlabApi::new(&base, &settings.gitlab_token);
+    let project = event.project_id as u64;
+    let jobs: Vec<JobInfo> = api.pipeline_jobs(project, pipeline.pipeline_id)?;
+    let dir = settings.work_dir.join(format!("event-{}", event.id));
+    let mut reports = Vec::new();
+    let mut from_jobs = Vec::new();
+    for job_id in &decision.jobs {
+        let info = jobs.iter().find(|j| j.id == *job_id);
+        for path in &settings.artifact_paths {
+            let Some(bytes) = api.artifact(project, *job_id, path)? else {
+                continue;
+            };
+            let file = dir.join(format!("job-{job_id}")).join(safe_relative(path));
+            if let Some(parent) = file.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    Failure::Transient(format!("cannot create {}: {e}", parent.display()))
+                })?;
+            }
+            std::fs::write(&file, &bytes)
+                .map_err(|e| Failure::Transient(format!("cannot write {}: {e}", file.display())))?;
+            reports.push(file);
+            if !from_jobs.iter().any(|(id, _)| id == job_id) {
+                from_jobs.push((*job_id, info.cloned()));
+            }
+        }
+    }
+    if reports.is_empty() {
+        return Ok(serde_json::json!({
+            "skipped": format!(
+                "no job of pipeline {} has {} in its artifacts",
+                pipeline.pipeline_id,
+                settings.artifact_paths.join(" or ")
+            )
+        })
+        .to_string());
+    }
+    let mut run = RunValues {
+        pipeline_id: pipeline.pipeline_id.to_string(),
+        pipeline_url: pipeline.url.clone(),
+        ref_name: pipeline.ref_name.clone(),
+        sha: pipeline.sha.clone(),
+        project_url: pipeline.project.as_ref().and_then(|p| p.web_url.clone()),
+        ..RunValues::default()
+    };
+    if let [(id, info)] = from_jobs.as_slice() {
+        run.job_id = Some(id.to_string());
+        run.job_name = info.as_ref().map(|j| j.name.clone());
+        run.job_url = info.as_ref().and_then(|j| j.web_url.clone());
+    }
+    publisher.publish(&PublishJob {
+        event_id: event.id,
+        reports,
+        run,
+    })
+}
+
+/// A path from the configuration, kept inside the work directory.
+fn safe_relative(path: &str) -> PathBuf {
+    path.split('/')
+        .filter(|s| !s.is_empty() && *s != "." && *s != "..")
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use tmbridge_simulators::gitlab::{GitlabSim, JobSpec, PipelineSpec};
+
+    struct Recorder(
+        Mutex<Vec<(Vec<String>, RunValues)>>,
+        Result<String, Failure>,
+    );
+
+    impl Publisher for Recorder {
+        fn publish(&self, job: &PublishJob) -> Result<String, Failure> {
+            let texts = job
+                .reports
+                .iter()
+                .map(|p| std::fs::read_to_string(p).unwrap())
+                .collect();
+            self.0.lock().unwrap().push((texts, job.run.clone()));
+            self.1.clone()
+        }
+    }
+
+    fn settings(dir: &Path) -> WorkerSettings {
+        WorkerSettings {
+            gitlab: GitlabConfig::default(),
+            gitlab_url: None,
+            gitlab_token: "glpat-w".into(),
+            artifact_paths: vec!["junit.xml".into(), "reports/more.xml".into()],
+            work_dir: dir.to_path_buf(),
+            max_attempts: 3,
+            backoff: Duration::from_secs(1),
+            poll: Duration::from_millis(10),
+        }
+    }
+
+    fn event(sim: &GitlabSim, id: u64) -> StoredEvent {
+        StoredEvent {
+            id: 1,
+            project_id: sim.project_id() as i64,
+            pipeline_id: id as i64,
+            status: "failed".into(),
+            body: sim.pipeline_hook_body(id).unwrap(),
+            attempts: 1,
+            state: "processing".into(),
+            last_error: None,
+            report: None,
+        }
+    }
+
+    #[test]
+    fn downloads_the_test_jobs_reports_and_publishes_them() {
+        let dir = std::env::temp_dir().join(format!("tmbridge-worker-{}", std::process::id()));
+        let sim = GitlabSim::start("glpat-w");
+        sim.add_pipeline(
+            PipelineSpec::new(77, "main", "failed")
+                .job(JobSpec::new(1, "build", "build", "success"))
+                .job(JobSpec::new(2, "unit", "test", "failed").artifact("junit.xml", "<a/>"))
+                .job(JobSpec::new(3, "e2e", "test", "success").artifact("reports/more.xml", "<b/>"))
+                .job(JobSpec::new(4, "lint", "test", "skipped").artifact("junit.xml", "<c/>")),
+        );
+        let rec = Recorder(Mutex::default(), Ok("{}".into()));
+        let out = process(&settings(&dir), &rec, &event(&sim, 77)).unwrap();
+        assert_eq!(out, "{}");
+        let calls = rec.0.lock().unwrap();
+        assert_eq!(calls.len(), 1);
+        // The build job has no report; the skipped lint job is not a finished test job.
+        assert_eq!(calls[0].0, vec!["<a/>", "<b/>"]);
+        assert_eq!(calls[0].1.pipeline_id, "77");
+        assert_eq!(calls[0].1.ref_name, "main");
+        assert_eq!(calls[0].1.job_id, None, "two jobs gave reports");
+        assert!(
+            calls[0]
+                .1
+                .pipeline_url
+                .as_deref()
+                .unwrap()
+                .ends_with("/acme/web-shop/-/pipelines/77")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn gitlab_failures_are_transient_or_permanent() {
+        let dir = std::env::temp_dir().join(format!("tmbridge-worker-f-{}", std::process::id()));
+        let sim = GitlabSim::start("glpat-w");
+        sim.add_pipeline(
+            PipelineSpec::new(78, "main", "success")
+                .job(JobSpec::new(5, "unit", "test", "success").artifact("junit.xml", "<a/>")),
+        );
+        let rec = Recorder(Mutex::default(), Ok("{}".into()));
+        sim.faults().fail_next(1, 503);
+        let e = process(&settings(&dir), &rec, &event(&sim, 78)).unwrap_err();
+        assert!(
+            matches!(e, Failure::Transient(ref m) if m.contains("503")),
+            "{e:?}"
+        );
+        let mut bad_token = settings(&dir);
+        bad_token.gitlab_token = "wrong".into();
+        let e = process(&bad_token, &rec, &event(&sim, 78)).unwrap_err();
+        assert!(
+            matches!(e, Failure::Permanent(ref m) if m.contains("401")),
+            "{e:?}"
+        );
+        assert!(rec.0.lock().unwrap().is_empty());
+        // The same event then goes through.
+        process(&settings(&dir), &rec, &event(&sim, 78)).unwrap();
+        assert_eq!(rec.0.lock().unwrap()[0].1.job_id.as_deref(), Some("5"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn base_url_comes_from_the_project_page() {
+        let body = br#"{"object_kind":"pipeline","object_attributes":{"id":1,"status":"success"},
+            "project":{"id":3,"web_url":"https://gitlab.example.com/sub/group/proj","path_with_namespace":"group/proj"}}"#;
+        let e = parse_pipeline_event(body).unwrap();
+        assert_eq!(
+            gitlab_base(&e).as_deref(),
+            Some("https://gitlab.example.com/sub")
+        );
+        assert_eq!(
+            safe_relative("../../etc/passwd"),
+            PathBuf::from("etc/passwd")
+        );
+    }
+}

@@ -14,6 +14,7 @@ pub mod ops;
 pub mod qtest;
 pub mod rally;
 pub mod status;
+pub mod sync;
 pub mod testrail;
 
 pub use error::{Error, Location, Result, Warning};

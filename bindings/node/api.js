@@ -1,0 +1,242 @@
+// The JavaScript API of tmbridge, shared word for word by the Node addon
+// (bindings/node) and the WASM package (pkg/, which copies this file at build time).
+//
+// A backend is the native half: the napi addon or the wasm-bindgen module. It only
+// passes JSON to the core and hands back the core's envelope,
+// `{"ok": value, "error": null}` or `{"ok": null, "error": {code, message, location, hint}}`.
+// This file turns envelopes into values and errors. Error text is the core's own
+// (`backend.errorText`), never rewritten here.
+
+/** Base class of every error the core reports. */
+export class TmbridgeError extends Error {
+  constructor(text, error, options) {
+    super(text, options);
+    this.name = new.target.name;
+    /** Stable code, e.g. `junit.malformed_xml`: safe to match on. */
+    this.code = error.code;
+    /** The core's message without position, code or hint. */
+    this.detail = error.message;
+    const at = error.location;
+    this.line = at ? at.line : null;
+    this.column = at ? at.column : null;
+    this.offset = at ? at.offset : null;
+    this.hint = error.hint ?? null;
+  }
+}
+/** The input of an op was not understood (`ops.*`): wrong shape, bad JSON, unknown op. */
+export class InputError extends TmbridgeError {}
+/** A JUnit report could not be read (`junit.*`). */
+export class JunitError extends TmbridgeError {}
+/** A Rally query was refused (`rally_query.*`). */
+export class RallyQueryError extends TmbridgeError {}
+/** Defect auto-fill failed (`autofill.*`). */
+export class AutofillError extends TmbridgeError {}
+/** A configuration, status map or matching rule is wrong (`config.*`, `status.*`, `matching.*`). */
+export class ConfigError extends TmbridgeError {}
+/** A Rally payload could not be built (`rally.*`). */
+export class RallyError extends TmbridgeError {}
+/** A qTest payload could not be built (`qtest.*`). */
+export class QtestError extends TmbridgeError {}
+/** A TestRail payload could not be built (`testrail.*`). */
+export class TestrailError extends TmbridgeError {}
+/** A GitLab webhook could not be read (`gitlab.*`). */
+export class GitlabError extends TmbridgeError {}
+
+const ERROR_CLASSES = {
+  ops: InputError,
+  junit: JunitError,
+  rally_query: RallyQueryError,
+  autofill: AutofillError,
+  config: ConfigError,
+  status: ConfigError,
+  matching: ConfigError,
+  rally: RallyError,
+  qtest: QtestError,
+  testrail: TestrailError,
+  gitlab: GitlabError,
+};
+
+/** The error class for a code: by its area, the part before the first dot. */
+export function errorClassFor(code) {
+  const area = String(code).split('.', 1)[0];
+  return Object.hasOwn(ERROR_CLASSES, area) ? ERROR_CLASSES[area] : TmbridgeError;
+}
+
+function isBytes(value) {
+  return value instanceof Uint8Array;
+}
+
+/** Builds the API over a backend. */
+export function createApi(backend) {
+  const toError = (error, options) => {
+    const Class = errorClassFor(error.code);
+    return new Class(backend.errorText(JSON.stringify(error)), error, options);
+  };
+  const unwrap = (envelope, options) => {
+    if (envelope.error !== null && envelope.error !== undefined) throw toError(envelope.error, options);
+    return envelope.ok;
+  };
+
+  let documentFields = null;
+  // Which input field of each op may travel as raw bytes beside the JSON.
+  const documentField = (op) => {
+    if (documentFields === null) {
+      const specs = unwrap(JSON.parse(backend.callJson('ops.list', '{}')));
+      documentFields = new Map(specs.map((s) => [s.name, s.document]));
+    }
+    return documentFields.get(op) ?? null;
+  };
+
+  /** Runs an op and returns its envelope exactly as the core wrote it (a JSON string). */
+  function callJson(op, inputJson = '{}', document = undefined) {
+    return backend.callJson(op, inputJson, document ?? null);
+  }
+
+  // The WASM module builds the output value itself (serde-wasm-bindgen); the addon
+  // returns JSON text. Either way the input is JSON, read by the core alike.
+  const invoke = backend.callToValue
+    ? (op, json, doc) => unwrap(backend.callToValue(op, json, doc))
+    : (op, json, doc) => unwrap(JSON.parse(backend.callJson(op, json, doc)));
+
+  /** Runs an op on a plain input object and returns its output; throws on errors. */
+  function call(op, input = {}) {
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      throw new TypeError('the input of an op must be a plain object');
+    }
+    const field = documentField(op);
+    const doc = field === null ? undefined : input[field];
+    if (typeof doc === 'string' || isBytes(doc)) {
+      // The document travels as text or bytes beside the JSON, not escaped inside it.
+      const rest = { ...input };
+      delete rest[field];
+      return invoke(op, JSON.stringify(rest), doc);
+    }
+    return invoke(op, JSON.stringify(input), null);
+  }
+
+  const withOptions = (input, options) => (options === undefined || options === null ? input : { ...input, options });
+
+  /** Every op the core offers, with its input and output shapes. */
+  const listOps = () => call('ops.list');
+  /** The core's version and number of ops. */
+  const version = () => call('ops.version');
+  /** Reads a whole JUnit XML report. */
+  const parseJunit = (xml, options) => call('junit.parse', withOptions({ xml }, options));
+  /** The streaming reader's events for a whole report, as an array. */
+  const junitEvents = (xml, options) => call('junit.events', withOptions({ xml }, options));
+
+  // Mapping: test results into what a sync would send.
+  const mapResults = (input) => call('map', input);
+  const validateConfig = (config, target = null) => call('config.validate', { config, target });
+
+  // Rally queries.
+  const normalizeRallyQuery = (query, options) => call('rally_query.normalize', withOptions({ query }, options));
+  const checkRallyQuery = (query, options) => call('rally_query.check', withOptions({ query }, options));
+  const parseRallyQuery = (query, strict = false) => call('rally_query.parse', { query, strict });
+  const rallyPollQuery = (query, since, options) => call('rally_query.poll', withOptions({ query: query ?? '', since }, options));
+  const readRallyLookups = (document) => call('rally_query.lookups', { document });
+
+  // Defect auto-fill.
+  const autofillSchema = (metadata) => call('autofill.schema', { metadata });
+  const autofillAllowedValues = (document) => call('autofill.allowed_values', { document });
+  const autofillForm = (schema, settings = {}) => call('autofill.form', { schema, settings });
+  const autofillEditForm = (schema, settings, edit) => call('autofill.edit_form', { schema, settings: settings ?? {}, edit });
+  const autofillCheckMappings = (schema, settings = {}) => call('autofill.check_mappings', { schema, settings });
+  const autofillRunFromJunit = (testCase) => call('autofill.run_from_junit', { case: testCase });
+  const autofill = (schema, run, settings = {}) => call('autofill.fill', { schema, settings, run });
+  const autofillRender = (template, run = {}, format = 'plain') => call('autofill.render', { template, run, format });
+  const autofillSources = () => call('autofill.sources');
+
+  // GitLab webhooks.
+  const gitlabPipelineEvent = (body) => call('gitlab.pipeline_event', { body });
+  const gitlabDecide = (event, config = {}) => call('gitlab.decide', { event, config });
+  const gitlabVerifyToken = (expected, received) => call('gitlab.verify_token', { expected, received: received ?? null });
+
+  /** Streams a JUnit report: an iterator of events in constant memory. */
+  class JunitReader {
+    #native;
+    #done = false;
+
+    constructor(source, options) {
+      let input = source;
+      if (typeof source === 'number') {
+        if (!backend.readSync) throw new TypeError('file descriptors can only be read in Node');
+        const fd = source;
+        input = (maxBytes) => {
+          const buffer = new Uint8Array(maxBytes);
+          const n = backend.readSync(fd, buffer, 0, maxBytes, null);
+          return n === 0 ? null : buffer.subarray(0, n);
+        };
+      } else if (typeof source !== 'string' && !isBytes(source) && typeof source !== 'function') {
+        throw new TypeError('the source must be a string, a Uint8Array, a read(maxBytes) function or a file descriptor');
+      }
+      const optionsJson = options === undefined || options === null ? undefined : JSON.stringify(options);
+      this.#native = new backend.JunitReader(input, optionsJson);
+    }
+
+    [Symbol.iterator]() {
+      return this;
+    }
+
+    next() {
+      if (this.#done) return { value: undefined, done: true };
+      const envelope = JSON.parse(this.#native.nextEnvelope());
+      if (envelope.error !== null) {
+        const thrown = this.#native.takeSourceError();
+        this.#finish();
+        throw toError(envelope.error, thrown === undefined ? undefined : { cause: thrown });
+      }
+      if (envelope.ok === null) {
+        this.#finish();
+        return { value: undefined, done: true };
+      }
+      return { value: envelope.ok, done: false };
+    }
+
+    /** Stops early (a `break` out of `for...of` calls this). */
+    return() {
+      this.#finish();
+      return { value: undefined, done: true };
+    }
+
+    #finish() {
+      if (this.#done) return;
+      this.#done = true;
+      // wasm-bindgen objects hold WASM memory until freed; napi objects are collected.
+      if (typeof this.#native.free === 'function') this.#native.free();
+      this.#native = null;
+    }
+  }
+
+  const readJunit = (source, options) => new JunitReader(source, options);
+
+  return {
+    call,
+    callJson,
+    listOps,
+    version,
+    parseJunit,
+    junitEvents,
+    readJunit,
+    JunitReader,
+    mapResults,
+    validateConfig,
+    normalizeRallyQuery,
+    checkRallyQuery,
+    parseRallyQuery,
+    rallyPollQuery,
+    readRallyLookups,
+    autofillSchema,
+    autofillAllowedValues,
+    autofillForm,
+    autofillEditForm,
+    autofillCheckMappings,
+    autofillRunFromJunit,
+    autofill,
+    autofillRender,
+    autofillSources,
+    gitlabPipelineEvent,
+    gitlabDecide,
+    gitlabVerifyToken,
+  };
+}

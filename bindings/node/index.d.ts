@@ -1,0 +1,585 @@
+// Types of the tmbridge JavaScript API. The Node addon (this package) and the WASM
+// package (tmbridge-wasm, which copies this file) export exactly this API.
+//
+// Data objects follow the core's JSON contract: snake_case field names, enums as
+// lowercase strings, absent values as `null` (never `undefined`), durations as integer
+// microseconds, no floats. Function and method names are camelCase.
+
+// ---------------------------------------------------------------------------
+// Errors
+
+/** A position in an input: byte offset from 0, line and column from 1 (column in Unicode scalar values). */
+export interface Location {
+  offset: number;
+  line: number;
+  column: number;
+}
+
+/** An error as the core writes it (the `error` of an envelope). */
+export interface CoreError {
+  /** Stable code, `area.reason`, e.g. `junit.malformed_xml`. */
+  code: string;
+  message: string;
+  location: Location | null;
+  hint: string | null;
+}
+
+/** A problem that did not stop the work. */
+export interface Warning {
+  code: string;
+  message: string;
+  location: Location | null;
+}
+
+/** The answer of every op: exactly one of `ok` and `error` is not null. */
+export type Envelope<T> = { ok: T; error: null } | { ok: null; error: CoreError };
+
+/** Base class of every error the core reports. `message` is the core's own text. */
+export class TmbridgeError extends Error {
+  /** Stable code, e.g. `junit.malformed_xml`: safe to match on. */
+  readonly code: string;
+  /** The core's message without position, code or hint. */
+  readonly detail: string;
+  readonly line: number | null;
+  readonly column: number | null;
+  readonly offset: number | null;
+  readonly hint: string | null;
+  constructor(text: string, error: CoreError, options?: ErrorOptions);
+}
+/** The input of an op was not understood (`ops.*`). */
+export class InputError extends TmbridgeError {}
+/** A JUnit report could not be read (`junit.*`). */
+export class JunitError extends TmbridgeError {}
+/** A Rally query was refused (`rally_query.*`). */
+export class RallyQueryError extends TmbridgeError {}
+/** Defect auto-fill failed (`autofill.*`). */
+export class AutofillError extends TmbridgeError {}
+/** A configuration, status map or matching rule is wrong (`config.*`, `status.*`, `matching.*`). */
+export class ConfigError extends TmbridgeError {}
+/** A Rally payload could not be built (`rally.*`). */
+export class RallyError extends TmbridgeError {}
+/** A qTest payload could not be built (`qtest.*`). */
+export class QtestError extends TmbridgeError {}
+/** A TestRail payload could not be built (`testrail.*`). */
+export class TestrailError extends TmbridgeError {}
+/** A GitLab webhook could not be read (`gitlab.*`). */
+export class GitlabError extends TmbridgeError {}
+
+/** The error class used for a code (by the part before the first dot). */
+export function errorClassFor(code: string): typeof TmbridgeError;
+
+// ---------------------------------------------------------------------------
+// Loading
+
+/**
+ * Loads the module. Required once in browsers (tmbridge-wasm's web entry), where
+ * `input` may say where the .wasm file is; a no-op in Node.
+ */
+export function init(input?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
+
+// ---------------------------------------------------------------------------
+// Ops
+
+/** One op of the core, with its input and output shapes in TypeScript notation. */
+export interface OpSpec {
+  name: string;
+  summary: string;
+  input: string;
+  output: string;
+  /** The input field that may be passed as a separate document, if any. */
+  document: string | null;
+}
+
+export interface VersionInfo {
+  /** Version of the tmbridge core. */
+  core: string;
+  /** Number of ops. */
+  ops: number;
+}
+
+/** A document: text, bytes, or base64 in plain JSON. */
+export type DocumentInput = string | Uint8Array | { base64: string };
+
+/**
+ * Runs an op on a plain input object and returns its output. Throws a `TmbridgeError`
+ * subclass on failure. The op's document field (see `listOps`) may be a `Uint8Array`.
+ */
+export function call(op: string, input?: object): unknown;
+
+/**
+ * Runs an op and returns its envelope exactly as the core wrote it (a JSON string):
+ * the same bytes in every runtime. Never throws for errors of the op.
+ */
+export function callJson(op: string, inputJson?: string | Uint8Array, document?: string | Uint8Array | null): string;
+
+/** Every op the core offers. */
+export function listOps(): OpSpec[];
+
+/** The core's version. */
+export function version(): VersionInfo;
+
+// ---------------------------------------------------------------------------
+// JUnit
+
+/** Limits of the JUnit reader; every field is optional. */
+export interface JunitOptions {
+  /** Longest system-out, system-err or failure text kept per element, in bytes (default 65536). */
+  max_captured_bytes?: number;
+  /** Deepest element nesting accepted (default 256). */
+  max_depth?: number;
+  /** Largest single tag, comment or declaration, in bytes (default 1 MiB). */
+  max_markup_bytes?: number;
+  /** Largest single run of text or CDATA, in bytes (default 256 MiB). */
+  max_text_bytes?: number;
+  /** Warnings kept (default 1000). */
+  max_warnings?: number;
+}
+
+export type Status = 'passed' | 'flaky' | 'skipped' | 'failed' | 'error';
+
+export interface CapturedText {
+  text: string;
+  truncated: boolean;
+  original_bytes: number;
+}
+
+export interface Outcome {
+  kind: 'failure' | 'error' | 'skipped';
+  message: string | null;
+  type: string | null;
+  details: CapturedText | null;
+}
+
+export interface Rerun {
+  kind: 'flaky_failure' | 'flaky_error' | 'rerun_failure' | 'rerun_error';
+  message: string | null;
+  type: string | null;
+  duration_us: number | null;
+  timestamp: string | null;
+  details: CapturedText | null;
+  system_out: CapturedText | null;
+  system_err: CapturedText | null;
+}
+
+export interface Property {
+  name: string;
+  value: string;
+}
+
+export interface TestCase {
+  suite: string[];
+  classname: string | null;
+  name: string;
+  file: string | null;
+  line: number | null;
+  status: Status;
+  duration_us: number | null;
+  time_text: string | null;
+  timestamp: string | null;
+  message: string | null;
+  outcomes: Outcome[];
+  reruns: Rerun[];
+  system_out: CapturedText | null;
+  system_err: CapturedText | null;
+  properties: Property[];
+  attachments: string[];
+  location: Location;
+}
+
+export interface DeclaredCounts {
+  tests: number | null;
+  failures: number | null;
+  errors: number | null;
+  skipped: number | null;
+}
+
+export interface Counts {
+  tests: number;
+  passed: number;
+  failed: number;
+  errors: number;
+  skipped: number;
+  flaky: number;
+}
+
+export interface SuiteInfo {
+  path: string[];
+  name: string;
+  id: string | null;
+  package: string | null;
+  file: string | null;
+  hostname: string | null;
+  timestamp: string | null;
+  duration_us: number | null;
+  time_text: string | null;
+  declared: DeclaredCounts;
+  properties: Property[];
+  location: Location;
+}
+
+export interface Suite extends SuiteInfo {
+  system_out: CapturedText | null;
+  system_err: CapturedText | null;
+  counts: Counts;
+  cases: TestCase[];
+  suites: Suite[];
+}
+
+export type RootKind = 'testsuites' | 'testsuite' | 'testrun';
+
+export interface Report {
+  root: RootKind;
+  name: string | null;
+  declared: DeclaredCounts;
+  duration_us: number | null;
+  timestamp: string | null;
+  counts: Counts;
+  suites: Suite[];
+  warnings: Warning[];
+}
+
+/** One event of the streaming reader, tagged by `event`. */
+export type JunitEvent =
+  | {
+      event: 'report_start';
+      root: RootKind;
+      name: string | null;
+      declared: DeclaredCounts;
+      duration_us: number | null;
+      timestamp: string | null;
+      location: Location;
+    }
+  | ({ event: 'suite_start' } & SuiteInfo)
+  | ({ event: 'case' } & TestCase)
+  | {
+      event: 'suite_end';
+      path: string[];
+      system_out: CapturedText | null;
+      system_err: CapturedText | null;
+      late_properties: Property[];
+      counts: Counts;
+    }
+  | {
+      event: 'report_end';
+      counts: Counts;
+      suites: number;
+      warnings: Warning[];
+      warnings_dropped: number;
+    };
+
+/** Reads a whole JUnit XML report. Pass bytes when the file may not be UTF-8 text. */
+export function parseJunit(xml: DocumentInput, options?: JunitOptions | null): Report;
+
+/** The streaming reader's events for a whole report, as an array. */
+export function junitEvents(xml: DocumentInput, options?: JunitOptions | null): JunitEvent[];
+
+/**
+ * Where a streaming reader's bytes come from: the whole text or bytes, a
+ * `read(maxBytes)` function returning the next chunk (or null at the end), or, in
+ * Node, an open file descriptor.
+ */
+export type JunitSource = string | Uint8Array | ((maxBytes: number) => Uint8Array | string | null | undefined) | number;
+
+/** Streams a JUnit report in constant memory; use with `for...of`. */
+export class JunitReader implements IterableIterator<JunitEvent> {
+  constructor(source: JunitSource, options?: JunitOptions | null);
+  [Symbol.iterator](): JunitReader;
+  /** The next event; throws a `JunitError` (with the read function's exception as `cause`). */
+  next(): IteratorResult<JunitEvent, undefined>;
+  /** Stops early; `break` in `for...of` calls it. */
+  return(): IteratorResult<JunitEvent, undefined>;
+}
+
+/** Same as `new JunitReader(source, options)`. */
+export function readJunit(source: JunitSource, options?: JunitOptions | null): JunitReader;
+
+// ---------------------------------------------------------------------------
+// Mapping test results to Rally, qTest and TestRail
+
+/** A configuration (`[matching]`, `[rally]`, `[qtest]`, `[testrail]`, `[gitlab]`), as JSON. */
+export type Config = { [section: string]: unknown };
+
+/** The run being mapped: `now` is required by most templates (RFC 3339). */
+export interface MapContext {
+  now: string;
+  pipeline_id?: string | null;
+  pipeline_url?: string | null;
+  job_id?: string | null;
+  job_name?: string | null;
+  job_url?: string | null;
+  ref_name?: string | null;
+  sha?: string | null;
+  project_url?: string | null;
+  report_url?: string | null;
+  sprint?: string | null;
+  vars?: { [name: string]: string };
+  artifacts?: { path: string; size?: number | null; content_type?: string | null; url?: string | null }[];
+}
+
+/** Ids the host already looked up (Rally refs by FormattedID, test sets, qTest cycles). */
+export type RefCache = { [table: string]: { [key: string]: string } };
+
+export type Target = 'rally' | 'qtest' | 'testrail';
+
+export interface MapInput {
+  target: Target;
+  config?: Config;
+  /** A JUnit report; or `cases`. */
+  xml?: DocumentInput;
+  cases?: TestCase[];
+  context: MapContext;
+  refs?: RefCache;
+}
+
+/** Everything a Rally sync would send: test set, TestCaseResult bodies, attachments, summary, review list. */
+export type RallyPlan = { [key: string]: unknown };
+/** Everything a qTest sync would send: the cycle and the auto-test-logs body. */
+export type QtestPlan = { [key: string]: unknown };
+/** Everything a TestRail sync would send: add_results_for_cases, new cases. */
+export type TestrailPlan = { [key: string]: unknown };
+
+/** Maps test results to what a sync to the target would send. */
+export function mapResults(input: MapInput): RallyPlan | QtestPlan | TestrailPlan;
+
+/** Checks a configuration (with a target, its required keys too); returns the warnings. */
+export function validateConfig(config: Config, target?: Target | null): Warning[];
+
+// ---------------------------------------------------------------------------
+// Rally queries
+
+export interface RallyLookup {
+  kind: 'release' | 'iteration';
+  project: string | null;
+  name: string;
+  object_id: number;
+}
+
+export interface RallyQueryOptions {
+  /** IANA zone for dates written without one; UTC by default. */
+  time_zone?: string | null;
+  /** Attribute metadata of the queried type, in any shape Rally returns it. */
+  fields?: unknown;
+  lookups?: RallyLookup[];
+  /** Project that Release and Iteration names belong to. */
+  project?: string | null;
+}
+
+/** A repair the normaliser made. */
+export interface RallyQueryChange {
+  kind: string;
+  message: string;
+  before: string;
+  after: string;
+  location: Location | null;
+}
+
+export interface RallyQueryDiagnostic {
+  severity: 'error' | 'warning';
+  code: string;
+  message: string;
+  location: Location | null;
+  end: Location | null;
+  hint: string | null;
+}
+
+/** A Release or Iteration to fetch before the query can use its ObjectID. */
+export interface RallyLookupNeed {
+  kind: 'release' | 'iteration';
+  project: string | null;
+  name: string;
+}
+
+export interface RallyQueryNormalized {
+  query: string;
+  order: string | null;
+  complete: boolean;
+  changes: RallyQueryChange[];
+  warnings: RallyQueryDiagnostic[];
+  needs: RallyLookupNeed[];
+}
+
+export interface RallyQueryCheck {
+  valid: boolean;
+  unchanged: boolean;
+  canonical: string | null;
+  order: string | null;
+  changes: RallyQueryChange[];
+  diagnostics: RallyQueryDiagnostic[];
+  needs: RallyLookupNeed[];
+}
+
+export interface RallyQuerySpan {
+  start: number;
+  end: number;
+}
+
+export interface RallyQueryValue {
+  kind: 'quoted' | 'bare' | 'null';
+  text: string;
+  span: RallyQuerySpan;
+}
+
+export type RallyQueryExpr =
+  | {
+      type: 'condition';
+      field: string;
+      op: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'contains' | 'not_contains' | 'in' | 'not_in' | 'between' | 'not_between';
+      values: RallyQueryValue[];
+      span: RallyQuerySpan;
+      field_span: RallyQuerySpan;
+    }
+  | { type: 'and' | 'or'; left: RallyQueryExpr; right: RallyQueryExpr };
+
+/** Normalises a query into the form Rally accepts; throws `RallyQueryError` on the first error. */
+export function normalizeRallyQuery(query: string, options?: RallyQueryOptions | null): RallyQueryNormalized;
+/** Checks a query; never throws for problems of the query, it reports them. */
+export function checkRallyQuery(query: string, options?: RallyQueryOptions | null): RallyQueryCheck;
+/** The syntax tree; `strict` refuses what Rally itself would refuse. */
+export function parseRallyQuery(query: string, strict?: boolean): RallyQueryExpr;
+/** The query plus `(LastUpdateDate > since)` for polling. */
+export function rallyPollQuery(query: string | null | undefined, since: string, options?: RallyQueryOptions | null): RallyQueryNormalized;
+/** Release/Iteration ids from what Rally returned for /release or /iteration. */
+export function readRallyLookups(document: DocumentInput): RallyLookup[];
+
+// ---------------------------------------------------------------------------
+// Defect auto-fill
+
+export interface AutofillAllowedValue {
+  value: string;
+  reference: string | null;
+}
+
+export interface AutofillField {
+  /** Rally ElementName. */
+  name: string;
+  label: string;
+  kind: string;
+  attribute_type: string;
+  schema_type: string | null;
+  required: boolean;
+  read_only: boolean;
+  hidden: boolean;
+  custom: boolean;
+  max_length: number | null;
+  allowed_values: AutofillAllowedValue[];
+  allowed_values_loaded: boolean;
+  allowed_values_ref: string | null;
+  origin: string;
+}
+
+export interface AutofillSchema {
+  type_name: string;
+  fields: AutofillField[];
+  warnings: Warning[];
+}
+
+export interface AutofillRule {
+  field: string;
+  template?: string | null;
+  sources?: string[];
+  separator?: string | null;
+  map?: string | null;
+}
+
+/** The user's layer over the schema; every field is optional. */
+export interface AutofillSettings {
+  hidden?: string[];
+  order?: string[];
+  added_fields?: { [key: string]: unknown }[];
+  allowed_values?: { [field: string]: AutofillAllowedValue[] };
+  rules?: AutofillRule[];
+  defaults?: { [field: string]: string };
+  value_maps?: { name: string; pairs?: { source: string; target: string }[]; source_values?: string[] }[];
+  truncation_marker?: string | null;
+}
+
+/** The failed run: `{ test_run, test_case, test_log, source_format }`, as qTest or a JUnit case gives it. */
+export type AutofillRun = { [key: string]: unknown };
+
+export interface AutofillProblem {
+  severity: 'error' | 'warning' | 'info';
+  code: string;
+  field: string | null;
+  message: string;
+  hint: string | null;
+}
+
+export interface AutofillFilledField {
+  field: string;
+  label: string;
+  kind: string;
+  required: boolean;
+  value: string;
+  reference: string | null;
+  filled_by: 'rule' | 'value_map' | 'default' | 'automatic' | 'none';
+  rule: number | null;
+  explanation: string;
+  truncated: boolean;
+}
+
+export type AutofillPayloadValue = boolean | number | string | { LinkID: string; DisplayString: string };
+
+export interface AutofillOutput {
+  type_name: string;
+  /** No problem is an error: the defect can be submitted as it is. */
+  ready: boolean;
+  fields: AutofillFilledField[];
+  problems: AutofillProblem[];
+  /** The Rally create payload, `{ "Defect": { ... } }`. */
+  payload: { [type: string]: { [field: string]: AutofillPayloadValue } };
+}
+
+export interface AutofillForm {
+  type_name: string;
+  fields: AutofillField[];
+  problems: AutofillProblem[];
+}
+
+export type AutofillFormEdit =
+  | { op: 'hide' | 'show' | 'move_up' | 'move_down' | 'remove_field'; field: string }
+  | { op: 'add_field'; field: { [key: string]: unknown } }
+  | { op: 'reload_allowed_values'; field: string; values: AutofillAllowedValue[] }
+  | { op: 'reset' };
+
+export interface AutofillSource {
+  path: string;
+  kind: string;
+  about: string;
+}
+
+/** The defect-form schema from Rally's type metadata (TypeDefinition with Attributes). */
+export function autofillSchema(metadata: DocumentInput): AutofillSchema;
+/** One attribute's AllowedValues, as Rally returned them. */
+export function autofillAllowedValues(document: DocumentInput): AutofillAllowedValue[];
+/** The form after the settings. */
+export function autofillForm(schema: AutofillSchema, settings?: AutofillSettings): AutofillForm;
+/** Applies one edit of the form to the settings. */
+export function autofillEditForm(schema: AutofillSchema, settings: AutofillSettings | null | undefined, edit: AutofillFormEdit): { settings: AutofillSettings; note: string };
+/** Checks the settings' value maps against the schema. */
+export function autofillCheckMappings(schema: AutofillSchema, settings?: AutofillSettings): AutofillProblem[];
+/** The run context of one JUnit test case. */
+export function autofillRunFromJunit(testCase: TestCase): AutofillRun;
+/** Fills the defect form for a failed run. */
+export function autofill(schema: AutofillSchema, run: AutofillRun, settings?: AutofillSettings): AutofillOutput;
+/** Renders one template against a run, e.g. for a preview. */
+export function autofillRender(template: string, run?: AutofillRun, format?: 'plain' | 'single_line' | 'html'): string;
+/** Every value a template can use. */
+export function autofillSources(): AutofillSource[];
+
+// ---------------------------------------------------------------------------
+// GitLab webhooks
+
+export type GitlabPipelineEvent = { [key: string]: unknown };
+export interface GitlabDecision {
+  process: boolean;
+  reason: string;
+  jobs: number[];
+}
+export type GitlabConfig = { [key: string]: unknown };
+
+/** Reads a Pipeline Hook request body. */
+export function gitlabPipelineEvent(body: DocumentInput): GitlabPipelineEvent;
+/** Whether a pipeline event is finished and worth processing, and which jobs. */
+export function gitlabDecide(event: GitlabPipelineEvent, config?: GitlabConfig): GitlabDecision;
+/** Compares the X-Gitlab-Token header with the secret in constant time. */
+export function gitlabVerifyToken(expected: string, received: string | null | undefined): boolean;

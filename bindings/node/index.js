@@ -1,0 +1,40 @@
+// Entry point of the Node addon: loads the native module and builds the shared API
+// (api.js) over it. `TMBRIDGE_NODE_ADDON` may name another build of the .node file.
+import { readSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createApi } from './api.js';
+
+const require = createRequire(import.meta.url);
+const native = require(process.env.TMBRIDGE_NODE_ADDON || './tmbridge.node');
+
+const api = createApi({
+  callJson: native.callJson,
+  errorText: native.errorText,
+  JunitReader: native.JunitReader,
+  readSync,
+});
+
+/** Nothing to load for the native addon; present for code shared with tmbridge-wasm. */
+export async function init() {}
+
+export const {
+  call, callJson, listOps, version, parseJunit, junitEvents, readJunit, JunitReader,
+  mapResults, validateConfig,
+  normalizeRallyQuery, checkRallyQuery, parseRallyQuery, rallyPollQuery, readRallyLookups,
+  autofillSchema, autofillAllowedValues, autofillForm, autofillEditForm, autofillCheckMappings,
+  autofillRunFromJunit, autofill, autofillRender, autofillSources,
+  gitlabPipelineEvent, gitlabDecide, gitlabVerifyToken,
+} = api;
+export {
+  TmbridgeError,
+  InputError,
+  JunitError,
+  RallyQueryError,
+  AutofillError,
+  ConfigError,
+  RallyError,
+  QtestError,
+  TestrailError,
+  GitlabError,
+  errorClassFor,
+} from './api.js';

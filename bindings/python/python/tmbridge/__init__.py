@@ -1,0 +1,352 @@
+"""tmbridge: test results from CI into Rally, qTest and TestRail, on a pure Rust core.
+
+Every function passes JSON to the core and returns plain dicts and lists in the core's
+JSON shapes (see ``tmbridge.types``). Failures raise ``tmbridge.Error`` subclasses
+whose text, ``code``, ``line`` and ``column`` come from the core unchanged.
+
+>>> import tmbridge
+>>> report = tmbridge.parse_junit(b'<testsuite name="s"><testcase name="t"/></testsuite>')
+>>> report["counts"]["passed"]
+1
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any, Dict, Iterator, List, Mapping, Optional, Union, cast
+
+from . import _native
+from ._errors import (
+    AutofillError,
+    ConfigError,
+    Error,
+    GitlabError,
+    InputError,
+    JunitError,
+    QtestError,
+    RallyError,
+    RallyQueryError,
+    TestrailError,
+    error_class_for,
+)
+from .types import (
+    AutofillAllowedValue,
+    AutofillEdited,
+    AutofillForm,
+    AutofillFormEdit,
+    AutofillOutput,
+    AutofillProblem,
+    AutofillRun,
+    AutofillSchema,
+    AutofillSettings,
+    AutofillSource,
+    Config,
+    GitlabConfig,
+    GitlabDecision,
+    GitlabPipelineEvent,
+    JunitEvent,
+    JunitOptions,
+    MapContext,
+    OpSpec,
+    Plan,
+    RallyLookup,
+    RallyQueryCheck,
+    RallyQueryExpr,
+    RallyQueryNormalized,
+    RallyQueryOptions,
+    RefCache,
+    Report,
+    TestCase,
+    VersionInfo,
+    Warning,
+)
+
+__all__ = [
+    "AutofillError",
+    "ConfigError",
+    "Error",
+    "GitlabError",
+    "InputError",
+    "JunitError",
+    "JunitReader",
+    "QtestError",
+    "RallyError",
+    "RallyQueryError",
+    "TestrailError",
+    "autofill",
+    "autofill_allowed_values",
+    "autofill_check_mappings",
+    "autofill_edit_form",
+    "autofill_form",
+    "autofill_render",
+    "autofill_run_from_junit",
+    "autofill_schema",
+    "autofill_sources",
+    "call",
+    "call_json",
+    "check_rally_query",
+    "error_class_for",
+    "gitlab_decide",
+    "gitlab_pipeline_event",
+    "gitlab_verify_token",
+    "junit_events",
+    "list_ops",
+    "map_results",
+    "normalize_rally_query",
+    "parse_junit",
+    "parse_rally_query",
+    "rally_poll_query",
+    "read_junit",
+    "read_rally_lookups",
+    "validate_config",
+    "version",
+]
+
+#: A document: text, bytes, or ``{"base64": ...}``.
+Document = Union[str, bytes, bytearray, memoryview, Mapping[str, str]]
+#: What a streaming reader reads: text, bytes, or a file object (binary or text mode).
+Source = Union[str, bytes, bytearray, memoryview, IO[bytes], IO[str]]
+
+_BYTES = (str, bytes, bytearray, memoryview)
+
+
+def _raise(error: Dict[str, Any], cause: Optional[BaseException] = None) -> None:
+    text = _native.error_text(json.dumps(error))
+    raise error_class_for(str(error.get("code", "")))(text, error) from cause
+
+
+def _unwrap(envelope: str) -> Any:
+    value = json.loads(envelope)
+    if value["error"] is not None:
+        _raise(value["error"])
+    return value["ok"]
+
+
+def call_json(
+    op: str,
+    input: Union[str, bytes] = "{}",
+    document: Optional[Union[str, bytes]] = None,
+) -> str:
+    """Run an op and return its envelope exactly as the core wrote it (JSON text).
+
+    ``{"ok": <output>, "error": null}`` or ``{"ok": null, "error": {...}}``: the same
+    bytes in every runtime. Never raises for errors of the op.
+    """
+    return _native.call_json(op, input, document)
+
+
+_document_fields: Optional[Dict[str, Optional[str]]] = None
+
+
+def _document_field(op: str) -> Optional[str]:
+    global _document_fields
+    if _document_fields is None:
+        specs = cast(List[OpSpec], _unwrap(_native.call_json("ops.list", "{}")))
+        _document_fields = {s["name"]: s["document"] for s in specs}
+    return _document_fields.get(op)
+
+
+def call(op: str, input: Optional[Mapping[str, Any]] = None) -> Any:
+    """Run an op on a dict and return its output; raise ``tmbridge.Error`` on failure.
+
+    The op's document field (see ``list_ops()``) may be ``bytes``.
+    """
+    fields: Dict[str, Any] = dict(input or {})
+    field = _document_field(op)
+    if field is not None and isinstance(fields.get(field), _BYTES):
+        document = fields.pop(field)
+        return _unwrap(_native.call_json(op, json.dumps(fields), document))
+    return _unwrap(_native.call_json(op, json.dumps(fields)))
+
+
+def _with_options(fields: Dict[str, Any], options: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    if options is not None:
+        fields["options"] = dict(options)
+    return fields
+
+
+def list_ops() -> List[OpSpec]:
+    """Every op the core offers, with its input and output shapes."""
+    return cast(List[OpSpec], call("ops.list"))
+
+
+def version() -> VersionInfo:
+    """The core's version and its number of ops."""
+    return cast(VersionInfo, call("ops.version"))
+
+
+def parse_junit(xml: Document, options: Optional[JunitOptions] = None) -> Report:
+    """Read a whole JUnit XML report (str or bytes; pass bytes when unsure of the encoding)."""
+    return cast(Report, call("junit.parse", _with_options({"xml": xml}, options)))
+
+
+def junit_events(xml: Document, options: Optional[JunitOptions] = None) -> List[JunitEvent]:
+    """The streaming reader's events for a whole report, as a list."""
+    return cast(List[JunitEvent], call("junit.events", _with_options({"xml": xml}, options)))
+
+
+class JunitReader(Iterator[JunitEvent]):
+    """Streams a JUnit report in constant memory: iterate it for event dicts.
+
+    ``source`` is str, bytes, or a file object opened in binary (preferred) or text
+    mode; the file is read in chunks as the iteration goes. An error in the report
+    raises ``JunitError`` at the event where it is found; an exception of the file's
+    ``read()`` is chained as ``__cause__``.
+    """
+
+    def __init__(self, source: Source, options: Optional[JunitOptions] = None) -> None:
+        options_json = None if options is None else json.dumps(dict(options))
+        self._native: Optional[_native.JunitReader] = _native.JunitReader(source, options_json)
+
+    def __iter__(self) -> JunitReader:
+        return self
+
+    def __next__(self) -> JunitEvent:
+        native = self._native
+        if native is None:
+            raise StopIteration
+        envelope = json.loads(native.next_envelope())
+        if envelope["error"] is not None:
+            self._native = None
+            _raise(envelope["error"], native.take_source_error())
+        if envelope["ok"] is None:
+            self._native = None
+            raise StopIteration
+        return cast(JunitEvent, envelope["ok"])
+
+
+def read_junit(source: Source, options: Optional[JunitOptions] = None) -> JunitReader:
+    """Same as ``JunitReader(source, options)``."""
+    return JunitReader(source, options)
+
+
+
+
+# --- Mapping --------------------------------------------------------------------------
+
+
+def map_results(
+    target: str,
+    context: MapContext,
+    *,
+    config: Optional[Config] = None,
+    xml: Optional[Document] = None,
+    cases: Optional[List[TestCase]] = None,
+    refs: Optional[RefCache] = None,
+) -> Plan:
+    """Map test results (a JUnit report as ``xml``, or parsed ``cases``) to what a sync
+    to ``target`` (``rally``, ``qtest``, ``testrail``) would send."""
+    fields: Dict[str, Any] = {"target": target, "context": context, "config": config or {}}
+    if xml is not None:
+        fields["xml"] = xml
+    if cases is not None:
+        fields["cases"] = cases
+    if refs is not None:
+        fields["refs"] = refs
+    return cast(Plan, call("map", fields))
+
+
+def validate_config(config: Config, target: Optional[str] = None) -> List[Warning]:
+    """Check a configuration (with a target, its required keys too); return the warnings."""
+    return cast(List[Warning], call("config.validate", {"config": config, "target": target}))
+
+
+# --- Rally queries --------------------------------------------------------------------
+
+
+def normalize_rally_query(query: str, options: Optional[RallyQueryOptions] = None) -> RallyQueryNormalized:
+    """Normalise a query into the form Rally accepts; raise ``RallyQueryError`` on the first error."""
+    return cast(RallyQueryNormalized, call("rally_query.normalize", _with_options({"query": query}, options)))
+
+
+def check_rally_query(query: str, options: Optional[RallyQueryOptions] = None) -> RallyQueryCheck:
+    """Check a query: never raises for problems of the query, it reports them."""
+    return cast(RallyQueryCheck, call("rally_query.check", _with_options({"query": query}, options)))
+
+
+def parse_rally_query(query: str, strict: bool = False) -> RallyQueryExpr:
+    """The syntax tree; ``strict`` refuses what Rally itself would refuse."""
+    return cast(RallyQueryExpr, call("rally_query.parse", {"query": query, "strict": strict}))
+
+
+def rally_poll_query(query: Optional[str], since: str, options: Optional[RallyQueryOptions] = None) -> RallyQueryNormalized:
+    """The query plus ``(LastUpdateDate > since)`` for polling."""
+    fields = _with_options({"query": query or "", "since": since}, options)
+    return cast(RallyQueryNormalized, call("rally_query.poll", fields))
+
+
+def read_rally_lookups(document: Document) -> List[RallyLookup]:
+    """Release/Iteration ids from what Rally returned for /release or /iteration."""
+    return cast(List[RallyLookup], call("rally_query.lookups", {"document": document}))
+
+
+# --- Defect auto-fill -----------------------------------------------------------------
+
+
+def autofill_schema(metadata: Document) -> AutofillSchema:
+    """The defect-form schema from Rally's type metadata (TypeDefinition with Attributes)."""
+    return cast(AutofillSchema, call("autofill.schema", {"metadata": metadata}))
+
+
+def autofill_allowed_values(document: Document) -> List[AutofillAllowedValue]:
+    """One attribute's AllowedValues, as Rally returned them."""
+    return cast(List[AutofillAllowedValue], call("autofill.allowed_values", {"document": document}))
+
+
+def autofill_form(schema: AutofillSchema, settings: Optional[AutofillSettings] = None) -> AutofillForm:
+    """The form after the settings: hidden, ordered and added fields."""
+    return cast(AutofillForm, call("autofill.form", {"schema": schema, "settings": settings or {}}))
+
+
+def autofill_edit_form(
+    schema: AutofillSchema, settings: Optional[AutofillSettings], edit: AutofillFormEdit
+) -> AutofillEdited:
+    """Apply one edit of the form to the settings."""
+    fields = {"schema": schema, "settings": settings or {}, "edit": edit}
+    return cast(AutofillEdited, call("autofill.edit_form", fields))
+
+
+def autofill_check_mappings(schema: AutofillSchema, settings: Optional[AutofillSettings] = None) -> List[AutofillProblem]:
+    """Check the settings' value maps against the schema."""
+    fields = {"schema": schema, "settings": settings or {}}
+    return cast(List[AutofillProblem], call("autofill.check_mappings", fields))
+
+
+def autofill_run_from_junit(case: TestCase) -> AutofillRun:
+    """The auto-fill run context of one JUnit test case."""
+    return cast(AutofillRun, call("autofill.run_from_junit", {"case": case}))
+
+
+def autofill(schema: AutofillSchema, run: AutofillRun, settings: Optional[AutofillSettings] = None) -> AutofillOutput:
+    """Fill the defect form for a failed run: fields, problems and the Rally payload."""
+    fields = {"schema": schema, "settings": settings or {}, "run": run}
+    return cast(AutofillOutput, call("autofill.fill", fields))
+
+
+def autofill_render(template: str, run: Optional[AutofillRun] = None, format: str = "plain") -> str:
+    """Render one template against a run (``plain``, ``single_line`` or ``html``)."""
+    fields = {"template": template, "run": run or {}, "format": format}
+    return cast(str, call("autofill.render", fields))
+
+
+def autofill_sources() -> List[AutofillSource]:
+    """Every value a template can use."""
+    return cast(List[AutofillSource], call("autofill.sources"))
+
+
+# --- GitLab ---------------------------------------------------------------------------
+
+
+def gitlab_pipeline_event(body: Document) -> GitlabPipelineEvent:
+    """Read a Pipeline Hook request body."""
+    return cast(GitlabPipelineEvent, call("gitlab.pipeline_event", {"body": body}))
+
+
+def gitlab_decide(event: GitlabPipelineEvent, config: Optional[GitlabConfig] = None) -> GitlabDecision:
+    """Whether a pipeline event is finished and worth processing, and which jobs."""
+    return cast(GitlabDecision, call("gitlab.decide", {"event": event, "config": config or {}}))
+
+
+def gitlab_verify_token(expected: str, received: Optional[str]) -> bool:
+    """Compare the X-Gitlab-Token header with the secret in constant time."""
+    return cast(bool, call("gitlab.verify_token", {"expected": expected, "received": received}))

@@ -1,0 +1,16 @@
+# The native half of tmbridge (Rust, pyo3). Use the functions of `tmbridge` instead.
+from typing import Optional, Union
+
+from typing_extensions import final
+
+__all__ = ["JunitReader", "call_json", "error_text"]
+
+_Bytes = Union[str, bytes, bytearray, memoryview]
+
+def call_json(op: str, input: _Bytes, document: Optional[_Bytes] = None) -> str: ...
+def error_text(error_json: str) -> str: ...
+@final
+class JunitReader:
+    def __new__(cls, source: object, options_json: Optional[str] = None) -> "JunitReader": ...
+    def next_envelope(self) -> str: ...
+    def take_source_error(self) -> Optional[BaseException]: ...

@@ -1,0 +1,373 @@
+"""Shapes of the values tmbridge returns: the core's JSON contract as TypedDicts.
+
+Field names are the core's (snake_case), enums are lowercase strings, absent values
+are None, durations are integer microseconds. At run time they are plain dicts.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
+
+
+class Location(TypedDict):
+    offset: int
+    line: int
+    column: int
+
+
+class CoreError(TypedDict):
+    code: str
+    message: str
+    location: Optional[Location]
+    hint: Optional[str]
+
+
+class Warning(TypedDict):
+    code: str
+    message: str
+    location: Optional[Location]
+
+
+class OpSpec(TypedDict):
+    name: str
+    summary: str
+    input: str
+    output: str
+    document: Optional[str]
+
+
+class VersionInfo(TypedDict):
+    core: str
+    ops: int
+
+
+class JunitOptions(TypedDict, total=False):
+    max_captured_bytes: int
+    max_depth: int
+    max_markup_bytes: int
+    max_text_bytes: int
+    max_warnings: int
+
+
+# Written as unions of single literals so that the run-time object is a Union too
+# (mypy's stubtest compares the two).
+Status = Union[Literal["passed"], Literal["flaky"], Literal["skipped"], Literal["failed"], Literal["error"]]
+RootKind = Union[Literal["testsuites"], Literal["testsuite"], Literal["testrun"]]
+
+
+class CapturedText(TypedDict):
+    text: str
+    truncated: bool
+    original_bytes: int
+
+
+# "type" is a field name of the contract; the functional form allows it anywhere.
+Outcome = TypedDict(
+    "Outcome",
+    {
+        "kind": Literal["failure", "error", "skipped"],
+        "message": Optional[str],
+        "type": Optional[str],
+        "details": Optional[CapturedText],
+    },
+)
+
+Rerun = TypedDict(
+    "Rerun",
+    {
+        "kind": Literal["flaky_failure", "flaky_error", "rerun_failure", "rerun_error"],
+        "message": Optional[str],
+        "type": Optional[str],
+        "duration_us": Optional[int],
+        "timestamp": Optional[str],
+        "details": Optional[CapturedText],
+        "system_out": Optional[CapturedText],
+        "system_err": Optional[CapturedText],
+    },
+)
+
+
+class Property(TypedDict):
+    name: str
+    value: str
+
+
+class TestCase(TypedDict):
+    suite: List[str]
+    classname: Optional[str]
+    name: str
+    file: Optional[str]
+    line: Optional[int]
+    status: Status
+    duration_us: Optional[int]
+    time_text: Optional[str]
+    timestamp: Optional[str]
+    message: Optional[str]
+    outcomes: List[Outcome]
+    reruns: List[Rerun]
+    system_out: Optional[CapturedText]
+    system_err: Optional[CapturedText]
+    properties: List[Property]
+    attachments: List[str]
+    location: Location
+
+
+class DeclaredCounts(TypedDict):
+    tests: Optional[int]
+    failures: Optional[int]
+    errors: Optional[int]
+    skipped: Optional[int]
+
+
+class Counts(TypedDict):
+    tests: int
+    passed: int
+    failed: int
+    errors: int
+    skipped: int
+    flaky: int
+
+
+class SuiteInfo(TypedDict):
+    path: List[str]
+    name: str
+    id: Optional[str]
+    package: Optional[str]
+    file: Optional[str]
+    hostname: Optional[str]
+    timestamp: Optional[str]
+    duration_us: Optional[int]
+    time_text: Optional[str]
+    declared: DeclaredCounts
+    properties: List[Property]
+    location: Location
+
+
+class Suite(SuiteInfo):
+    system_out: Optional[CapturedText]
+    system_err: Optional[CapturedText]
+    counts: Counts
+    cases: List[TestCase]
+    suites: List["Suite"]
+
+
+class Report(TypedDict):
+    root: RootKind
+    name: Optional[str]
+    declared: DeclaredCounts
+    duration_us: Optional[int]
+    timestamp: Optional[str]
+    counts: Counts
+    suites: List[Suite]
+    warnings: List[Warning]
+
+
+class ReportStartEvent(TypedDict):
+    event: Literal["report_start"]
+    root: RootKind
+    name: Optional[str]
+    declared: DeclaredCounts
+    duration_us: Optional[int]
+    timestamp: Optional[str]
+    location: Location
+
+
+class SuiteStartEvent(SuiteInfo):
+    event: Literal["suite_start"]
+
+
+class CaseEvent(TestCase):
+    event: Literal["case"]
+
+
+class SuiteEndEvent(TypedDict):
+    event: Literal["suite_end"]
+    path: List[str]
+    system_out: Optional[CapturedText]
+    system_err: Optional[CapturedText]
+    late_properties: List[Property]
+    counts: Counts
+
+
+class ReportEndEvent(TypedDict):
+    event: Literal["report_end"]
+    counts: Counts
+    suites: int
+    warnings: List[Warning]
+    warnings_dropped: int
+
+
+JunitEvent = Union[ReportStartEvent, SuiteStartEvent, CaseEvent, SuiteEndEvent, ReportEndEvent]
+
+
+# --- Mapping -------------------------------------------------------------------------
+
+#: A configuration as JSON: sections ``matching``, ``rally``, ``qtest``, ``testrail``, ``gitlab``.
+Config = Dict[str, Any]
+#: The run being mapped (``now`` is required by most templates): see ``MapContext`` in index.d.ts.
+MapContext = Dict[str, Any]
+#: Ids the host already looked up.
+RefCache = Dict[str, Dict[str, str]]
+Target = Union[Literal["rally"], Literal["qtest"], Literal["testrail"]]
+#: Everything a sync to the target would send (its shape depends on the target).
+Plan = Dict[str, Any]
+
+
+# --- Rally queries -------------------------------------------------------------------
+
+
+class RallyLookup(TypedDict):
+    kind: Literal["release", "iteration"]
+    project: Optional[str]
+    name: str
+    object_id: int
+
+
+class RallyQueryOptions(TypedDict, total=False):
+    time_zone: Optional[str]
+    fields: Any
+    lookups: List[RallyLookup]
+    project: Optional[str]
+
+
+class RallyQueryChange(TypedDict):
+    kind: str
+    message: str
+    before: str
+    after: str
+    location: Optional[Location]
+
+
+class RallyQueryDiagnostic(TypedDict):
+    severity: Literal["error", "warning"]
+    code: str
+    message: str
+    location: Optional[Location]
+    end: Optional[Location]
+    hint: Optional[str]
+
+
+class RallyLookupNeed(TypedDict):
+    kind: Literal["release", "iteration"]
+    project: Optional[str]
+    name: str
+
+
+class RallyQueryNormalized(TypedDict):
+    query: str
+    order: Optional[str]
+    complete: bool
+    changes: List[RallyQueryChange]
+    warnings: List[RallyQueryDiagnostic]
+    needs: List[RallyLookupNeed]
+
+
+class RallyQueryCheck(TypedDict):
+    valid: bool
+    unchanged: bool
+    canonical: Optional[str]
+    order: Optional[str]
+    changes: List[RallyQueryChange]
+    diagnostics: List[RallyQueryDiagnostic]
+    needs: List[RallyLookupNeed]
+
+
+#: The syntax tree: ``{"type": "condition", field, op, values, ...}`` or ``{"type": "and"|"or", left, right}``.
+RallyQueryExpr = Dict[str, Any]
+
+
+# --- Defect auto-fill ----------------------------------------------------------------
+
+
+class AutofillAllowedValue(TypedDict):
+    value: str
+    reference: Optional[str]
+
+
+class AutofillField(TypedDict):
+    name: str
+    label: str
+    kind: str
+    attribute_type: str
+    schema_type: Optional[str]
+    required: bool
+    read_only: bool
+    hidden: bool
+    custom: bool
+    max_length: Optional[int]
+    allowed_values: List[AutofillAllowedValue]
+    allowed_values_loaded: bool
+    allowed_values_ref: Optional[str]
+    origin: str
+
+
+class AutofillSchema(TypedDict):
+    type_name: str
+    fields: List[AutofillField]
+    warnings: List[Warning]
+
+
+#: The user's layer over the schema (hidden, order, added_fields, rules, defaults, value_maps, ...).
+AutofillSettings = Dict[str, Any]
+#: The failed run: ``{"test_run": ..., "test_case": ..., "test_log": ..., "source_format": ...}``.
+AutofillRun = Dict[str, Any]
+#: One form edit: ``{"op": "hide", "field": "Priority"}`` and the like.
+AutofillFormEdit = Dict[str, Any]
+
+
+class AutofillProblem(TypedDict):
+    severity: Literal["error", "warning", "info"]
+    code: str
+    field: Optional[str]
+    message: str
+    hint: Optional[str]
+
+
+class AutofillFilledField(TypedDict):
+    field: str
+    label: str
+    kind: str
+    required: bool
+    value: str
+    reference: Optional[str]
+    filled_by: Literal["rule", "value_map", "default", "automatic", "none"]
+    rule: Optional[int]
+    explanation: str
+    truncated: bool
+
+
+class AutofillOutput(TypedDict):
+    type_name: str
+    ready: bool
+    fields: List[AutofillFilledField]
+    problems: List[AutofillProblem]
+    payload: Dict[str, Dict[str, Any]]
+
+
+class AutofillForm(TypedDict):
+    type_name: str
+    fields: List[AutofillField]
+    problems: List[AutofillProblem]
+
+
+class AutofillEdited(TypedDict):
+    settings: AutofillSettings
+    note: str
+
+
+class AutofillSource(TypedDict):
+    path: str
+    kind: str
+    about: str
+
+
+# --- GitLab --------------------------------------------------------------------------
+
+GitlabPipelineEvent = Dict[str, Any]
+GitlabConfig = Dict[str, Any]
+
+
+class GitlabDecision(TypedDict):
+    process: bool
+    reason: str
+    jobs: List[int]

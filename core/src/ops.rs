@@ -1,1 +1,0 @@
-//! One JSON entry point for every capability (in progress).

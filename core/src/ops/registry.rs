@@ -1,0 +1,149 @@
+//! The table of ops and how one runs: JSON in, the envelope out through any serializer.
+
+use super::catalog::OpSpec;
+use super::input::from_json;
+use super::{Envelope, error_envelope};
+use crate::error::{Error, Result};
+use serde::de::DeserializeOwned;
+use serde::{Serialize, Serializer};
+
+/// One op: its description and what it does. Adding an op = one impl + one line in
+/// [`for_each_op!`].
+pub trait Op {
+    const NAME: &'static str;
+    const SUMMARY: &'static str;
+    /// The input's shape, in TypeScript notation (the types live in the bindings' `.d.ts`).
+    const INPUT: &'static str;
+    const OUTPUT: &'static str;
+    /// The input field that may instead be passed as a separate document, if any.
+    const DOCUMENT: Option<&'static str> = None;
+    type Input: DeserializeOwned;
+    type Output: Serialize;
+    fn run(input: Self::Input, document: Option<&[u8]>) -> Result<Self::Output>;
+
+    fn spec() -> OpSpec {
+        OpSpec {
+            name: Self::NAME.to_string(),
+            summary: Self::SUMMARY.to_string(),
+            input: Self::INPUT.to_string(),
+            output: Self::OUTPUT.to_string(),
+            document: Self::DOCUMENT.map(str::to_string),
+        }
+    }
+}
+
+/// Calls `$m!` with every op type, in the order `list_ops` shows them.
+macro_rules! for_each_op {
+    ($m:ident) => {
+        $m! {
+            super::meta::ListOps,
+            super::meta::Version,
+            super::junit::Parse,
+            super::junit::Events,
+            super::map::Map,
+            super::map::ValidateConfig,
+            super::rally_query::Normalize,
+            super::rally_query::Check,
+            super::rally_query::Parse,
+            super::rally_query::Poll,
+            super::rally_query::Lookups,
+            super::autofill::SchemaOp,
+            super::autofill::AllowedValues,
+            super::autofill::FormOp,
+            super::autofill::EditForm,
+            super::autofill::CheckMappings,
+            super::autofill::RunFromJunit,
+            super::autofill::Fill,
+            super::autofill::Render,
+            super::autofill::Sources,
+            super::gitlab::ReadEvent,
+            super::gitlab::Decide,
+            super::gitlab::VerifyToken,
+        }
+    };
+}
+
+macro_rules! specs {
+    ($($op:ty),* $(,)?) => {
+        vec![$(<$op as Op>::spec()),*]
+    };
+}
+
+pub fn specs() -> Vec<OpSpec> {
+    for_each_op!(specs)
+}
+
+pub fn call_json(op: &str, json: &[u8], document: Option<&[u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    match call_into(
+        op,
+        json,
+        document,
+        &mut serde_json::Serializer::new(&mut out),
+    ) {
+        Ok(()) => out,
+        Err(e) => error_envelope(&Error::new(
+            "ops.internal",
+            format!("could not write the output of `{op}` as JSON: {e}"),
+        )),
+    }
+}
+
+pub fn call_into<S: Serializer>(
+    op: &str,
+    json: &[u8],
+    document: Option<&[u8]>,
+    output: S,
+) -> Result<S::Ok, S::Error> {
+    macro_rules! dispatch {
+        ($($op:ty),* $(,)?) => {
+            $(if op == <$op as Op>::NAME { return run::<$op, S>(json, document, output); })*
+        };
+    }
+    for_each_op!(dispatch);
+    let envelope: Envelope<'_, ()> = Envelope {
+        ok: None,
+        error: Some(&unknown_op(op)),
+    };
+    envelope.serialize(output)
+}
+
+fn run<O: Op, S: Serializer>(
+    json: &[u8],
+    document: Option<&[u8]>,
+    output: S,
+) -> Result<S::Ok, S::Error> {
+    let result = from_json::<O::Input>(O::NAME, O::INPUT, json).and_then(|i| O::run(i, document));
+    match &result {
+        Ok(value) => Envelope {
+            ok: Some(value),
+            error: None,
+        }
+        .serialize(output),
+        Err(error) => Envelope::<'_, O::Output> {
+            ok: None,
+            error: Some(error),
+        }
+        .serialize(output),
+    }
+}
+
+fn unknown_op(op: &str) -> Error {
+    let names: Vec<String> = specs().into_iter().map(|s| s.name).collect();
+    let near: Vec<&String> = names
+        .iter()
+        .filter(|n| n.contains(op) || (!n.is_empty() && op.contains(n.as_str())))
+        .collect();
+    let hint = match near.as_slice() {
+        [] => format!("the ops are: {}", names.join(", ")),
+        near => format!(
+            "did you mean {}?",
+            near.iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    };
+    let shown: String = op.chars().take(80).collect();
+    Error::new("ops.unknown_op", format!("there is no op named `{shown}`")).with_hint(hint)
+}

@@ -1,0 +1,42 @@
+// Node entry of tmbridge-wasm: the module is loaded synchronously at import, so
+// `init()` is optional here (kept so the same code runs in browsers).
+import { readSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createApi } from './api.js';
+
+const require = createRequire(import.meta.url);
+const wasm = require('./node/tmbridge_wasm.js');
+
+/** Nothing to load in Node; present for code shared with browsers. */
+export async function init() {}
+export default init;
+
+const api = createApi({
+  callJson: wasm.callJson,
+  callToValue: wasm.callToValue,
+  errorText: wasm.errorText,
+  JunitReader: wasm.JunitReader,
+  readSync,
+});
+
+export const {
+  call, callJson, listOps, version, parseJunit, junitEvents, readJunit, JunitReader,
+  mapResults, validateConfig,
+  normalizeRallyQuery, checkRallyQuery, parseRallyQuery, rallyPollQuery, readRallyLookups,
+  autofillSchema, autofillAllowedValues, autofillForm, autofillEditForm, autofillCheckMappings,
+  autofillRunFromJunit, autofill, autofillRender, autofillSources,
+  gitlabPipelineEvent, gitlabDecide, gitlabVerifyToken,
+} = api;
+export {
+  TmbridgeError,
+  InputError,
+  JunitError,
+  RallyQueryError,
+  AutofillError,
+  ConfigError,
+  RallyError,
+  QtestError,
+  TestrailError,
+  GitlabError,
+  errorClassFor,
+} from './api.js';

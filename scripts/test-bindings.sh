@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Builds every binding of tmbridge and runs every conformance-vector runner and binding
+# test suite: Rust (native), Python (pyo3), the Node addon (napi-rs), WASM in Node, WASM
+# in headless Chromium and WASM in wasmtime (raw ABI). Installs what it needs, once:
+# the wasm32 target, the wasm-bindgen CLI matching Cargo.lock, npm packages (npm ci),
+# a .venv with maturin, pytest and mypy, and Debian's chromium.
+#
+# Idempotent; safe to rerun. Honours CARGO_TARGET_DIR.
+# Environment:
+#   TMBRIDGE_QUICK=1   WASM builds without fat LTO (faster; sizes are then not final)
+#   TMBRIDGE_SKIP_BROWSER=1  skip the Chromium runs (e.g. no apt on this machine)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export CARGO_TERM_COLOR=never
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+WASM_TARGET=wasm32-unknown-unknown
+WASM_OUT="$TARGET_DIR/$WASM_TARGET/wasm-release"
+if [ "${TMBRIDGE_QUICK:-0}" = 1 ]; then
+  export CARGO_PROFILE_WASM_RELEASE_LTO=false CARGO_PROFILE_WASM_RELEASE_CODEGEN_UNITS=16
+fi
+
+TIMES=()
+step() { # step "name" command...: runs it and records its wall time
+  local name=$1 start end
+  shift
+  echo "==> $name"
+  start=$(date +%s)
+  "$@"
+  end=$(date +%s)
+  TIMES+=("$(printf '%5ss  %s' $((end - start)) "$name")")
+}
+FAILED=()
+check() { # check "name" command...: like step, but a failure is reported at the end
+  local name=$1 start end rc=0
+  shift
+  echo "==> $name"
+  start=$(date +%s)
+  "$@" || rc=$?
+  end=$(date +%s)
+  if [ "$rc" = 0 ]; then
+    TIMES+=("$(printf '%5ss  %s' $((end - start)) "$name")")
+  else
+    TIMES+=("$(printf '%5ss  %s  FAILED (exit %s)' $((end - start)) "$name" "$rc")")
+    FAILED+=("$name")
+  fi
+}
+retry() {
+  local i
+  for i in 1 2 3; do
+    "$@" && return 0
+    echo "retry $i: $*" >&2
+    sleep 5
+  done
+  return 1
+}
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- tools -------------------------------------------------------------------------
+
+install_wasm_target() {
+  rustup target list --installed | grep -qx "$WASM_TARGET" || rustup target add "$WASM_TARGET"
+}
+
+install_wasm_bindgen() {
+  local want have
+  want=$(awk '$0=="name = \"wasm-bindgen\""{getline; gsub(/[^0-9.]/,""); print; exit}' Cargo.lock)
+  have=$(wasm-bindgen --version 2>/dev/null || true)
+  if [ "$have" != "wasm-bindgen $want" ]; then
+    # --locked first; this registry's index has lacked a locked dependency before.
+    cargo install wasm-bindgen-cli --version "$want" --locked \
+      || cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+install_node_packages() { retry npm ci --no-audit --no-fund --loglevel=error; }
+
+install_chromium() {
+  [ "${TMBRIDGE_SKIP_BROWSER:-0}" = 1 ] && return 0
+  command -v chromium >/dev/null 2>&1 && return 0
+  retry as_root apt-get update -qq
+  retry as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+}
+
+install_python_tools() {
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check maturin==1.16.0 pytest==9.2.0 mypy==2.4.1
+}
+
+export PATH="$HOME/.cargo/bin:$PATH"
+step "tools: wasm32 target" install_wasm_target
+step "tools: wasm-bindgen CLI" install_wasm_bindgen
+step "tools: npm ci" install_node_packages
+step "tools: chromium" install_chromium
+step "tools: .venv (maturin, pytest, mypy)" install_python_tools
+
+# --- builds ------------------------------------------------------------------------
+
+build_wasm_pkg() {
+  cargo build -q -p tmbridge-wasm --target "$WASM_TARGET" --profile wasm-release
+  local raw="$WASM_OUT/tmbridge_wasm.wasm"
+  rm -rf pkg/web pkg/node
+  wasm-bindgen --target web --out-dir pkg/web --out-name tmbridge_wasm "$raw"
+  wasm-bindgen --target nodejs --out-dir pkg/node --out-name tmbridge_wasm "$raw"
+  # Both targets emit the same .wasm: optimise once, copy. npm's binaryen, not Debian's.
+  node_modules/.bin/wasm-opt -Oz pkg/web/tmbridge_wasm_bg.wasm -o pkg/web/tmbridge_wasm_bg.wasm
+  cp pkg/web/tmbridge_wasm_bg.wasm pkg/node/tmbridge_wasm_bg.wasm
+  echo '{"type":"commonjs"}' > pkg/node/package.json
+  # The API and its types have one source, bindings/node.
+  cp bindings/node/api.js pkg/api.js
+  cp bindings/node/index.d.ts pkg/tmbridge.d.ts
+  # The browser extension loads the browser build from inside its own folder.
+  rm -rf pkg/extension/tmbridge
+  mkdir -p pkg/extension/tmbridge/web
+  cp pkg/index.js pkg/api.js pkg/extension/tmbridge/
+  cp pkg/web/tmbridge_wasm.js pkg/web/tmbridge_wasm_bg.wasm pkg/extension/tmbridge/web/
+}
+
+build_raw_wasm() {
+  # Same crate, without wasm-bindgen: no imports, for wasmtime and other hosts.
+  cargo build -q -p tmbridge-wasm --target "$WASM_TARGET" --profile wasm-release \
+    --no-default-features --features raw
+  mkdir -p pkg/raw
+  node_modules/.bin/wasm-opt -Oz --strip-debug "$WASM_OUT/tmbridge_wasm.wasm" -o pkg/raw/tmbridge_raw.wasm
+}
+
+build_python() {
+  (cd bindings/python && "$ROOT/.venv/bin/maturin" develop -q)
+}
+
+build_node_addon() {
+  cargo build -q -p tmbridge-node
+  cp "$TARGET_DIR/debug/libtmbridge_node.so" bindings/node/tmbridge.node
+}
+
+build_wasmtime_runner() { cargo build -q -p tmbridge-wasmtime-runner --bin wasmtime-vectors; }
+
+step "build: wasm pkg (cargo, wasm-bindgen web+nodejs, wasm-opt -Oz)" build_wasm_pkg
+step "build: raw wasm module" build_raw_wasm
+step "build: Python extension (maturin develop)" build_python
+step "build: Node addon" build_node_addon
+step "build: wasmtime runner" build_wasmtime_runner
+
+# --- tests -------------------------------------------------------------------------
+
+check "test: vectors, Rust" cargo test -q -p tmbridge-core --test vectors
+check "test: vectors, wasmtime (raw ABI)" "$TARGET_DIR/debug/wasmtime-vectors" pkg/raw/tmbridge_raw.wasm tests/vectors
+check "test: Python (pytest incl. vectors and stubtest)" .venv/bin/python -m pytest -q bindings/python/tests
+check "test: Node addon (node:test incl. vectors)" node --test bindings/node/test/
+check "test: WASM in Node, exports" node --test tests/js/wasm-node.test.mjs tests/js/exports.test.mjs
+if [ "${TMBRIDGE_SKIP_BROWSER:-0}" != 1 ]; then
+  check "test: WASM in headless Chromium" node --test tests/js/browser.test.mjs
+  check "test: MV3 extension in headless Chromium" node --test tests/js/extension.test.mjs
+fi
+
+# --- report ------------------------------------------------------------------------
+
+size() { printf '%-40s %9s bytes, gzip -9 %8s bytes\n' "$1" "$(wc -c < "$1")" "$(gzip -9c "$1" | wc -c)"; }
+echo
+echo "Sizes:"
+size pkg/web/tmbridge_wasm_bg.wasm
+size pkg/raw/tmbridge_raw.wasm
+[ "${TMBRIDGE_QUICK:-0}" = 1 ] && echo "(TMBRIDGE_QUICK=1: built without LTO, sizes are not final)"
+echo
+echo "Timings:"
+printf '%s\n' "${TIMES[@]}"
+if [ "${#FAILED[@]}" -gt 0 ]; then
+  echo
+  echo "FAILED: ${FAILED[*]}"
+  exit 1
+fi
+echo
+echo "All binding builds and suites passed."

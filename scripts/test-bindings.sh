@@ -18,6 +18,7 @@ WASM_TARGET=wasm32-unknown-unknown
 WASM_OUT="$TARGET_DIR/$WASM_TARGET/wasm-release"
 if [ "${TMBRIDGE_QUICK:-0}" = 1 ]; then
   export CARGO_PROFILE_WASM_RELEASE_LTO=false CARGO_PROFILE_WASM_RELEASE_CODEGEN_UNITS=16
+  export CARGO_PROFILE_WASM_RAW_LTO=false CARGO_PROFILE_WASM_RAW_CODEGEN_UNITS=16
 fi
 
 TIMES=()
@@ -117,11 +118,14 @@ build_wasm_pkg() {
 }
 
 build_raw_wasm() {
-  # Same crate, without wasm-bindgen: no imports, for wasmtime and other hosts.
-  cargo build -q -p tmbridge-wasm --target "$WASM_TARGET" --profile wasm-release \
-    --no-default-features --features raw
+  # Same crate, without wasm-bindgen: no imports, for wasmtime and other hosts. Its own
+  # profile (same settings) gives it its own output folder: a cdylib's file name has no
+  # hash, so two feature sets in one folder would relink each other on every run.
+  cargo build -q -p tmbridge-wasm --target "$WASM_TARGET" --no-default-features --features raw \
+    --config 'profile.wasm-raw.inherits="wasm-release"' --profile wasm-raw
   mkdir -p pkg/raw
-  node_modules/.bin/wasm-opt -Oz --strip-debug "$WASM_OUT/tmbridge_wasm.wasm" -o pkg/raw/tmbridge_raw.wasm
+  node_modules/.bin/wasm-opt -Oz --strip-debug "$TARGET_DIR/$WASM_TARGET/wasm-raw/tmbridge_wasm.wasm" \
+    -o pkg/raw/tmbridge_raw.wasm
 }
 
 build_python() {
@@ -133,7 +137,12 @@ build_node_addon() {
   cp "$TARGET_DIR/debug/libtmbridge_node.so" bindings/node/tmbridge.node
 }
 
-build_wasmtime_runner() { cargo build -q -p tmbridge-wasmtime-runner --bin wasmtime-vectors; }
+# wasmtime's dependencies optimised (a profile defined here, not in Cargo.toml): debug
+# cranelift needs ~30 s to compile the module on every run, this ~1 s. The runner does
+# not depend on the core, so this builds once per machine (a few minutes) and is cached.
+RUNNER_PROFILE=(--config 'profile.runner.inherits="dev"' --config 'profile.runner.debug=0'
+  --config 'profile.runner.package."*".opt-level=2' --profile runner)
+build_wasmtime_runner() { cargo build -q -p tmbridge-wasmtime-runner --bin wasmtime-vectors "${RUNNER_PROFILE[@]}"; }
 
 step "build: wasm pkg (cargo, wasm-bindgen web+nodejs, wasm-opt -Oz)" build_wasm_pkg
 step "build: raw wasm module" build_raw_wasm
@@ -144,7 +153,7 @@ step "build: wasmtime runner" build_wasmtime_runner
 # --- tests -------------------------------------------------------------------------
 
 check "test: vectors, Rust" cargo test -q -p tmbridge-core --test vectors
-check "test: vectors, wasmtime (raw ABI)" "$TARGET_DIR/debug/wasmtime-vectors" pkg/raw/tmbridge_raw.wasm tests/vectors
+check "test: vectors, wasmtime (raw ABI)" "$TARGET_DIR/runner/wasmtime-vectors" pkg/raw/tmbridge_raw.wasm tests/vectors
 check "test: Python (pytest incl. vectors and stubtest)" .venv/bin/python -m pytest -q bindings/python/tests
 check "test: Node addon (node:test incl. vectors)" node --test bindings/node/test/
 check "test: WASM in Node, exports" node --test tests/js/wasm-node.test.mjs tests/js/exports.test.mjs

@@ -374,10 +374,18 @@ fn the_event_stream_serialises_with_a_tag() {
 
 #[test]
 fn file_and_line_in_the_forms_reporters_use() {
-    let all = cases(r#"<testsuite>
+    let all = cases(
+        r#"<testsuite>
         <testcase name="a" file="tests/a.py" line="12"/>
         <testcase name="b" filepath="test/b_test.rb" lineno="7"/>
-    </testsuite>"#);
-    assert_eq!((all[0].file.as_deref(), all[0].line), (Some("tests/a.py"), Some(12)));
-    assert_eq!((all[1].file.as_deref(), all[1].line), (Some("test/b_test.rb"), Some(7)));
+    </testsuite>"#,
+    );
+    assert_eq!(
+        (all[0].file.as_deref(), all[0].line),
+        (Some("tests/a.py"), Some(12))
+    );
+    assert_eq!(
+        (all[1].file.as_deref(), all[1].line),
+        (Some("test/b_test.rb"), Some(7))
+    );
 }

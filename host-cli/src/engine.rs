@@ -88,7 +88,12 @@ fn via_wasm<T: DeserializeOwned>(
 pub fn parse_report(xml: &[u8], options: &Options) -> Result<Report> {
     match WASM.get() {
         None => junit::parse_with(xml, options),
-        Some(core) => via_wasm(core, "junit.parse", &json!({ "options": options }), Some(xml)),
+        Some(core) => via_wasm(
+            core,
+            "junit.parse",
+            &json!({ "options": options }),
+            Some(xml),
+        ),
     }
 }
 
@@ -146,7 +151,12 @@ pub fn map_rally(
 ) -> Result<RallyPlan> {
     match WASM.get() {
         None => rally_payload::plan(config, cases, context, refs),
-        Some(core) => via_wasm(core, "map", &map_input("rally", config, cases, context, refs), None),
+        Some(core) => via_wasm(
+            core,
+            "map",
+            &map_input("rally", config, cases, context, refs),
+            None,
+        ),
     }
 }
 
@@ -158,7 +168,12 @@ pub fn map_qtest(
 ) -> Result<QtestPlan> {
     match WASM.get() {
         None => qtest::plan(config, cases, context, refs),
-        Some(core) => via_wasm(core, "map", &map_input("qtest", config, cases, context, refs), None),
+        Some(core) => via_wasm(
+            core,
+            "map",
+            &map_input("qtest", config, cases, context, refs),
+            None,
+        ),
     }
 }
 

@@ -23,3 +23,36 @@ it('pkg ships the same types file as the addon', () => {
   const pkg = readFileSync(new URL('../../pkg/tmbridge.d.ts', import.meta.url), 'utf8');
   assert.equal(pkg, addon);
 });
+
+it('every type named in listOps() shapes is declared in index.d.ts', async () => {
+  const dts = readFileSync(new URL('../../bindings/node/index.d.ts', import.meta.url), 'utf8');
+  const declared = new Set([...dts.matchAll(/^export (?:interface|type|class) (\w+)/gm)].map((m) => m[1]));
+  const { listOps } = await import('../../bindings/node/index.js');
+  const named = new Set(listOps().flatMap((op) => `${op.input} ${op.output}`.match(/\b[A-Z]\w*/g) ?? []));
+  assert.ok(named.size > 10);
+  for (const name of named) assert.ok(declared.has(name), `${name} is used by an op but not declared`);
+});
+
+it('both packages resolve by name through their exports maps', async () => {
+  const { mkdtempSync, mkdirSync, symlinkSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { execFileSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const dir = mkdtempSync(join(tmpdir(), 'tmbridge-resolve-'));
+  try {
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(fileURLToPath(new URL('../../pkg', import.meta.url)), join(dir, 'node_modules/tmbridge-wasm'));
+    symlinkSync(fileURLToPath(new URL('../../bindings/node', import.meta.url)), join(dir, 'node_modules/tmbridge'));
+    const script = `
+      const wasm = await import('tmbridge-wasm');
+      const addon = await import('tmbridge');
+      const xml = '<testsuite name="s"><testcase name="t"/></testsuite>';
+      console.log(JSON.stringify([typeof wasm.default, wasm.parseJunit(xml).counts.tests, addon.parseJunit(xml).counts.tests,
+        import.meta.resolve('tmbridge-wasm').endsWith('/node.js'), import.meta.resolve('tmbridge-wasm/raw.wasm').endsWith('.wasm')]));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(out), ['function', 1, 1, true, true]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

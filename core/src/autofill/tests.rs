@@ -131,7 +131,10 @@ fn description_is_escaped_html_with_steps_and_the_run_link() {
         "3. Press Pay<br />&nbsp;&nbsp;&nbsp;Expected: &quot;Your card has expired&quot; is shown under the card number<br />&nbsp;&nbsp;&nbsp;Actual: Spinner for 30 s"
     ));
     // the second paragraph of the actual result lines up under the first
-    assert!(d.contains(&format!("(500)&quot;<br />{}No field error<br />", "&nbsp;".repeat(11))));
+    assert!(d.contains(&format!(
+        "(500)&quot;<br />{}No field error<br />",
+        "&nbsp;".repeat(11)
+    )));
     assert!(d.contains("Failed at step 3: Spinner"));
     assert!(
         !d.contains("<p>") && !d.contains("<b>"),

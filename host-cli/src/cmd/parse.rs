@@ -143,7 +143,10 @@ fn whole_report(
 ) -> anyhow::Result<Result<FileSummary, Error>> {
     let mut bytes = Vec::new();
     if let Err(err) = reader.read_to_end(&mut bytes) {
-        return Ok(Err(Error::new("io.read_failed", format!("cannot read: {err}"))));
+        return Ok(Err(Error::new(
+            "io.read_failed",
+            format!("cannot read: {err}"),
+        )));
     }
     let report = match crate::engine::parse_report(&bytes, options) {
         Ok(report) => report,

@@ -4,6 +4,7 @@ mod cmd;
 mod engine;
 mod inputs;
 mod publish;
+mod run_context;
 mod serve;
 mod table;
 

@@ -7,7 +7,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tmbridge_core::config::context::timestamp_from_unix_millis;
-use tmbridge_core::config::{ArtifactInfo, Config, RefCache, RunContext, Target};
+use tmbridge_core::config::{ArtifactInfo, RefCache, RunContext, Target};
 use tmbridge_core::matching::{ResultLine, ReviewItem};
 use tmbridge_core::model::TestCase;
 use tmbridge_core::{Error, Warning, qtest, rally, testrail};
@@ -91,7 +91,7 @@ struct Overview<'a> {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let target = args.target.target();
-    let config = match load_config(&args.config) {
+    let config = match crate::run_context::load_config(&args.config) {
         Ok(c) => c,
         Err(message) => {
             eprintln!("tmbridge map: {message}");
@@ -184,20 +184,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }))
 }
 
-fn load_config(path: &Path) -> Result<Config, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-    {
-        return Config::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()));
-    }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("{}: the file is not UTF-8", path.display()))?;
-    toml::from_str::<Config>(&text)
-        .map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))
-}
-
 fn load_refs(path: &Path) -> Result<RefCache, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     serde_json::from_slice(&bytes).map_err(|e| format!("{}: not a ref cache: {e}", path.display()))
@@ -230,7 +216,6 @@ fn artifact(path: &str, base: Option<&Path>) -> ArtifactInfo {
 }
 
 fn run_context(args: &Args, artifacts: Vec<ArtifactInfo>) -> Result<RunContext, String> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let now = match &args.now {
         Some(t) => t.clone(),
         None => {
@@ -242,42 +227,8 @@ fn run_context(args: &Args, artifacts: Vec<ArtifactInfo>) -> Result<RunContext, 
                 .map_err(|e| e.to_string())?
         }
     };
-    let mut ctx = RunContext {
-        now,
-        pipeline_id: env("CI_PIPELINE_ID"),
-        pipeline_url: env("CI_PIPELINE_URL"),
-        job_id: env("CI_JOB_ID"),
-        job_name: env("CI_JOB_NAME"),
-        job_url: env("CI_JOB_URL"),
-        ref_name: env("CI_COMMIT_REF_NAME"),
-        sha: env("CI_COMMIT_SHA"),
-        project_url: env("CI_PROJECT_URL"),
-        artifacts,
-        ..RunContext::default()
-    };
-    for var in &args.vars {
-        let Some((key, value)) = var.split_once('=') else {
-            return Err(format!("--var {var:?}: write it as KEY=VALUE"));
-        };
-        let text = value.to_string();
-        let value = Some(text.clone());
-        match key.trim() {
-            "pipeline_id" => ctx.pipeline_id = value,
-            "pipeline_url" => ctx.pipeline_url = value,
-            "job_id" => ctx.job_id = value,
-            "job_name" => ctx.job_name = value,
-            "job_url" => ctx.job_url = value,
-            "ref" => ctx.ref_name = value,
-            "sha" => ctx.sha = value,
-            "project_url" => ctx.project_url = value,
-            "report_url" => ctx.report_url = value,
-            "sprint" | "N" => ctx.sprint = value,
-            "" => return Err(format!("--var {var:?}: the key is empty")),
-            other => {
-                ctx.vars.insert(other.to_string(), text);
-            }
-        }
-    }
+    let mut ctx = crate::run_context::from_ci_and_vars(now, &args.vars)?;
+    ctx.artifacts = artifacts;
     Ok(ctx)
 }
 

@@ -5,10 +5,10 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::inputs::expand_inputs;
 use crate::publish::{self, PublishOptions, PublishReport};
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use tmbridge_core::config::{Config, RunContext, Target};
+use tmbridge_core::config::Target;
 use tmbridge_core::sync::{Entry, Report};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -94,14 +94,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("tmbridge publish: {message}");
         Ok(ExitCode::from(EXIT_USAGE))
     };
-    let config = match load_config(&args.config) {
+    let config = match crate::run_context::load_config(&args.config) {
         Ok(c) => c,
         Err(m) => return usage(m),
     };
     if let Err(e) = config.validate(Some(Target::Rally)) {
         return usage(format!("{}: {e}", args.config.display()));
     }
-    let context = match run_context(&args) {
+    let now = args.now.clone().unwrap_or_default();
+    let context = match crate::run_context::from_ci_and_vars(now, &args.vars) {
         Ok(c) => c,
         Err(m) => return usage(m),
     };
@@ -175,59 +176,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         EXIT_FAILED
     }))
-}
-
-fn load_config(path: &Path) -> Result<Config, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-    {
-        return Config::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()));
-    }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("{}: the file is not UTF-8", path.display()))?;
-    toml::from_str::<Config>(&text)
-        .map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))
-}
-
-fn run_context(args: &Args) -> Result<RunContext, String> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let mut ctx = RunContext {
-        now: args.now.clone().unwrap_or_default(),
-        pipeline_id: env("CI_PIPELINE_ID"),
-        pipeline_url: env("CI_PIPELINE_URL"),
-        job_id: env("CI_JOB_ID"),
-        job_name: env("CI_JOB_NAME"),
-        job_url: env("CI_JOB_URL"),
-        ref_name: env("CI_COMMIT_REF_NAME"),
-        sha: env("CI_COMMIT_SHA"),
-        project_url: env("CI_PROJECT_URL"),
-        ..RunContext::default()
-    };
-    for var in &args.vars {
-        let Some((key, value)) = var.split_once('=') else {
-            return Err(format!("--var {var:?}: write it as KEY=VALUE"));
-        };
-        let v = Some(value.to_string());
-        match key.trim() {
-            "pipeline_id" => ctx.pipeline_id = v,
-            "pipeline_url" => ctx.pipeline_url = v,
-            "job_id" => ctx.job_id = v,
-            "job_name" => ctx.job_name = v,
-            "job_url" => ctx.job_url = v,
-            "ref" => ctx.ref_name = v,
-            "sha" => ctx.sha = v,
-            "project_url" => ctx.project_url = v,
-            "report_url" => ctx.report_url = v,
-            "sprint" | "N" => ctx.sprint = v,
-            "" => return Err(format!("--var {var:?}: the key is empty")),
-            other => {
-                ctx.vars.insert(other.to_string(), value.to_string());
-            }
-        }
-    }
-    Ok(ctx)
 }
 
 /// Bodies longer than this are cut when printed (base64 attachments).

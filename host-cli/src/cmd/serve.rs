@@ -2,10 +2,10 @@
 
 use super::{EXIT_OK, EXIT_USAGE};
 use crate::serve::{ServeOptions, publisher::PublishToTarget};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use tmbridge_core::config::{Config, Target};
+use tmbridge_core::config::Target;
 
 /// Receive GitLab pipeline webhooks and publish their JUnit reports in the background.
 #[derive(clap::Args)]
@@ -60,27 +60,13 @@ pub struct Args {
     pub retry_delay: u64,
 }
 
-fn load_config(path: &Path) -> Result<Config, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-    {
-        return Config::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()));
-    }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("{}: the file is not UTF-8", path.display()))?;
-    toml::from_str::<Config>(&text)
-        .map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))
-}
-
 fn usage(message: &str) -> anyhow::Result<ExitCode> {
     eprintln!("tmbridge serve: {message}");
     Ok(ExitCode::from(EXIT_USAGE))
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let config = match load_config(&args.config) {
+    let config = match crate::run_context::load_config(&args.config) {
         Ok(c) => c,
         Err(e) => return usage(&e),
     };

@@ -5,6 +5,7 @@
 use super::driver::{Action, Logic, RallySession, SessionOptions};
 use super::link::{AuthMode, Call, Credentials, Link, Outcome};
 use super::outputs::{ConnectionInfo, Details, NamedRef};
+use super::session_end;
 use super::wsapi::{self, ref_of, text_of};
 use crate::autofill::short_ref;
 use crate::error::{Error, Result};
@@ -202,17 +203,10 @@ impl Logic for Connect {
     }
 
     fn stop(&mut self, error: Error, retryable: bool) {
-        if self.error.is_none() {
-            self.error = Some(error);
-            self.retryable = retryable;
-        }
+        session_end::stop_once(&mut self.error, &mut self.retryable, error, retryable);
     }
 
     fn finish(&mut self, input: &ConnectInput, link: &Link) -> Report {
-        let mut ledger = Ledger::default();
-        for w in link.warnings() {
-            ledger.warn(w.clone());
-        }
         let info = ConnectionInfo {
             base_url: input.base_url.clone(),
             auth: self.auth,
@@ -221,10 +215,11 @@ impl Logic for Connect {
             project: self.project.clone(),
             ok: self.error.is_none() && self.check == Check::Done,
         };
-        ledger.into_report(
+        session_end::report(
+            Ledger::default(),
+            link,
             self.error.clone(),
             self.retryable,
-            link.stats(),
             Details::Connection(info),
         )
     }

@@ -7,6 +7,7 @@ use super::driver::{Action, Logic, RallySession, SessionOptions};
 use super::link::{Call, Credentials, Link, Outcome};
 use super::lookup::{find, find_id, given_ref};
 use super::outputs::{DefectOutput, Details};
+use super::session_end;
 use super::wsapi::{self, Page, eq, ref_of, text_of};
 use crate::autofill::{Payload, PayloadValue, short_ref};
 use crate::error::{Error, Result};
@@ -198,11 +199,8 @@ impl Logic for Defect {
                 "look for the defect".into(),
             ));
         }
-        if self.tries >= 8 {
-            self.stop(
-                Error::new("rally.gave_up", "every answer to the create was lost"),
-                true,
-            );
+        if self.tries >= session_end::MAX_CREATE_TRIES {
+            self.stop(session_end::create_answers_lost(), true);
             return Action::Finish;
         }
         self.tries += 1;
@@ -292,27 +290,21 @@ impl Logic for Defect {
     }
 
     fn stop(&mut self, error: Error, retryable: bool) {
-        if self.error.is_none() {
-            self.error = Some(error);
-            self.retryable = retryable;
-        }
+        session_end::stop_once(&mut self.error, &mut self.retryable, error, retryable);
     }
 
     fn finish(&mut self, _input: &DefectInput, link: &Link) -> Report {
-        let mut ledger = self.ledger.clone();
-        for w in link.warnings() {
-            ledger.warn(w.clone());
-        }
         let out = self.result.clone().unwrap_or(DefectOutput {
             formatted_id: None,
             reference: None,
             name: None,
             state: None,
         });
-        ledger.into_report(
+        session_end::report(
+            self.ledger.clone(),
+            link,
             self.error.clone(),
             self.retryable,
-            link.stats(),
             Details::Defect(out),
         )
     }

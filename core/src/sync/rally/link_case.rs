@@ -6,6 +6,7 @@ use super::driver::{Action, Logic, RallySession, SessionOptions};
 use super::link::{Call, Credentials, Link, Outcome};
 use super::lookup::{find, find_id, given_ref};
 use super::outputs::{Details, LinkedTestCase};
+use super::session_end;
 use super::wsapi::{self, Page, eq, ref_of, text_of};
 use crate::autofill::short_ref;
 use crate::error::{Error, Result};
@@ -151,11 +152,8 @@ impl Logic for LinkCase {
                 format!("look for test case {name:?}"),
             ));
         }
-        if self.tries >= 8 {
-            self.stop(
-                Error::new("rally.gave_up", "every answer to the create was lost"),
-                true,
-            );
+        if self.tries >= session_end::MAX_CREATE_TRIES {
+            self.stop(session_end::create_answers_lost(), true);
             return Action::Finish;
         }
         let mut fields = Map::new();
@@ -277,17 +275,10 @@ impl Logic for LinkCase {
     }
 
     fn stop(&mut self, error: Error, retryable: bool) {
-        if self.error.is_none() {
-            self.error = Some(error);
-            self.retryable = retryable;
-        }
+        session_end::stop_once(&mut self.error, &mut self.retryable, error, retryable);
     }
 
     fn finish(&mut self, input: &LinkInput, link: &Link) -> Report {
-        let mut ledger = self.ledger.clone();
-        for w in link.warnings() {
-            ledger.warn(w.clone());
-        }
         let out = self.result.clone().unwrap_or(LinkedTestCase {
             formatted_id: None,
             reference: None,
@@ -295,10 +286,11 @@ impl Logic for LinkCase {
             work_product: self.story.clone(),
             created: false,
         });
-        ledger.into_report(
+        session_end::report(
+            self.ledger.clone(),
+            link,
             self.error.clone(),
             self.retryable,
-            link.stats(),
             Details::LinkTestCase(out),
         )
     }

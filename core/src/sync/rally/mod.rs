@@ -10,6 +10,7 @@ mod lookup;
 pub mod outputs;
 pub mod publish;
 pub mod requirements;
+mod session_end;
 pub mod wsapi;
 
 pub use connect::{ConnectInput, TestConnection};

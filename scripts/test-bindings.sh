@@ -97,15 +97,24 @@ step "tools: .venv (maturin, pytest, mypy)" install_python_tools
 
 # --- builds ------------------------------------------------------------------------
 
+# unchanged INPUT OUTPUT: true when OUTPUT exists and was made from exactly INPUT
+# (wasm-opt from npm takes ~15 s per module; skip it when cargo relinked nothing new).
+STAMPS="$TARGET_DIR/tmbridge-stamps"
+unchanged() { [ -f "$2" ] && cmp -s "$1" "$STAMPS/$(basename "$2").input"; }
+remember() { mkdir -p "$STAMPS" && cp "$1" "$STAMPS/$(basename "$2").input"; }
+
 build_wasm_pkg() {
   cargo build -q -p tmbridge-wasm --target "$WASM_TARGET" --profile wasm-release
   local raw="$WASM_OUT/tmbridge_wasm.wasm"
-  rm -rf pkg/web pkg/node
-  wasm-bindgen --target web --out-dir pkg/web --out-name tmbridge_wasm "$raw"
-  wasm-bindgen --target nodejs --out-dir pkg/node --out-name tmbridge_wasm "$raw"
-  # Both targets emit the same .wasm: optimise once, copy. npm's binaryen, not Debian's.
-  node_modules/.bin/wasm-opt -Oz pkg/web/tmbridge_wasm_bg.wasm -o pkg/web/tmbridge_wasm_bg.wasm
-  cp pkg/web/tmbridge_wasm_bg.wasm pkg/node/tmbridge_wasm_bg.wasm
+  if ! unchanged "$raw" pkg/node/tmbridge_wasm_bg.wasm; then
+    rm -rf pkg/web pkg/node
+    wasm-bindgen --target web --out-dir pkg/web --out-name tmbridge_wasm "$raw"
+    wasm-bindgen --target nodejs --out-dir pkg/node --out-name tmbridge_wasm "$raw"
+    # Both targets emit the same .wasm: optimise once, copy. npm's binaryen, not Debian's.
+    node_modules/.bin/wasm-opt -Oz pkg/web/tmbridge_wasm_bg.wasm -o pkg/web/tmbridge_wasm_bg.wasm
+    cp pkg/web/tmbridge_wasm_bg.wasm pkg/node/tmbridge_wasm_bg.wasm
+    remember "$raw" pkg/node/tmbridge_wasm_bg.wasm
+  fi
   echo '{"type":"commonjs"}' > pkg/node/package.json
   # The API and its types have one source, bindings/node.
   cp bindings/node/api.js pkg/api.js
@@ -123,9 +132,12 @@ build_raw_wasm() {
   # hash, so two feature sets in one folder would relink each other on every run.
   cargo build -q -p tmbridge-wasm --target "$WASM_TARGET" --no-default-features --features raw \
     --config 'profile.wasm-raw.inherits="wasm-release"' --profile wasm-raw
+  local raw="$TARGET_DIR/$WASM_TARGET/wasm-raw/tmbridge_wasm.wasm"
   mkdir -p pkg/raw
-  node_modules/.bin/wasm-opt -Oz --strip-debug "$TARGET_DIR/$WASM_TARGET/wasm-raw/tmbridge_wasm.wasm" \
-    -o pkg/raw/tmbridge_raw.wasm
+  if ! unchanged "$raw" pkg/raw/tmbridge_raw.wasm; then
+    node_modules/.bin/wasm-opt -Oz --strip-debug "$raw" -o pkg/raw/tmbridge_raw.wasm
+    remember "$raw" pkg/raw/tmbridge_raw.wasm
+  fi
 }
 
 build_python() {
@@ -137,11 +149,9 @@ build_node_addon() {
   cp "$TARGET_DIR/debug/libtmbridge_node.so" bindings/node/tmbridge.node
 }
 
-# wasmtime's dependencies optimised (a profile defined here, not in Cargo.toml): debug
-# cranelift needs ~30 s to compile the module on every run, this ~1 s. The runner does
-# not depend on the core, so this builds once per machine (a few minutes) and is cached.
-RUNNER_PROFILE=(--config 'profile.runner.inherits="dev"' --config 'profile.runner.debug=0'
-  --config 'profile.runner.package."*".opt-level=2' --profile runner)
+# The runner shares the debug build of wasmtime with the CLI; the root Cargo.toml
+# optimises cranelift in the dev profile, so compiling the module takes ~1 s.
+RUNNER_PROFILE=()
 build_wasmtime_runner() { cargo build -q -p tmbridge-wasmtime-runner --bin wasmtime-vectors "${RUNNER_PROFILE[@]}"; }
 
 step "build: wasm pkg (cargo, wasm-bindgen web+nodejs, wasm-opt -Oz)" build_wasm_pkg
@@ -153,7 +163,8 @@ step "build: wasmtime runner" build_wasmtime_runner
 # --- tests -------------------------------------------------------------------------
 
 check "test: vectors, Rust" cargo test -q -p tmbridge-core --test vectors
-check "test: vectors, wasmtime (raw ABI)" "$TARGET_DIR/runner/wasmtime-vectors" pkg/raw/tmbridge_raw.wasm tests/vectors
+check "test: wasmtime runner (unit)" cargo test -q -p tmbridge-wasmtime-runner "${RUNNER_PROFILE[@]}"
+check "test: vectors, wasmtime (raw ABI)" "$TARGET_DIR/debug/wasmtime-vectors" pkg/raw/tmbridge_raw.wasm tests/vectors
 check "test: Python (pytest incl. vectors and stubtest)" .venv/bin/python -m pytest -q bindings/python/tests
 check "test: Node addon (node:test incl. vectors)" node --test bindings/node/test/
 check "test: WASM in Node, exports" node --test tests/js/wasm-node.test.mjs tests/js/exports.test.mjs

@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${CARGO_TARGET_DIR:-target}/debug/tmbridge"
-cargo build -q -p tmbridge-cli
+# scripts/test.sh runs this right after `cargo test`, which built the binary; building
+# only the CLI package would unify features differently and rebuild wasmtime.
+[ -x "$bin" ] && [ "${TMBRIDGE_REBUILD:-0}" = 0 ] || cargo build -q -p tmbridge-cli
 wasm="${TMBRIDGE_WASM:-pkg/raw/tmbridge_raw.wasm}"
 [ -f "$wasm" ] || { echo "missing $wasm: run scripts/test-bindings.sh first" >&2; exit 1; }
 now=(--now 2026-01-01T00:00:00Z --var pipeline_id=1234)

@@ -198,6 +198,7 @@ pub fn process(
             }
             std::fs::write(&file, &bytes)
                 .map_err(|e| Failure::Transient(format!("cannot write {}: {e}", file.display())))?;
+            fetch_attachments(&api, project, *job_id, path, &bytes, &file)?;
             reports.push(file);
             if !from_jobs.iter().any(|(id, _)| id == job_id) {
                 from_jobs.push((*job_id, info.cloned()));
@@ -232,6 +233,62 @@ pub fn process(
         reports,
         run,
     })
+}
+
+/// Downloads the files a report attaches (`[[ATTACHMENT|path]]`, attachment properties)
+/// from the same job's artifacts and puts them next to the stored report, where
+/// `publish` looks for them. Paths are taken relative to the report's folder in the
+/// artifacts; absolute paths (of the CI runner's disk) cannot be mapped and are left to
+/// `publish`, which links or notes what it cannot find.
+fn fetch_attachments(
+    api: &GitlabApi,
+    project: u64,
+    job_id: u64,
+    report_path: &str,
+    report: &[u8],
+    report_file: &Path,
+) -> Result<(), Failure> {
+    // An unreadable report is published (and refused) as it is; it attaches nothing.
+    let Ok(parsed) = tmbridge_core::junit::parse(report) else {
+        return Ok(());
+    };
+    let report_dir: Vec<&str> = report_path
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    let report_dir = &report_dir[..report_dir.len().saturating_sub(1)];
+    let Some(local_dir) = report_file.parent() else {
+        return Ok(());
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for case in parsed.cases() {
+        for attachment in &case.attachments {
+            let relative = attachment.trim();
+            if relative.starts_with('/') || relative.contains("..") || seen.contains(&relative) {
+                continue;
+            }
+            seen.push(relative);
+            let in_job = report_dir
+                .iter()
+                .copied()
+                .chain(relative.split('/').filter(|s| !s.is_empty() && *s != "."))
+                .collect::<Vec<_>>()
+                .join("/");
+            let Some(bytes) = api.artifact(project, job_id, &in_job)? else {
+                continue;
+            };
+            let local = local_dir.join(safe_relative(relative));
+            if let Some(parent) = local.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    Failure::Transient(format!("cannot create {}: {e}", parent.display()))
+                })?;
+            }
+            std::fs::write(&local, &bytes).map_err(|e| {
+                Failure::Transient(format!("cannot write {}: {e}", local.display()))
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// A path from the configuration, kept inside the work directory.
@@ -319,6 +376,37 @@ mod tests {
                 .as_deref()
                 .unwrap()
                 .ends_with("/acme/web-shop/-/pipelines/77")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn attached_files_come_along_next_to_their_report() {
+        let dir = std::env::temp_dir().join(format!("tmbridge-worker-a-{}", std::process::id()));
+        let report = r#"<testsuite name="e2e"><testcase name="pays [TC1]">
+            <failure message="boom"/>
+            <system-out>[[ATTACHMENT|screenshots/pays.png]]
+[[ATTACHMENT|/builds/acme/web-shop/other.png]]
+[[ATTACHMENT|missing.png]]</system-out></testcase></testsuite>"#;
+        let sim = GitlabSim::start("glpat-w");
+        sim.add_pipeline(
+            PipelineSpec::new(78, "main", "failed").job(
+                JobSpec::new(5, "e2e", "test", "failed")
+                    .artifact("reports/more.xml", report)
+                    .artifact("reports/screenshots/pays.png", "PNG-BYTES"),
+            ),
+        );
+        let rec = Recorder(Mutex::default(), Ok("{}".into()));
+        process(&settings(&dir), &rec, &event(&sim, 78)).unwrap();
+        let stored = dir.join("event-1/job-5/reports");
+        assert_eq!(
+            std::fs::read_to_string(stored.join("screenshots/pays.png")).unwrap(),
+            "PNG-BYTES"
+        );
+        assert!(!stored.join("missing.png").exists(), "not in the artifacts");
+        assert!(
+            !stored.join("other.png").exists(),
+            "absolute paths are not mapped"
         );
         let _ = std::fs::remove_dir_all(&dir);
     }

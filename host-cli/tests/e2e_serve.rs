@@ -236,7 +236,22 @@ fn a_finished_pipeline_ends_with_every_mapped_result_in_rally_once() {
     for id in &ids {
         rally.add_test_case(&format!("TC{id}"), &format!("Step {id}"), None);
     }
-    pipeline(&gitlab, 501, "failed", &junit(&ids));
+    // TC201 attaches a screenshot that the test job kept in its artifacts.
+    let report = junit(&ids).replacen(
+        "name=\"TC201 step\" time=\"0.5\"/>",
+        "name=\"TC201 step\" time=\"0.5\"><system-out>[[ATTACHMENT|shots/tc201.png]]</system-out></testcase>",
+        1,
+    );
+    let screenshot = b"\x89PNG\r\n\x1a\nscreenshot of TC201".to_vec();
+    gitlab.add_pipeline(
+        PipelineSpec::new(501, "main", "failed")
+            .job(JobSpec::new(5011, "build", "build", "success"))
+            .job(
+                JobSpec::new(5012, "unit", "test", "failed")
+                    .artifact("junit.xml", report.into_bytes())
+                    .artifact("shots/tc201.png", screenshot.clone()),
+            ),
+    );
     let serve = start_serve("pipeline", &rally, &[]);
 
     // GitLab stumbles once and Rally answers with a burst of 503s and a 429.
@@ -257,6 +272,15 @@ fn a_finished_pipeline_ends_with_every_mapped_result_in_rally_once() {
     assert_eq!(counts.len(), ids.len(), "{counts:?}");
     assert!(counts.values().all(|c| *c == 1), "{counts:?}");
     assert!(rally.results().iter().all(|r| r.build == "GitLab-501"));
+    // Filed in the running sprint's test set.
+    assert!(
+        rally
+            .results()
+            .iter()
+            .all(|r| r.test_set.as_deref() == Some("Sprint-14-Automated-Tests")),
+        "{:?}",
+        rally.results()
+    );
     assert!(
         rally.faults().armed().is_empty(),
         "Rally's faults all fired"
@@ -271,8 +295,27 @@ fn a_finished_pipeline_ends_with_every_mapped_result_in_rally_once() {
         .collect();
     assert_eq!(
         fetched,
-        vec!["/api/v4/projects/42/jobs/5012/artifacts/junit.xml"]
+        vec![
+            "/api/v4/projects/42/jobs/5012/artifacts/junit.xml",
+            "/api/v4/projects/42/jobs/5012/artifacts/shots/tc201.png"
+        ]
     );
+    // The screenshot reached Rally once, byte for byte, on TC201's result.
+    let tc201: Vec<_> = rally
+        .results()
+        .into_iter()
+        .filter(|r| r.test_case == "TC201")
+        .collect();
+    assert_eq!(tc201.len(), 1);
+    assert_eq!(tc201[0].attachments.len(), 1, "{:?}", tc201[0].attachments);
+    assert_eq!(tc201[0].attachments[0].0, "tc201.png");
+    assert_eq!(tc201[0].attachments[0].1, screenshot.len() as u64);
+    let uploaded: Vec<Vec<u8>> = rally
+        .created("Attachment")
+        .iter()
+        .filter_map(|a| rally.attachment_bytes(&a.reference))
+        .collect();
+    assert_eq!(uploaded, vec![screenshot]);
     // The unlinked test is in the stored report's review list.
     let conn = rusqlite::Connection::open(&serve.state).unwrap();
     let report: String = conn

@@ -137,13 +137,17 @@ fn status_and_result_attributes() {
         <testcase name="e" status="failed"/>
         <testcase name="f" status="errored"/>
         <testcase name="g" status="disabled"><failure message="x"/></testcase>
+        <testcase name="h" status="untested"/>
+        <testcase name="i" status="PASSED"/>
     </testsuite>"#,
     );
     let statuses: Vec<Status> = all.iter().map(|c| c.status).collect();
     use Status::*;
     assert_eq!(
         statuses,
-        vec![Skipped, Skipped, Skipped, Passed, Failed, Error, Failed]
+        vec![
+            Skipped, Skipped, Skipped, Passed, Failed, Error, Failed, Skipped, Passed
+        ]
     );
 }
 

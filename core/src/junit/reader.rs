@@ -1133,7 +1133,8 @@ fn status_from_attribute(value: Option<&str>) -> Status {
     match value {
         Some(
             "disabled" | "notrun" | "not run" | "not_run" | "skipped" | "skip" | "ignored"
-            | "pending" | "suppressed" | "excluded" | "notexecuted",
+            | "pending" | "suppressed" | "excluded" | "notexecuted" | "not_executed" | "untested"
+            | "blocked",
         ) => Status::Skipped,
         Some("failed" | "failure" | "fail") => Status::Failed,
         Some("error" | "errored" | "broken") => Status::Error,

@@ -40,6 +40,12 @@ Every run is kept in the outbox (an SQLite file, .tmbridge/outbox.sqlite3 by def
 until Rally confirmed it. If the process dies or Rally stays down, run the same command
 again: it resumes, and looks before it creates, so every result reaches Rally once.
 
+Attachments ([[ATTACHMENT|path]] and attachment properties) are read only from the
+report's own folder and its subfolders, plus the folders given with --attachment-dir;
+symbolic links are followed only if they stay inside them. Special files, files over
+50 MB, the outbox and the configuration file are never read. A refused file is listed
+under Failed with the reason and exits with 1.
+
 Run values come from GitLab CI's variables (CI_PIPELINE_ID, CI_PIPELINE_URL, CI_JOB_ID,
 CI_JOB_NAME, CI_JOB_URL, CI_COMMIT_REF_NAME, CI_COMMIT_SHA, CI_PROJECT_URL); --var
 overrides them and adds {var.NAME} values. Without --var sprint=N the sprint is the Rally
@@ -84,6 +90,10 @@ pub struct Args {
     /// Seed of the retry jitter (for reproducible runs).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// A folder attachments may also come from, besides each report's own folder
+    /// tree (repeatable); relative attachment paths are looked up in it too.
+    #[arg(long = "attachment-dir", value_name = "DIR")]
+    pub attachment_dirs: Vec<PathBuf>,
     /// No progress lines on stderr.
     #[arg(long)]
     pub quiet: bool,
@@ -141,7 +151,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             max_attempts: args.max_attempts,
             ..Default::default()
         },
-        ..PublishOptions::default()
+        attachments: publish::attachments::AttachmentRules {
+            dirs: args.attachment_dirs.clone(),
+            protected: vec![args.config.clone()],
+            ..Default::default()
+        },
     };
     let result = match publish::run(&config, reports, &options) {
         Ok(r) => r,

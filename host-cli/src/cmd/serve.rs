@@ -112,6 +112,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let publisher = PublishToTarget {
         config,
         outbox: crate::serve::outbox_path(&options.state),
+        protected: vec![options.state.clone(), args.config.clone()],
     };
     crate::serve::run(options, Box::new(publisher))?;
     Ok(ExitCode::from(EXIT_OK))

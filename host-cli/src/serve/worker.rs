@@ -238,8 +238,9 @@ pub fn process(
 /// Downloads the files a report attaches (`[[ATTACHMENT|path]]`, attachment properties)
 /// from the same job's artifacts and puts them next to the stored report, where
 /// `publish` looks for them. Paths are taken relative to the report's folder in the
-/// artifacts; absolute paths (of the CI runner's disk) cannot be mapped and are left to
-/// `publish`, which links or notes what it cannot find.
+/// artifacts. Absolute paths (of the CI runner's disk) and paths that climb out with
+/// `..` are not fetched: they name no file of the artifacts, and `publish` refuses to
+/// read them from this host's disk, listing them as failed with the reason.
 fn fetch_attachments(
     api: &GitlabApi,
     project: u64,
@@ -264,7 +265,8 @@ fn fetch_attachments(
     for case in parsed.cases() {
         for attachment in &case.attachments {
             let relative = attachment.trim();
-            if relative.starts_with('/') || relative.contains("..") || seen.contains(&relative) {
+            let climbs = relative.split(['/', '\\']).any(|s| s == "..");
+            if relative.starts_with(['/', '\\']) || climbs || seen.contains(&relative) {
                 continue;
             }
             seen.push(relative);

@@ -3,6 +3,7 @@
 //! interrupted resumes without sending anything twice.
 
 use super::worker::{Failure, PublishJob, Publisher, RunValues};
+use crate::publish::outbox::RunBusy;
 use crate::publish::{PublishOptions, run};
 use std::path::PathBuf;
 use tmbridge_core::config::{Config, RunContext, Target};
@@ -41,8 +42,14 @@ impl Publisher for PublishToTarget {
             context: context(&job.run),
             ..PublishOptions::default()
         };
-        let done = run(&self.config, reports, &options)
-            .map_err(|e| Failure::Permanent(format!("event {}: {e:#}", job.event_id)))?;
+        let done = run(&self.config, reports, &options).map_err(|e| {
+            let message = format!("event {}: {e:#}", job.event_id);
+            // Another process holds the run for now: a later try gets it.
+            match e.downcast_ref::<RunBusy>() {
+                Some(_) => Failure::Transient(message),
+                None => Failure::Permanent(message),
+            }
+        })?;
         let summary = serde_json::to_string(&done)
             .map_err(|e| Failure::Permanent(format!("event {}: {e}", job.event_id)))?;
         match &done.report.error {

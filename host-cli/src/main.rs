@@ -2,6 +2,7 @@
 
 mod cmd;
 mod engine;
+mod file_lock;
 mod inputs;
 mod publish;
 mod run_context;

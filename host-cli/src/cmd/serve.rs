@@ -25,7 +25,14 @@ Answers: 200 queued/duplicate/ignored, 400 malformed body, 401 wrong or missing
 X-Gitlab-Token, 413 body over --max-body, 503 the event could not be stored.
 GET /healthz answers 200.
 
-Exit codes: 2 bad command line or configuration; otherwise it runs until stopped.")]
+SIGTERM or SIGINT stops it cleanly (also as PID 1 in a container): no new webhooks, the
+event being published is finished or, after --shutdown-grace, put back to resume from its
+checkpoint at the next start; then exit 0. A second signal exits at once, which is safe
+too. Events in progress when a process was killed are retried at the next start and
+count against --max-attempts.
+
+Exit codes: 0 stopped by a signal; 2 bad command line or configuration, or another serve
+uses the same --state; otherwise it runs until stopped.")]
 pub struct Args {
     /// Configuration file: TOML (or JSON when it ends in .json).
     #[arg(long, value_name = "FILE")]
@@ -58,6 +65,10 @@ pub struct Args {
     /// First delay before retrying an event, in seconds; it doubles each time.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub retry_delay: u64,
+    /// On SIGTERM/SIGINT, how long to wait for the event being published to finish
+    /// before putting it back in the queue, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub shutdown_grace: u64,
 }
 
 fn usage(message: &str) -> anyhow::Result<ExitCode> {
@@ -108,6 +119,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         max_attempts: args.max_attempts,
         retry_delay: Duration::from_secs(args.retry_delay),
         threads: 4,
+        shutdown_grace: Duration::from_secs(args.shutdown_grace),
     };
     let publisher = PublishToTarget {
         config,

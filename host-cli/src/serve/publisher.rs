@@ -6,6 +6,7 @@
 
 use super::worker::{Failure, PublishJob, Publisher, RunValues};
 use crate::publish::attachments::AttachmentRules;
+use crate::publish::outbox::RunBusy;
 use crate::publish::{PublishOptions, run};
 use std::path::PathBuf;
 use tmbridge_core::config::{Config, RunContext, Target};
@@ -58,8 +59,14 @@ impl Publisher for PublishToTarget {
             },
             ..PublishOptions::default()
         };
-        let done = run(&self.config, reports, &options)
-            .map_err(|e| Failure::Permanent(format!("event {}: {e:#}", job.event_id)))?;
+        let done = run(&self.config, reports, &options).map_err(|e| {
+            let message = format!("event {}: {e:#}", job.event_id);
+            // Another process holds the run for now: a later try gets it.
+            match e.downcast_ref::<RunBusy>() {
+                Some(_) => Failure::Transient(message),
+                None => Failure::Permanent(message),
+            }
+        })?;
         let summary = serde_json::to_string(&done)
             .map_err(|e| Failure::Permanent(format!("event {}: {e}", job.event_id)))?;
         match &done.report.error {

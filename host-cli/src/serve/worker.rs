@@ -7,7 +7,7 @@ use super::gitlab_api::{ApiError, GitlabApi, JobInfo};
 use super::store::{EventStore, StoredEvent};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 use tmbridge_core::gitlab::{GitlabConfig, PipelineEvent, decide, parse_pipeline_event};
 
@@ -77,23 +77,25 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Runs until `stop` is set.
+/// Runs until `stop` is set, then returns after the event in hand is recorded.
+/// `current` names that event (0 when idle), so a stop that cannot wait for its
+/// end can put it back in the queue.
 pub fn run(
     store_path: &Path,
     settings: &WorkerSettings,
     publisher: &dyn Publisher,
     stop: Arc<AtomicBool>,
-) {
-    let store = match EventStore::open(store_path) {
-        Ok(s) => s,
-        Err(e) => {
-            super::log(&format!("worker cannot open {}: {e}", store_path.display()));
-            return;
-        }
-    };
+    current: Arc<AtomicI64>,
+) -> anyhow::Result<()> {
+    let store = EventStore::open(store_path)
+        .map_err(|e| anyhow::anyhow!("the worker cannot open {}: {e}", store_path.display()))?;
     while !stop.load(Ordering::SeqCst) {
         match store.claim_due(unix_now()) {
-            Ok(Some(event)) => handle(&store, settings, publisher, &event),
+            Ok(Some(event)) => {
+                current.store(event.id, Ordering::SeqCst);
+                handle(&store, settings, publisher, &event);
+                current.store(0, Ordering::SeqCst);
+            }
             Ok(None) => std::thread::sleep(settings.poll),
             Err(e) => {
                 super::log(&format!("reading the event queue failed: {e}"));
@@ -101,6 +103,7 @@ pub fn run(
             }
         }
     }
+    Ok(())
 }
 
 fn handle(

@@ -10,12 +10,12 @@
 //! back cannot be found again; it holds the file's bytes and nothing links to it.
 
 use super::{Phase, PublishInput, PublishLogic, UnitStatus, UploadStatus};
+use crate::error::Warning;
 use crate::rally::attachments::{
     PlannedUpload, RALLY_MAX_ATTACHMENT_BYTES, attachment_body, attachment_content_body, human_size,
 };
 use crate::rally::query::Value as QValue;
 use crate::sync::rally::driver::{Action, Logic};
-use crate::error::Warning;
 use crate::sync::rally::link::{Call, Outcome};
 use crate::sync::rally::wsapi::{self, Page, Query, eq, ref_of, text_of};
 use crate::sync::report::{Entry, RecordKind};

@@ -214,7 +214,13 @@ mod tests {
         assert!(units_in(&notes, "1123456789abcdef").is_empty());
         assert_eq!(with_marker(None, &m), m);
         // Cut short or not hex: not a marker.
-        assert!(units_in("tmbridge run 0123456789abcdef result fedc", "0123456789abcdef").is_empty());
+        assert!(
+            units_in(
+                "tmbridge run 0123456789abcdef result fedc",
+                "0123456789abcdef"
+            )
+            .is_empty()
+        );
         // It fits in the room the payload keeps for it.
         assert!(
             "<br/><br/>".len() + m.len() <= crate::rally::payload::NOTES_RESERVED_CHARS,

@@ -279,9 +279,9 @@ impl PublishLogic {
                             "created; the answer was lost, and a second look found it in Rally",
                         ));
                     } else {
-                        self.ledger.skipped.push(entry(
-                            "already in Rally: this run sent this result before",
-                        ));
+                        self.ledger
+                            .skipped
+                            .push(entry("already in Rally: this run sent this result before"));
                     }
                 }
                 None => {

@@ -16,10 +16,12 @@
 //! ```
 //!
 //! Every section has defaults. Secrets are never required here: the sections name
-//! the environment variables a host reads them from.
+//! the environment variables a host reads them from, and a URL that carries
+//! credentials is refused (see [`urls`]).
 
 pub mod context;
 pub mod template;
+pub mod urls;
 
 pub use context::{ArtifactInfo, RefCache, RunContext};
 
@@ -89,6 +91,7 @@ impl Config {
     /// Checks the values serde cannot: ids, templates, status tables, limits. With a
     /// target, that target's required keys are enforced too. Returns the warnings.
     pub fn validate(&self, target: Option<Target>) -> Result<Vec<Warning>> {
+        urls::check(self)?;
         self.matching.validate(target)?;
         self.gitlab.validate()?;
         let mut warnings = Vec::new();

@@ -80,7 +80,9 @@ impl Config {
     /// say what is allowed, and point at the line and column.
     pub fn from_json(bytes: &[u8]) -> Result<Config> {
         serde_json::from_slice(bytes).map_err(|e| {
-            let mut err = Error::new("config.invalid", format!("configuration: {e}"));
+            // serde quotes unknown keys as written: escape what a terminal would obey.
+            let text = crate::controls::printable(&e.to_string(), 400);
+            let mut err = Error::new("config.invalid", format!("configuration: {text}"));
             if e.line() > 0 {
                 err = err.at(location_at(bytes, e.line(), e.column()));
             }

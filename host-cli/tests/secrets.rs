@@ -466,3 +466,39 @@ fn configuration_files_are_never_echoed_raw() {
     }
     drop(rally);
 }
+
+#[test]
+fn a_query_with_control_characters_is_refused_at_its_position_and_not_echoed() {
+    use std::io::Write;
+    let dir = temp_dir("query");
+    for action in ["check", "normalize"] {
+        for (query, column) in [
+            ("(Name = \"inv\u{202E}gnp.exe\")", 13),
+            ("(Name = \"a\0b\")", 11),
+            ("(Name = \"a\u{1b}[2Jb\")", 11),
+        ] {
+            // Standard input: a command line cannot carry NUL.
+            let mut child = tmbridge(&dir.0, &["query", action, "-"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(query.as_bytes())
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+            assert_eq!(out.status.code(), Some(1), "{action}: {shown}");
+            assert!(shown.contains("rally_query.control_character"), "{shown}");
+            assert!(shown.contains(&format!("column {column}:")), "{shown}");
+            let raw = shown
+                .chars()
+                .find(|c| tmbridge_core::controls::is_forbidden(*c));
+            assert_eq!(raw, None, "{action} echoed {shown:?}");
+        }
+    }
+}

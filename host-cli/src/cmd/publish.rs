@@ -3,6 +3,7 @@
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::inputs::expand_inputs;
+use crate::publish::mask::mask_text;
 use crate::publish::{self, PublishOptions, PublishReport};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -52,7 +53,9 @@ overrides them and adds {var.NAME} values. Without --var sprint=N the sprint is 
 iteration of today.
 
 Exit codes: 0 everything was published; 1 something failed or is left for a later run
-(the report says what and why); 2 bad command line, configuration or credentials.")]
+(the report says what and why); 2 bad command line (a report file that does not exist or
+a pattern that matches nothing included), configuration, or credentials (Rally answered
+401 or 403).")]
 pub struct Args {
     /// The test-management system.
     #[arg(long, value_enum)]
@@ -160,7 +163,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let result = match publish::run(&config, reports, &options) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("tmbridge publish: {e:#}");
+            eprintln!("tmbridge publish: {}", mask_text(&format!("{e:#}")));
             let usage = e.downcast_ref::<publish::UsageError>().is_some();
             return Ok(ExitCode::from(if usage { EXIT_USAGE } else { EXIT_FAILED }));
         }
@@ -185,11 +188,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
+    if let Some(e) = result
+        .report
+        .error
+        .as_ref()
+        .filter(|e| refused_credentials(e))
+    {
+        eprintln!("tmbridge publish: Rally refused the credentials: {e}");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
     Ok(ExitCode::from(if result.report.is_success() {
         EXIT_OK
     } else {
         EXIT_FAILED
     }))
+}
+
+/// A 401 or 403 from the target: the key, the user or its rights are wrong, which
+/// exits like a bad configuration (2), not like a failed run (1).
+fn refused_credentials(e: &tmbridge_core::Error) -> bool {
+    matches!(e.code.as_str(), "rally.unauthorized" | "rally.forbidden")
 }
 
 /// Bodies longer than this are cut when printed (base64 attachments).

@@ -1,6 +1,7 @@
 //! `tmbridge serve`: the GitLab Pipeline Hook receiver.
 
 use super::{EXIT_OK, EXIT_USAGE};
+use crate::serve::gitlab_api::check_base_url;
 use crate::serve::{ServeOptions, publisher::PublishToTarget};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,15 +12,18 @@ use tmbridge_core::config::Target;
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   TMBRIDGE_GITLAB_TOKEN=s3cret GITLAB_API_TOKEN=glpat-... RALLY_API_KEY=_abc... \\
-    tmbridge serve --config tmbridge.toml --listen 0.0.0.0:8080 --state /var/lib/tmbridge/serve.sqlite
-  tmbridge serve --config tmbridge.toml --artifact-path junit.xml --artifact-path reports/e2e.xml
+    tmbridge serve --config tmbridge.toml --gitlab-url https://gitlab.example.com \\
+    --listen 0.0.0.0:8080 --state /var/lib/tmbridge/serve.sqlite
+  tmbridge serve --config tmbridge.toml --gitlab-url https://gitlab.example.com \\
+    --artifact-path junit.xml --artifact-path reports/e2e.xml
 
 In GitLab: Settings > Webhooks, URL http://HOST:8080/webhook, the secret token from the
 variable named by gitlab.token_env (TMBRIDGE_GITLAB_TOKEN by default), trigger
 \"Pipeline events\". Each finished pipeline that matches the [gitlab] section is stored
 and answered with 200 at once; a worker downloads the listed artifact files of its test
-jobs (GET /api/v4/projects/:id/jobs/:job_id/artifacts/PATH with the token in
-GITLAB_API_TOKEN) and publishes them to Rally, retrying while GitLab or Rally is down.
+jobs (GET /api/v4/projects/:id/jobs/:job_id/artifacts/PATH on --gitlab-url, with the
+token in GITLAB_API_TOKEN; redirects to other hosts are followed without it) and
+publishes them to Rally, retrying while GitLab or Rally is down.
 
 Answers: 200 queued/duplicate/ignored, 400 malformed body, 401 wrong or missing
 X-Gitlab-Token, 413 body over --max-body, 503 the event could not be stored.
@@ -43,7 +47,8 @@ pub struct Args {
     /// SQLite file that holds received events until they are published.
     #[arg(long, value_name = "PATH", default_value = "tmbridge-serve.sqlite")]
     pub state: PathBuf,
-    /// GitLab's URL (https://gitlab.example.com); by default taken from each event's project URL.
+    /// GitLab's address (https://gitlab.example.com; http only for loopback). Required:
+    /// the API token goes to this address only, never to one an event names.
     #[arg(long, value_name = "URL")]
     pub gitlab_url: Option<String>,
     /// Environment variable holding the GitLab API token (read_api scope).
@@ -91,6 +96,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             config.gitlab.token_env
         ));
     };
+    let gitlab_url = match args.gitlab_url.as_deref().map(check_base_url) {
+        Some(Ok(url)) => url,
+        Some(Err(e)) => return usage(&e),
+        None => {
+            return usage(
+                "give GitLab's address with --gitlab-url https://gitlab.example.com: the GitLab API token is sent there and nowhere else",
+            );
+        }
+    };
     let Some(gitlab_token) = env(&args.gitlab_token_env) else {
         return usage(&format!(
             "the GitLab API token is not set: put a token with read_api scope in {}",
@@ -112,7 +126,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         state: args.state,
         secret: secret.into_bytes(),
         gitlab: config.gitlab.clone(),
-        gitlab_url: args.gitlab_url,
+        gitlab_url,
         gitlab_token,
         artifact_paths: args.artifact_paths,
         max_body: args.max_body,

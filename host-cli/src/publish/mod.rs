@@ -147,7 +147,12 @@ pub fn run(
         retry: options.retry,
     };
     if options.dry_run {
-        return dry_run(input, session_options, &loaded.files);
+        // Shown with the sign-in flow a real run would use: API key or basic auth.
+        let credentials = options
+            .credentials
+            .clone()
+            .or_else(|| credentials_from_env(config).ok());
+        return dry_run(input, session_options, &loaded.files, credentials.as_ref());
     }
     let credentials = match &options.credentials {
         Some(c) => c.clone(),
@@ -222,6 +227,7 @@ pub fn run(
         }
     };
     shown.done();
+    let report = mask::masked_report(report);
     let complete = report.error.is_none();
     let status = if complete { "done" } else { "pending" };
     outbox.finish(
@@ -246,8 +252,18 @@ fn dry_run(
     input: PublishInput,
     options: SessionOptions,
     files: &Attachments,
+    credentials: Option<&Credentials>,
 ) -> Result<PublishReport> {
-    let creds = Credentials::ApiKey("(dry-run)".into());
+    // Placeholders of the same kind as the real secrets: the requests show the real
+    // flow (basic auth asks for a security token first), never a real secret.
+    let placeholder = "(dry-run)".to_string();
+    let creds = match credentials {
+        Some(Credentials::Basic { .. }) => Credentials::Basic {
+            username: placeholder.clone(),
+            password: placeholder,
+        },
+        _ => Credentials::ApiKey(placeholder),
+    };
     let mut session = Publish::new(input, creds, options).map_err(start_error)?;
     let mut counter = 0;
     let mut requests = Vec::new();
@@ -267,7 +283,7 @@ fn dry_run(
                     .provide_file(file.id, bytes)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
-            Step::Done(report) => break report,
+            Step::Done(report) => break mask::masked_report(report),
         }
     };
     Ok(PublishReport {

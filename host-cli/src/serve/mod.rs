@@ -32,7 +32,8 @@ pub struct ServeOptions {
     pub state: PathBuf,
     pub secret: Vec<u8>,
     pub gitlab: GitlabConfig,
-    pub gitlab_url: Option<String>,
+    /// Checked: the only address the GitLab API token goes to.
+    pub gitlab_url: String,
     pub gitlab_token: String,
     pub artifact_paths: Vec<String>,
     pub max_body: u64,

@@ -272,10 +272,13 @@ impl PublishLogic {
     }
 
     /// A refusal or give-up that ends the whole run, or one that fails just this step.
+    /// A 403 ends it too: rights do not change during a run, so every later call would
+    /// be refused the same way.
     fn is_fatal(outcome_error: &Error) -> bool {
         matches!(
             outcome_error.code.as_str(),
             "rally.unauthorized"
+                | "rally.forbidden"
                 | "rally.not_found"
                 | "rally.not_wsapi"
                 | "rally.redirect"

@@ -456,7 +456,7 @@ fn serve_reads_attachments_only_from_the_jobs_artifacts() {
         .arg(&config)
         .args(["--listen", "127.0.0.1:0", "--state"])
         .arg(&state)
-        .args(["--retry-delay", "1"])
+        .args(["--retry-delay", "1", "--gitlab-url", &gitlab.url()])
         .env("ATTACH_HOOK_SECRET", HOOK_SECRET)
         .env("GITLAB_API_TOKEN", GITLAB_TOKEN)
         .env("ATTACH_POLICY_KEY", rally.api_key())

@@ -95,13 +95,13 @@ test_stages = ["test"]
 
 /// Starts `serve` on the folder's configuration and state (a restart when the state
 /// is there already).
-fn start_serve(dir: &Path, rally: &RallySim, extra: &[&str]) -> Serve {
+fn start_serve(dir: &Path, rally: &RallySim, gitlab: &GitlabSim, extra: &[&str]) -> Serve {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tmbridge"))
         .args(["serve", "--config"])
         .arg(dir.join("tmbridge.toml"))
         .args(["--listen", "127.0.0.1:0", "--state"])
         .arg(dir.join("state").join("serve.sqlite"))
-        .args(["--retry-delay", "1"])
+        .args(["--retry-delay", "1", "--gitlab-url", &gitlab.url()])
         .args(extra)
         .env("LIFECYCLE_HOOK_SECRET", SECRET)
         .env("GITLAB_API_TOKEN", GITLAB_TOKEN)
@@ -205,7 +205,7 @@ fn an_event_killed_in_progress_is_retried_after_a_restart_even_when_the_pid_is_r
     pipeline(&rally, &gitlab, 601, 401..421);
     let dir = temp_dir("pid-reused");
     write_config(&dir.0, &rally);
-    let mut serve = start_serve(&dir.0, &rally, &["--max-attempts", "2"]);
+    let mut serve = start_serve(&dir.0, &rally, &gitlab, &["--max-attempts", "2"]);
     rally.faults().slow_next(10_000, Duration::from_millis(60));
     publish_until(&serve, &rally, &gitlab.pipeline_hook_body(601).unwrap(), 3);
     serve.child.kill().unwrap();
@@ -222,7 +222,7 @@ fn an_event_killed_in_progress_is_retried_after_a_restart_even_when_the_pid_is_r
         .unwrap();
     assert_eq!(taken, 1, "one run was in progress");
 
-    let restarted = start_serve(&dir.0, &rally, &["--max-attempts", "2"]);
+    let restarted = start_serve(&dir.0, &rally, &gitlab, &["--max-attempts", "2"]);
     assert!(
         wait_for(Duration::from_secs(90), || events_done(&restarted.state())),
         "{:?}",
@@ -241,7 +241,7 @@ fn sigterm_and_sigint_stop_serve_with_exit_0_and_lose_no_event() {
     let dir = temp_dir("signals");
     write_config(&dir.0, &rally);
     // Each answer takes 100 ms: the publish cannot end within one second of grace.
-    let mut serve = start_serve(&dir.0, &rally, &["--shutdown-grace", "1"]);
+    let mut serve = start_serve(&dir.0, &rally, &gitlab, &["--shutdown-grace", "1"]);
     rally.faults().slow_next(10_000, Duration::from_millis(100));
     publish_until(&serve, &rally, &gitlab.pipeline_hook_body(602).unwrap(), 2);
     serve.signal("TERM");
@@ -255,7 +255,7 @@ fn sigterm_and_sigint_stop_serve_with_exit_0_and_lose_no_event() {
     );
     rally.faults().clear();
 
-    let mut restarted = start_serve(&dir.0, &rally, &[]);
+    let mut restarted = start_serve(&dir.0, &rally, &gitlab, &[]);
     assert!(
         wait_for(Duration::from_secs(90), || events_done(&restarted.state())),
         "{:?}",
@@ -266,12 +266,13 @@ fn sigterm_and_sigint_stop_serve_with_exit_0_and_lose_no_event() {
     restarted.signal("INT");
     assert_eq!(restarted.wait_exit().code(), Some(0));
     // A state file is served by one process at a time; a stopped one frees it.
-    let again = start_serve(&dir.0, &rally, &[]);
+    let again = start_serve(&dir.0, &rally, &gitlab, &[]);
     let second = Command::new(env!("CARGO_BIN_EXE_tmbridge"))
         .args(["serve", "--config"])
         .arg(dir.0.join("tmbridge.toml"))
         .args(["--listen", "127.0.0.1:0", "--state"])
         .arg(again.state())
+        .args(["--gitlab-url", &gitlab.url()])
         .env("LIFECYCLE_HOOK_SECRET", SECRET)
         .env("GITLAB_API_TOKEN", GITLAB_TOKEN)
         .env("LIFECYCLE_RALLY_KEY", rally.api_key())
@@ -315,7 +316,7 @@ fn concurrent_deliveries_of_one_webhook_all_succeed_and_store_one_event() {
     let gitlab = GitlabSim::start(GITLAB_TOKEN);
     let dir = temp_dir("duplicates");
     write_config(&dir.0, &rally);
-    let serve = start_serve(&dir.0, &rally, &[]);
+    let serve = start_serve(&dir.0, &rally, &gitlab, &[]);
     // Four events, each delivered 100 times at once: every round is a fresh race
     // for the first insert.
     let pipelines = [603_u64, 604, 605, 606];

@@ -3,11 +3,13 @@
 //! worker thread fetches the pipeline's JUnit reports through the GitLab API and
 //! publishes them with retries. A restart picks up whatever was not finished.
 
+mod front;
 pub mod gitlab_api;
 pub mod http;
 pub mod publisher;
 pub mod receive;
 pub mod store;
+mod wire;
 pub mod worker;
 
 use anyhow::Context;
@@ -31,7 +33,7 @@ pub struct ServeOptions {
     pub max_body: u64,
     pub max_attempts: i64,
     pub retry_delay: Duration,
-    pub threads: usize,
+    pub limits: http::Limits,
 }
 
 /// A line on stderr; a closed stderr is ignored rather than fatal.
@@ -63,13 +65,12 @@ pub fn run(opts: ServeOptions, publisher: Box<dyn worker::Publisher>) -> anyhow:
         .with_context(|| format!("cannot open the event store {}", opts.state.display()))?;
     let resumed = store.requeue_interrupted()?;
     drop(store);
-    let server = tiny_http::Server::http(opts.listen.as_str())
+    let listener = std::net::TcpListener::bind(opts.listen.as_str())
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", opts.listen))?;
-    let addr = server
-        .server_addr()
-        .to_ip()
+    let addr = listener
+        .local_addr()
         .map(|a| a.to_string())
-        .unwrap_or_else(|| opts.listen.clone());
+        .unwrap_or_else(|_| opts.listen.clone());
     // Written without println!: a closed stdout must not stop the server.
     let mut out = std::io::stdout();
     let _ = writeln!(
@@ -83,7 +84,6 @@ pub fn run(opts: ServeOptions, publisher: Box<dyn worker::Publisher>) -> anyhow:
             "resuming {resumed} event(s) interrupted by the last stop"
         ));
     }
-    let server = Arc::new(server);
     let stop = Arc::new(AtomicBool::new(false));
     let receiver = Arc::new(http::Receiver {
         secret: opts.secret.clone(),
@@ -91,15 +91,7 @@ pub fn run(opts: ServeOptions, publisher: Box<dyn worker::Publisher>) -> anyhow:
         gitlab: opts.gitlab.clone(),
         store_path: opts.state.clone(),
     });
-    let mut threads = Vec::new();
-    for i in 0..opts.threads.max(1) {
-        let (server, receiver, stop) = (server.clone(), receiver.clone(), stop.clone());
-        threads.push(
-            std::thread::Builder::new()
-                .name(format!("serve-http-{i}"))
-                .spawn(move || http::serve(server, receiver, stop))?,
-        );
-    }
+    let threads = http::start(listener, receiver, opts.limits, stop.clone())?;
     let settings = worker::WorkerSettings {
         gitlab: opts.gitlab,
         gitlab_url: opts.gitlab_url,

@@ -31,7 +31,7 @@ fn connections_that_fit() -> u64 {
 }
 
 /// Keeps `count` clients trickling until `stop`: each sends `prefix` and then a byte
-/// every 200 ms, and starts over when the server cuts it off.
+/// every 200 ms, and starts over once the server cuts it off.
 fn slow_clients(
     serve: &Serve,
     count: usize,
@@ -47,11 +47,12 @@ fn slow_clients(
                         std::thread::sleep(Duration::from_millis(100));
                         continue;
                     };
+                    // Only the server's deadlines end a slow client.
                     let _ = trickle(
                         &mut s,
                         prefix.as_bytes(),
                         Duration::from_millis(200),
-                        Duration::from_secs(1),
+                        Duration::from_secs(60),
                     );
                 }
             })

@@ -9,13 +9,15 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tmbridge_simulators::client::HttpResponse;
-use tmbridge_simulators::gitlab::{GitlabSim, JobSpec, PipelineSpec, send_webhook};
+use tmbridge_simulators::gitlab::{GitlabSim, JobSpec, PipelineSpec};
 use tmbridge_simulators::rally::RallySim;
 
 pub const SECRET: &str = "hook-secret-limits";
 const GITLAB_TOKEN: &str = "glpat-limits";
 const PIPELINE: u64 = 700;
+/// How long one request may wait for its whole answer: far beyond what a server that
+/// keeps answering needs, far below "never".
+const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 
 pub struct Serve {
     child: Child,
@@ -131,23 +133,24 @@ impl Serve {
         format!("http://{}{path}", self.addr)
     }
 
-    pub fn health(&self) -> std::io::Result<HttpResponse> {
-        tmbridge_simulators::request("GET", &self.url("/healthz"), &[], None)
+    pub fn health(&self) -> std::io::Result<Reply> {
+        let request = format!(
+            "GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        );
+        exchange(self.addr, request.as_bytes())
     }
 
-    pub fn webhook(&self) -> std::io::Result<HttpResponse> {
-        send_webhook(
-            &self.url("/webhook"),
-            Some(SECRET),
-            "Pipeline Hook",
-            &self.hook_body,
-        )
+    pub fn webhook(&self) -> std::io::Result<Reply> {
+        let mut request = self.webhook_head(self.hook_body.len()).into_bytes();
+        request.extend_from_slice(&self.hook_body);
+        exchange(self.addr, &request)
     }
 
     /// The head of a valid webhook whose body is `len` bytes long.
     pub fn webhook_head(&self, len: usize) -> String {
         format!(
-            "POST /webhook HTTP/1.1\r\nHost: {}\r\nX-Gitlab-Event: Pipeline Hook\r\nX-Gitlab-Token: {SECRET}\r\nContent-Length: {len}\r\n\r\n",
+            "POST /webhook HTTP/1.1\r\nHost: {}\r\nX-Gitlab-Event: Pipeline Hook\r\nX-Gitlab-Token: {SECRET}\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n",
             self.addr
         )
     }
@@ -183,8 +186,64 @@ pub fn healthy(serve: &Serve, limit: Duration) -> bool {
 }
 
 /// A webhook answered 200 (`queued` or `duplicate`), retried on 503 as GitLab would.
-pub fn webhook_accepted(serve: &Serve, limit: Duration) -> Option<HttpResponse> {
+pub fn webhook_accepted(serve: &Serve, limit: Duration) -> Option<Reply> {
     within(limit, || serve.webhook().ok().filter(|r| r.status == 200))
+}
+
+/// A whole answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    head: String,
+    body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then_some(v.trim())
+        })
+    }
+
+    pub fn text(&self) -> &str {
+        &self.body
+    }
+}
+
+/// Sends one request and reads the answer until the server closes the connection,
+/// within [`ANSWER_WITHIN`] in all.
+pub fn exchange(addr: SocketAddr, request: &[u8]) -> std::io::Result<Reply> {
+    let deadline = Instant::now() + ANSWER_WITHIN;
+    let mut stream = connect(addr)?;
+    stream.write_all(request)?;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        stream.set_read_timeout(Some(left))?;
+        match stream.read(&mut buf)? {
+            0 => break,
+            n => raw.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+    let status = head
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .ok_or(std::io::ErrorKind::InvalidData)?;
+    Ok(Reply {
+        status,
+        head: head.to_string(),
+        body: body.to_string(),
+    })
 }
 
 pub fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {

@@ -69,10 +69,10 @@ pub struct Args {
     /// Connections open at once (sending a request or being answered).
     #[arg(long, value_name = "N", default_value_t = 512)]
     pub max_connections: usize,
-    /// Seconds a client has, from connecting, to send its request line and headers.
+    /// Seconds a client has, from connecting, to send its request line and headers (0.5 works).
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
     pub header_timeout: Duration,
-    /// Seconds a client has, after its headers, to send the whole body.
+    /// Seconds a client has, after its headers, to send the whole body (0.5 works).
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
     pub body_timeout: Duration,
     /// Attempts per event before it is marked failed.

@@ -242,3 +242,63 @@ fn linger(stream: &TcpStream) {
     };
     let _ = io::copy(&mut rest.take(LINGER_BYTES), &mut io::sink());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::net::TcpListener;
+
+    fn get(addr: std::net::SocketAddr, path: &str) -> io::Result<String> {
+        let mut s = TcpStream::connect(addr)?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))?;
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())?;
+        let mut answer = String::new();
+        s.read_to_string(&mut answer)?;
+        Ok(answer)
+    }
+
+    #[test]
+    fn the_stop_flag_ends_every_thread_and_closes_the_port() {
+        let dir = std::env::temp_dir().join(format!("tmbridge-http-stop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let receiver = Arc::new(Receiver {
+            secret: b"s3cret".to_vec(),
+            max_body: 1024,
+            gitlab: GitlabConfig::default(),
+            store_path: dir.join("serve.sqlite"),
+        });
+        let limits = Limits {
+            max_connections: 8,
+            header_timeout: Duration::from_secs(5),
+            body_timeout: Duration::from_secs(5),
+            handlers: 2,
+            queue: 2,
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads = start(listener, receiver, limits, stop.clone()).unwrap();
+        let health = get(addr, "/healthz").unwrap();
+        assert!(health.starts_with("HTTP/1.1 200 OK\r\n"), "{health}");
+        // An idle connection must not hold the stop up.
+        let _idle = TcpStream::connect(addr).unwrap();
+
+        stop.store(true, Ordering::SeqCst);
+        let (done, ended) = mpsc::channel();
+        std::thread::spawn(move || {
+            for t in threads {
+                t.join().unwrap();
+            }
+            let _ = done.send(());
+        });
+        ended
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the receiver's threads ended after the stop flag was set");
+        assert!(
+            get(addr, "/healthz").is_err(),
+            "the port is closed once stopped"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

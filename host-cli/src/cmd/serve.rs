@@ -2,7 +2,7 @@
 
 use super::{EXIT_OK, EXIT_USAGE};
 use crate::serve::gitlab_api::check_base_url;
-use crate::serve::{ServeOptions, publisher::PublishToTarget};
+use crate::serve::{ServeOptions, http::Limits, publisher::PublishToTarget};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -25,9 +25,23 @@ jobs (GET /api/v4/projects/:id/jobs/:job_id/artifacts/PATH on --gitlab-url, with
 token in GITLAB_API_TOKEN; redirects to other hosts are followed without it) and
 publishes them to Rally, retrying while GitLab or Rally is down.
 
-Answers: 200 queued/duplicate/ignored, 400 malformed body, 401 wrong or missing
-X-Gitlab-Token, 413 body over --max-body, 503 the event could not be stored.
+Answers: 200 queued/duplicate/ignored, 400 malformed request or body, 401 wrong or
+missing X-Gitlab-Token, 408 headers or body too slow, 413 body over --max-body, 431
+headers over 16 KiB, 503 busy (with Retry-After) or the event could not be stored.
 GET /healthz answers 200.
+
+Limits: one thread reads the headers of every connection, so idle and slow clients
+cost no thread, and /healthz is answered there at once, even while every handler is
+busy. At most --max-connections connections are open at once; past it, the oldest one
+not yet being handled (still sending its headers, or already answered) is closed to
+make room. The request line and headers must arrive within --header-timeout of being
+accepted, the body within --body-timeout of the headers; each is a deadline for the
+whole part, not for each read. Verified webhooks are read and stored by 4 handler
+threads with 16 waiting places; beyond that they are answered 503 with Retry-After,
+and GitLab delivers them again. Keep the file descriptor limit (ulimit -n) above
+--max-connections plus about 100; should it run out anyway, the oldest waiting
+connection is closed or accepting pauses for 100 ms (logged at most once a second),
+and the listener goes on.
 
 SIGTERM or SIGINT stops it cleanly (also as PID 1 in a container): no new webhooks, the
 event being published is finished or, after --shutdown-grace, put back to resume from its
@@ -64,6 +78,15 @@ pub struct Args {
     /// Largest webhook body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     pub max_body: u64,
+    /// Connections open at once (sending a request or being answered).
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    pub max_connections: usize,
+    /// Seconds a client has, from connecting, to send its request line and headers (0.5 works).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    pub header_timeout: Duration,
+    /// Seconds a client has, after its headers, to send the whole body (0.5 works).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
+    pub body_timeout: Duration,
     /// Attempts per event before it is marked failed.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub max_attempts: i64,
@@ -74,6 +97,21 @@ pub struct Args {
     /// before putting it back in the queue, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub shutdown_grace: u64,
+}
+
+/// Threads that read webhook bodies and store events, and webhooks that may wait for
+/// one; the help text above states both numbers.
+const HANDLERS: usize = 4;
+const WAITING_WEBHOOKS: usize = 16;
+
+/// A positive number of seconds; fractions are allowed (0.5).
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{text:?} is not a positive number of seconds"))
 }
 
 fn usage(message: &str) -> anyhow::Result<ExitCode> {
@@ -121,6 +159,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.max_attempts < 1 {
         return usage("--max-attempts must be at least 1");
     }
+    if args.max_connections < 1 {
+        return usage("--max-connections must be at least 1");
+    }
     let options = ServeOptions {
         listen: args.listen,
         state: args.state,
@@ -132,7 +173,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         max_body: args.max_body,
         max_attempts: args.max_attempts,
         retry_delay: Duration::from_secs(args.retry_delay),
-        threads: 4,
+        limits: Limits {
+            max_connections: args.max_connections,
+            header_timeout: args.header_timeout,
+            body_timeout: args.body_timeout,
+            handlers: HANDLERS,
+            queue: WAITING_WEBHOOKS,
+        },
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
     };
     let publisher = PublishToTarget {

@@ -8,11 +8,13 @@
 //! `shutdown_grace` puts it back in the queue to resume from its outbox checkpoint,
 //! and the process exits 0. A second signal exits at once (as safe as a kill).
 
+mod front;
 pub mod gitlab_api;
 pub mod http;
 pub mod publisher;
 pub mod receive;
 pub mod store;
+mod wire;
 pub mod worker;
 
 use crate::file_lock::FileLock;
@@ -39,7 +41,7 @@ pub struct ServeOptions {
     pub max_body: u64,
     pub max_attempts: i64,
     pub retry_delay: Duration,
-    pub threads: usize,
+    pub limits: http::Limits,
     /// How long a stop waits for the event being published before putting it back.
     pub shutdown_grace: Duration,
 }
@@ -120,13 +122,12 @@ pub fn run(opts: ServeOptions, publisher: Box<dyn worker::Publisher>) -> anyhow:
         .with_context(|| format!("cannot open the event store {}", opts.state.display()))?;
     let interrupted = store.requeue_interrupted(opts.max_attempts)?;
     drop(store);
-    let server = tiny_http::Server::http(opts.listen.as_str())
+    let listener = std::net::TcpListener::bind(opts.listen.as_str())
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", opts.listen))?;
-    let addr = server
-        .server_addr()
-        .to_ip()
+    let addr = listener
+        .local_addr()
         .map(|a| a.to_string())
-        .unwrap_or_else(|| opts.listen.clone());
+        .unwrap_or_else(|_| opts.listen.clone());
     // Written without println!: a closed stdout must not stop the server.
     let mut out = std::io::stdout();
     let _ = writeln!(
@@ -147,22 +148,13 @@ pub fn run(opts: ServeOptions, publisher: Box<dyn worker::Publisher>) -> anyhow:
             interrupted.failed
         ));
     }
-    let server = Arc::new(server);
     let receiver = Arc::new(http::Receiver {
         secret: opts.secret.clone(),
         max_body: opts.max_body,
         gitlab: opts.gitlab.clone(),
         store_path: opts.state.clone(),
     });
-    let mut threads = Vec::new();
-    for i in 0..opts.threads.max(1) {
-        let (server, receiver, stop) = (server.clone(), receiver.clone(), stop.clone());
-        threads.push(
-            std::thread::Builder::new()
-                .name(format!("serve-http-{i}"))
-                .spawn(move || http::serve(server, receiver, stop))?,
-        );
-    }
+    let threads = http::start(listener, receiver, opts.limits, stop.clone())?;
     let settings = worker::WorkerSettings {
         gitlab: opts.gitlab,
         gitlab_url: opts.gitlab_url,
@@ -179,7 +171,6 @@ pub fn run(opts: ServeOptions, publisher: Box<dyn worker::Publisher>) -> anyhow:
     let worker = std::thread::Builder::new()
         .name("serve-worker".into())
         .spawn(move || worker::run(&state, &settings, publisher.as_ref(), worker_stop, in_hand))?;
-    drop(server);
     while !stop.load(Ordering::SeqCst) {
         if worker.is_finished() {
             stop.store(true, Ordering::SeqCst);

@@ -16,8 +16,10 @@
 
 mod build;
 mod capture;
+mod charset;
 mod detect;
 mod duration;
+mod encoding;
 mod events;
 mod reader;
 mod source;

@@ -76,6 +76,14 @@ impl<R: BufRead> Source<R> {
         self.prefix_len = 0;
     }
 
+    pub fn inner(&self) -> &R {
+        &self.inner
+    }
+
+    pub fn inner_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
     pub fn consumed(&self) -> u64 {
         self.consumed
     }

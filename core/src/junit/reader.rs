@@ -1,7 +1,7 @@
 //! The state machine that turns quick-xml events into JUnit events.
 
 use super::Options;
-use super::capture::{Capture, first_line};
+use super::capture::{Capture, first_line, floor_char_boundary};
 use super::charset::Charset;
 use super::detect::{JunitRoot, foreign_format, junit_root};
 use super::duration::{TimeProblem, parse_seconds};
@@ -22,6 +22,10 @@ use std::io::BufRead;
 const MAX_MESSAGE_BYTES: usize = 4096;
 /// Properties kept per suite or test case.
 const MAX_PROPERTIES: usize = 10_000;
+/// Longest attribute value kept (names, classnames, messages, property values), in
+/// bytes; longer ones are cut on a character boundary, with a warning. Every case
+/// holds several: the bound keeps a case small whatever the report holds.
+pub const MAX_ATTRIBUTE_BYTES: usize = 64 * 1024;
 
 /// Streaming JUnit reader over any `BufRead`. Iterate it for [`Event`]s; after an
 /// error it yields nothing more.
@@ -545,6 +549,31 @@ impl<R: BufRead> Reader<R> {
         Ok((Attrs(out), namespaces))
     }
 
+    /// Cuts attribute values longer than [`MAX_ATTRIBUTE_BYTES`], with a warning each.
+    fn bound_attributes(&mut self, attrs: &mut Attrs, element: &str) {
+        let mut cut = Vec::new();
+        for (key, value) in attrs.0.iter_mut() {
+            if value.len() > MAX_ATTRIBUTE_BYTES {
+                let original = value.len();
+                let mut text = std::mem::take(value).into_owned();
+                text.truncate(floor_char_boundary(&text, MAX_ATTRIBUTE_BYTES));
+                *value = Cow::Owned(text);
+                cut.push((String::from_utf8_lossy(key).into_owned(), original));
+            }
+        }
+        for (key, original) in cut {
+            let at = self.here();
+            self.warn(
+                "junit.value_truncated",
+                format!(
+                    "the {key} attribute of <{element}> has {original} bytes; only the first {} KiB are kept",
+                    MAX_ATTRIBUTE_BYTES / 1024
+                ),
+                Some(at),
+            );
+        }
+    }
+
     /// Absolute offset of a slice of the tag's bytes (attribute values borrow them).
     fn offset_in_tag(&self, start: &BytesStart, part: &[u8]) -> Option<u64> {
         let whole: &[u8] = start;
@@ -576,7 +605,8 @@ impl<R: BufRead> Reader<R> {
             self.stack.push(Frame::Skip);
             return if empty { self.end() } else { Ok(()) };
         }
-        let (attrs, namespaces) = self.attrs(start)?;
+        let (mut attrs, namespaces) = self.attrs(start)?;
+        self.bound_attributes(&mut attrs, name);
         let frame = match self.phase {
             Phase::BeforeRoot => self.root_frame(name, &attrs, &namespaces)?,
             Phase::AfterRoot | Phase::Done if junit_root(name).is_some() => {
@@ -999,10 +1029,24 @@ impl<R: BufRead> Reader<R> {
             );
             return;
         };
-        let value = value.unwrap_or_else(|| {
-            let (text, _, _) = capture.finish();
-            text.map(|t| t.text.trim().to_string()).unwrap_or_default()
-        });
+        let value = match value {
+            Some(v) => v,
+            None => {
+                let (text, _, _) = capture.finish();
+                if let Some(t) = text.as_ref().filter(|t| t.truncated) {
+                    let at = self.here();
+                    self.warn(
+                        "junit.value_truncated",
+                        format!(
+                            "property `{name}` has {} bytes of text; only the first {} are kept",
+                            t.original_bytes, self.opts.max_captured_bytes
+                        ),
+                        Some(at),
+                    );
+                }
+                text.map(|t| t.text.trim().to_string()).unwrap_or_default()
+            }
+        };
         let property = Property { name, value };
         let owner = self
             .stack

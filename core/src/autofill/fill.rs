@@ -10,8 +10,8 @@ use super::schema::{FieldDef, FieldKind, Schema};
 use super::settings::{
     Rule, Settings, ValueMap, effective_fields, on_form_by_default, resolve_form,
 };
-use super::template::{Template, parse_template};
-use super::text::{Seg, TextFormat, encode, escape_html, fit, is_blank, is_safe_url, plain};
+use super::template::{MAX_RENDERED_BYTES, Template, parse_template};
+use super::text::{Seg, TextFormat, cap, encode, escape_html, fit, is_blank, is_safe_url, plain};
 use super::validate::check_value;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -81,18 +81,25 @@ struct Compiled<'s> {
 }
 
 impl Compiled<'_> {
-    fn render(&self, ctx: &RunContext) -> Vec<Seg> {
+    /// The rule's text, and whether it was cut at `MAX_RENDERED_BYTES`.
+    fn render(&self, ctx: &RunContext) -> (Vec<Seg>, bool) {
         match &self.body {
             Body::Template(t) => t.render(ctx),
             Body::Sources(parts, sep) => {
                 let mut out: Vec<Seg> = Vec::new();
-                for segs in parts.iter().map(|t| t.render(ctx)).filter(|s| !is_blank(s)) {
+                let mut cut = false;
+                for (segs, part_cut) in parts.iter().map(|t| t.render(ctx)) {
+                    if is_blank(&segs) {
+                        continue;
+                    }
                     if !out.is_empty() {
                         out.push(Seg::Text(sep.clone()));
                     }
                     out.extend(segs);
+                    cut |= part_cut;
                 }
-                out
+                cut |= cap(&mut out, MAX_RENDERED_BYTES);
+                (out, cut)
             }
         }
     }
@@ -497,7 +504,23 @@ fn fill_field(
     // Characters removed from what the chosen rule rendered, before any value map.
     let mut removed_by_rule = 0;
     for rule in rules.iter().filter(|r| r.rule.field == name) {
-        let (segs, removed) = strip_controls(rule.render(ctx));
+        let (segs, cut) = rule.render(ctx);
+        if cut {
+            problems.push(
+                Problem::warning(
+                    "autofill.value_too_long",
+                    Some(name),
+                    format!(
+                        "{} gave more than {} KiB of text; only the first {} KiB are used",
+                        rule.describe(),
+                        MAX_RENDERED_BYTES / 1024,
+                        MAX_RENDERED_BYTES / 1024
+                    ),
+                )
+                .with_hint("shorten the rule's template, e.g. with first_line"),
+            );
+        }
+        let (segs, removed) = strip_controls(segs);
         removed_by_rule = removed;
         if is_blank(&segs) {
             let sources = rule.source_names();

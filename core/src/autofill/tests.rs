@@ -676,3 +676,62 @@ fn control_and_text_direction_characters_are_removed_with_a_warning() {
         Severity::Warning
     );
 }
+
+/// Length of every field's value, in bytes.
+fn longest_value(out: &FillOutput) -> usize {
+    out.fields.iter().map(|f| f.value.len()).max().unwrap_or(0)
+}
+
+#[test]
+fn a_huge_test_name_is_cut_at_the_bound_and_reported() {
+    let mut ctx = run();
+    // 50 MB: the size that once took gigabytes, one small allocation per character.
+    ctx.test_case.name = Some("Grüße aus dem Test ".repeat(50 * 1024 * 1024 / 21));
+    let out = fill(&schema(), &settings(), &ctx).unwrap();
+    let bound = template::MAX_RENDERED_BYTES;
+    // HTML escaping can grow the text a few times, never past that.
+    assert!(longest_value(&out) <= 6 * bound, "{}", longest_value(&out));
+    let cut: Vec<&str> = out
+        .problems
+        .iter()
+        .filter(|p| p.code == "autofill.value_too_long")
+        .filter_map(|p| p.field.as_deref())
+        .collect();
+    assert!(
+        cut.contains(&"Name") && cut.contains(&"Description"),
+        "{cut:?}"
+    );
+    // The field's own length still applies after the bound.
+    let name = field(&out, "Name");
+    assert!(name.truncated);
+    assert!(name.value.starts_with("Grüße aus dem Test"));
+}
+
+#[test]
+fn a_long_list_renders_no_more_than_the_bound() {
+    let mut ctx = run();
+    let step = ctx.test_log.step_logs[0].clone();
+    ctx.test_log.step_logs = (0..2_000)
+        .map(|i| {
+            let mut s = step.clone();
+            s.order = Some(i);
+            s.actual = Some("a long actual result ".repeat(10));
+            s
+        })
+        .collect();
+    let out = fill(&schema(), &settings(), &ctx).unwrap();
+    assert!(
+        longest_value(&out) <= 6 * template::MAX_RENDERED_BYTES,
+        "{}",
+        longest_value(&out)
+    );
+    assert!(codes(&out).contains(&"autofill.value_too_long"));
+}
+
+#[test]
+fn rich_text_full_of_angle_brackets_and_ampersands_reads_in_linear_time() {
+    // Every `<` once searched the rest of the text for a `>`, every `&` for a `;`.
+    let html = format!("{}{}", "<a".repeat(2_000_000), "&x".repeat(2_000_000));
+    let text = text::html_to_text(&html);
+    assert_eq!(text.len(), html.len());
+}

@@ -21,6 +21,7 @@ mod map;
 mod meta;
 mod rally_query;
 mod registry;
+mod session;
 
 pub use catalog::{OpSpec, list_ops};
 pub use document::Document;

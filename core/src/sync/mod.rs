@@ -20,10 +20,12 @@
 //! can persist it before each request and `resume` after a crash.
 
 pub mod dry_run;
+pub mod kind;
 pub mod protocol;
 pub mod rally;
 pub mod report;
 pub mod retry;
+pub mod secrets;
 
 pub use protocol::{FileRequest, HttpRequest, HttpResponse, Method, ResponseKind, Session, Step};
 pub use report::{Entry, Ledger, RecordKind, Report, Stats};

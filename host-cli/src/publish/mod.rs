@@ -206,6 +206,7 @@ pub fn run(
                 shown.waiting(ms);
                 std::thread::sleep(Duration::from_millis(ms));
             }
+            Step::Save => {}
             Step::Read(file) => {
                 let bytes = read_file(&loaded.files, &file.path);
                 session
@@ -254,7 +255,7 @@ fn dry_run(
                     .receive(req.id, answer)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
-            Step::Wait { .. } => {}
+            Step::Wait { .. } | Step::Save => {}
             Step::Read(file) => {
                 let bytes = read_file(files, &file.path);
                 session

@@ -26,6 +26,7 @@ mod session;
 pub use catalog::{OpSpec, list_ops};
 pub use document::Document;
 pub use junit::EventStream;
+pub use session::SessionEnvelopes;
 
 use crate::error::Error;
 use serde::{Serialize, Serializer};

@@ -127,7 +127,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }))
 }
 
-fn read(path: &Path) -> Option<Vec<u8>> {
+pub(super) fn read(path: &Path) -> Option<Vec<u8>> {
     match std::fs::read(path) {
         Ok(b) => Some(b),
         Err(e) => {
@@ -137,7 +137,7 @@ fn read(path: &Path) -> Option<Vec<u8>> {
     }
 }
 
-fn parse_settings(path: &Path, bytes: &[u8]) -> Result<Settings, String> {
+pub(super) fn parse_settings(path: &Path, bytes: &[u8]) -> Result<Settings, String> {
     let is_toml = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
@@ -165,7 +165,7 @@ fn list_sources(out: &mut impl Write, format: Format) -> std::io::Result<()> {
     )
 }
 
-fn print_text(out: &mut impl Write, o: &FillOutput) -> std::io::Result<()> {
+pub(super) fn print_text(out: &mut impl Write, o: &FillOutput) -> std::io::Result<()> {
     let errors = count(o, Severity::Error);
     if o.ready {
         writeln!(

@@ -1,7 +1,7 @@
 //! Publishing over real HTTP: the host loop around the core's sans-IO sessions,
 //! with the durable outbox. `tmbridge publish` and `tmbridge serve` both call [`run`].
 
-mod http;
+pub mod http;
 mod inputs;
 pub mod mask;
 pub mod outbox;
@@ -132,7 +132,7 @@ pub fn run(
         context,
         cache: Default::default(),
     };
-    let seed = options.seed.unwrap_or_else(inputs::clock_seed);
+    let seed = options.seed.unwrap_or_else(clock_seed);
     let session_options = SessionOptions {
         seed,
         retry: options.retry,
@@ -272,6 +272,11 @@ fn dry_run(
         report,
         requests,
     })
+}
+
+/// A seed for the retry jitter, from the clock.
+pub fn clock_seed() -> u64 {
+    inputs::clock_seed()
 }
 
 /// Secrets from the environment: the API key first, else user and password.

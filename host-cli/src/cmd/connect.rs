@@ -40,7 +40,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let input = serde_json::json!({ "config": config });
-    let outcome = rally_session::run("rally.connect", &input, &secrets, &args.common)?;
+    let outcome =
+        match rally_session::run(command, "rally.connect", &input, &secrets, &args.common)? {
+            Ok(o) => o,
+            Err(code) => return Ok(code),
+        };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match args.common.format {
@@ -67,7 +71,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 )?;
                 writeln!(out, "workspace  {}", name(&c.workspace))?;
                 writeln!(out, "project    {}", name(&c.project))?;
-                writeln!(out, "{}", if c.ok { "OK: every check passed" } else { "NOT OK" })?;
+                writeln!(
+                    out,
+                    "{}",
+                    if c.ok {
+                        "OK: every check passed"
+                    } else {
+                        "NOT OK"
+                    }
+                )?;
             }
             rally_session::write_error(&mut out, &outcome.report)?;
         }

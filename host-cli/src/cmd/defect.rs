@@ -78,7 +78,12 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
     };
     let schema = match crate::engine::autofill_schema(&schema_bytes) {
         Ok(s) => s,
-        Err(e) => return Ok(rally_session::usage(command, format!("{}: {e}", args.schema.display()))),
+        Err(e) => {
+            return Ok(rally_session::usage(
+                command,
+                format!("{}: {e}", args.schema.display()),
+            ));
+        }
     };
     let settings = match &args.settings {
         None => Settings::default(),
@@ -88,7 +93,12 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
             };
             match super::autofill::parse_settings(path, &bytes) {
                 Ok(s) => s,
-                Err(m) => return Ok(rally_session::usage(command, format!("{}: {m}", path.display()))),
+                Err(m) => {
+                    return Ok(rally_session::usage(
+                        command,
+                        format!("{}: {m}", path.display()),
+                    ));
+                }
             }
         }
     };
@@ -100,7 +110,10 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
         Err(e) => {
             return Ok(rally_session::usage(
                 command,
-                format!("{}: the run is not valid JSON for a run: {e}", args.run.display()),
+                format!(
+                    "{}: the run is not valid JSON for a run: {e}",
+                    args.run.display()
+                ),
             ));
         }
     };
@@ -129,7 +142,11 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
             "test_case_result": args.result,
         }
     });
-    let outcome = rally_session::run("rally.defect", &input, &secrets, &args.common)?;
+    let outcome = match rally_session::run(command, "rally.defect", &input, &secrets, &args.common)?
+    {
+        Ok(o) => o,
+        Err(code) => return Ok(code),
+    };
     match args.common.format {
         Format::Json | Format::Ndjson => rally_session::write_json(&mut out, &outcome)?,
         Format::Table => {
@@ -163,5 +180,8 @@ fn detail_url(base: Option<&str>, reference: Option<&str>) -> Option<String> {
     if oid.is_empty() || !oid.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    Some(format!("{}/#/detail/defect/{oid}", base?.trim_end_matches('/')))
+    Some(format!(
+        "{}/#/detail/defect/{oid}",
+        base?.trim_end_matches('/')
+    ))
 }

@@ -66,7 +66,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "method": args.method,
         }
     });
-    let outcome = rally_session::run("rally.link_case", &input, &secrets, &args.common)?;
+    let outcome =
+        match rally_session::run(command, "rally.link_case", &input, &secrets, &args.common)? {
+            Ok(o) => o,
+            Err(code) => return Ok(code),
+        };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match args.common.format {

@@ -58,8 +58,7 @@ pub fn usage(command: &str, message: impl std::fmt::Display) -> ExitCode {
 
 /// The configuration, checked for Rally.
 pub fn config(command: &str, common: &Common) -> std::result::Result<Config, ExitCode> {
-    let config =
-        crate::run_context::load_config(&common.config).map_err(|m| usage(command, m))?;
+    let config = crate::run_context::load_config(&common.config).map_err(|m| usage(command, m))?;
     config
         .validate(Some(Target::Rally))
         .map_err(|e| usage(command, format!("{}: {e}", common.config.display())))?;
@@ -68,7 +67,11 @@ pub fn config(command: &str, common: &Common) -> std::result::Result<Config, Exi
 
 /// Rally's secrets from the environment: the variable `rally.api_key_env` names,
 /// else user name and password. A dry run needs none.
-pub fn secrets(command: &str, config: &Config, dry_run: bool) -> std::result::Result<Secrets, ExitCode> {
+pub fn secrets(
+    command: &str,
+    config: &Config,
+    dry_run: bool,
+) -> std::result::Result<Secrets, ExitCode> {
     if dry_run {
         return Ok(Secrets {
             api_key: Some("(dry-run)".into()),
@@ -101,18 +104,36 @@ pub struct Outcome {
     pub requests: Vec<HttpRequest>,
 }
 
-/// Runs one session of `kind` to its end over the network (or a dry run).
+/// Runs one session of `kind` to its end over the network (or a dry run). A session
+/// that refuses to start (a bad query, a payload without a name) is reported here
+/// and its exit code returned instead.
 pub fn run(
+    command: &str,
     kind: &str,
     input: &serde_json::Value,
     secrets: &Secrets,
     common: &Common,
-) -> Result<Outcome> {
+) -> Result<std::result::Result<Outcome, ExitCode>> {
     let seed = crate::publish::clock_seed();
-    let mut session = host::start(kind, input, secrets, seed)?;
+    let mut session = match host::start(kind, input, secrets, seed) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tmbridge {command}: {e}");
+            let usage = e.code.starts_with("config.") || e.code.starts_with("session.");
+            return Ok(Err(ExitCode::from(if usage {
+                EXIT_USAGE
+            } else {
+                EXIT_FAILED
+            })));
+        }
+    };
     let mut dry = DryRun::default();
     let mut network = Network::new(Duration::from_secs(common.timeout.max(1)));
-    let transport: &mut dyn Transport = if common.dry_run { &mut dry } else { &mut network };
+    let transport: &mut dyn Transport = if common.dry_run {
+        &mut dry
+    } else {
+        &mut network
+    };
     let mut hooks = Hooks {
         read_file: &mut host::no_files,
         store: &mut host::no_store,
@@ -120,10 +141,10 @@ pub fn run(
         target: "Rally",
     };
     let report = host::drive(&mut session, transport, &mut hooks)?;
-    Ok(Outcome {
+    Ok(Ok(Outcome {
         report,
         requests: dry.requests().to_vec(),
-    })
+    }))
 }
 
 /// Codes of errors the user fixes in the configuration or the credentials.

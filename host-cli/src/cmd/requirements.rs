@@ -76,7 +76,11 @@ pub struct ImportArgs {
     #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_interval)]
     pub interval: Duration,
     /// Where --watch keeps its cursor.
-    #[arg(long, value_name = "FILE", default_value = ".tmbridge/requirements-watch.json")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = ".tmbridge/requirements-watch.json"
+    )]
     pub state: PathBuf,
     /// Append the stories (NDJSON) to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
@@ -145,12 +149,16 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
         })
     };
     if !args.watch {
-        let outcome = rally_session::run(
+        let outcome = match rally_session::run(
+            command,
             "rally.requirements",
             &request(args.since.clone()),
             &secrets,
             &args.common,
-        )?;
+        )? {
+            Ok(o) => o,
+            Err(code) => return Ok(code),
+        };
         print_once(&args, &outcome)?;
         return Ok(rally_session::exit_code(&outcome.report));
     }
@@ -169,12 +177,16 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
         if let Some(out) = &args.out {
             cut_to(out, state.out_len)?;
         }
-        let outcome = rally_session::run(
+        let outcome = match rally_session::run(
+            command,
             "rally.requirements",
             &request(state.next_since.clone()),
             &secrets,
             &args.common,
-        )?;
+        )? {
+            Ok(o) => o,
+            Err(code) => return Ok(code),
+        };
         if let Some(e) = &outcome.report.error {
             eprintln!("tmbridge {command}: {e}");
             if !outcome.report.retryable {
@@ -189,7 +201,11 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
                 eprintln!(
                     "tmbridge: {} changed stor{} since {}",
                     found.requirements.len(),
-                    if found.requirements.len() == 1 { "y" } else { "ies" },
+                    if found.requirements.len() == 1 {
+                        "y"
+                    } else {
+                        "ies"
+                    },
                     state.next_since.as_deref().unwrap_or("the start")
                 );
             }
@@ -255,11 +271,24 @@ fn print_once(args: &ImportArgs, outcome: &rally_session::Outcome) -> Result<()>
                         r.name.clone().unwrap_or_default(),
                         r.last_update_date.clone().unwrap_or_default(),
                     ];
-                    row.extend(extra.iter().map(|f| r.fields.get(*f).cloned().unwrap_or_default()));
+                    row.extend(
+                        extra
+                            .iter()
+                            .map(|f| r.fields.get(*f).cloned().unwrap_or_default()),
+                    );
                     table.row(row);
                 }
                 table.write(&mut out)?;
-                writeln!(out, "{} stor{}", found.requirements.len(), if found.requirements.len() == 1 { "y" } else { "ies" })?;
+                writeln!(
+                    out,
+                    "{} stor{}",
+                    found.requirements.len(),
+                    if found.requirements.len() == 1 {
+                        "y"
+                    } else {
+                        "ies"
+                    }
+                )?;
             }
             rally_session::write_error(&mut out, &outcome.report)?;
         }
@@ -324,8 +353,8 @@ fn save_state(path: &Path, state: &WatchState) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let temp = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&temp)
-        .with_context(|| format!("cannot write {}", temp.display()))?;
+    let mut file =
+        std::fs::File::create(&temp).with_context(|| format!("cannot write {}", temp.display()))?;
     file.write_all(serde_json::to_string(state)?.as_bytes())?;
     file.sync_all()?;
     std::fs::rename(&temp, path).with_context(|| format!("cannot write {}", path.display()))?;

@@ -11,7 +11,7 @@ pub use transport::{DryRun, Network, Transport};
 use anyhow::{Result, anyhow};
 use std::time::{Duration, Instant};
 use tmbridge_core::session::{Secrets, SessionHandle};
-use tmbridge_core::sync::{HttpRequest, HttpResponse, Report, Step};
+use tmbridge_core::sync::{HttpResponse, Report, Step};
 
 /// A session as the loop drives it: the native core, or the WebAssembly one.
 pub trait Driver {
@@ -44,10 +44,16 @@ impl Driver for SessionHandle {
     }
 }
 
-/// Starts a session of `kind` in the native core.
-pub fn start(kind: &str, input: &serde_json::Value, secrets: &Secrets, seed: u64) -> Result<SessionHandle> {
+/// Starts a session of `kind` in the native core; a refused start is the core's
+/// typed error (a bad query, a payload without a name...).
+pub fn start(
+    kind: &str,
+    input: &serde_json::Value,
+    secrets: &Secrets,
+    seed: u64,
+) -> std::result::Result<SessionHandle, tmbridge_core::Error> {
     let request = serde_json::json!({"kind": kind, "input": input, "options": {"seed": seed}});
-    SessionHandle::start(request.to_string().as_bytes(), secrets).map_err(|e| anyhow!("{e}"))
+    SessionHandle::start(request.to_string().as_bytes(), secrets)
 }
 
 /// What the loop does besides HTTP.
@@ -63,7 +69,11 @@ pub struct Hooks<'a> {
 }
 
 /// Drives `session` to its end.
-pub fn drive(session: &mut dyn Driver, transport: &mut dyn Transport, hooks: &mut Hooks<'_>) -> Result<Report> {
+pub fn drive(
+    session: &mut dyn Driver,
+    transport: &mut dyn Transport,
+    hooks: &mut Hooks<'_>,
+) -> Result<Report> {
     let mut shown = Progress::new(hooks.progress, hooks.target);
     loop {
         match session.next()? {
@@ -100,11 +110,6 @@ pub fn no_files(path: &str) -> std::result::Result<Vec<u8>, String> {
 /// No store: for sessions whose work is safe to start again from the beginning.
 pub fn no_store(_: &str) -> Result<()> {
     Ok(())
-}
-
-/// Requests a dry run would send, as shown (masked).
-pub fn shown_requests(transport: &DryRun) -> Vec<HttpRequest> {
-    transport.requests().to_vec()
 }
 
 /// Progress on stderr: at most one line a second, and only for long work.

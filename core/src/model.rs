@@ -146,6 +146,17 @@ impl TestCase {
         }
     }
 
+    /// Drops the captured output of the case and of its reruns: what mapping to a
+    /// test-management system never reads, and most of the size of a passing case.
+    pub fn drop_output(&mut self) {
+        self.system_out = None;
+        self.system_err = None;
+        for rerun in &mut self.reruns {
+            rerun.system_out = None;
+            rerun.system_err = None;
+        }
+    }
+
     /// The first property with this name.
     pub fn property(&self, name: &str) -> Option<&str> {
         self.properties

@@ -23,7 +23,7 @@
 
 use super::context::RunContext;
 use super::sources::{Found, Record, RecordKind, Shape, Spec, find_root, lookup, property};
-use super::text::{Seg, TextFormat, encode, is_blank, plain};
+use super::text::{Seg, TextFormat, cap, encode, is_blank, plain, text_len};
 use crate::error::{Error, Location, Result};
 
 /// A parsed, checked template.
@@ -68,6 +68,12 @@ enum Filter {
 /// Nested `each(...)` templates deeper than this are refused.
 const MAX_DEPTH: u32 = 3;
 
+/// Longest value a template renders, in bytes of text: every value looked up, every
+/// filter's result and the whole rendering are cut there. Far above the length of any
+/// Rally field, it bounds the memory and the work of a template whatever the size of
+/// the run's texts (a 50 MB test name, a list of thousands of steps).
+pub const MAX_RENDERED_BYTES: usize = 256 * 1024;
+
 /// Parse and check a template.
 pub fn parse_template(src: &str) -> Result<Template> {
     Parser::new(src, Scope::Root, 0).parse().map_err(|e| {
@@ -83,13 +89,16 @@ pub fn parse_template(src: &str) -> Result<Template> {
 /// The entry point for fuzzing: it returns an error or a string for any input.
 pub fn render_template(src: &str, ctx: &RunContext, format: TextFormat) -> Result<String> {
     let template = parse_template(src)?;
-    Ok(encode(&template.render(ctx), format).concat())
+    Ok(encode(&template.render(ctx).0, format).concat())
 }
 
 impl Template {
-    /// Render for a run: plain text pieces and links, not yet encoded.
-    pub(crate) fn render(&self, ctx: &RunContext) -> Vec<Seg> {
-        self.render_in(ctx, None)
+    /// Render for a run: plain text pieces and links, not yet encoded, and whether the
+    /// text was cut at [`MAX_RENDERED_BYTES`].
+    pub(crate) fn render(&self, ctx: &RunContext) -> (Vec<Seg>, bool) {
+        let mut cut = false;
+        let segs = self.render_in(ctx, None, &mut cut);
+        (segs, cut)
     }
 
     /// The root sources this template reads (for explaining an empty result).
@@ -110,13 +119,14 @@ impl Template {
             .collect()
     }
 
-    fn render_in(&self, ctx: &RunContext, item: Option<&Record>) -> Vec<Seg> {
+    fn render_in(&self, ctx: &RunContext, item: Option<&Record>, cut: &mut bool) -> Vec<Seg> {
         let mut out: Vec<Seg> = Vec::new();
+        let mut len = 0;
         for part in &self.parts {
             match part {
                 Part::Lit(text) => push_text(&mut out, text),
                 Part::Slot(slot) => {
-                    for seg in slot.render(ctx, item) {
+                    for seg in slot.render(ctx, item, cut) {
                         match seg {
                             Seg::Text(t) => push_text(&mut out, &t),
                             link => out.push(link),
@@ -124,6 +134,13 @@ impl Template {
                     }
                 }
             }
+            len = text_len(&out);
+            if len > MAX_RENDERED_BYTES {
+                break;
+            }
+        }
+        if len > MAX_RENDERED_BYTES {
+            *cut |= cap(&mut out, MAX_RENDERED_BYTES);
         }
         out
     }
@@ -148,26 +165,47 @@ enum Val {
 }
 
 impl Val {
-    fn into_segs(self, ctx: &RunContext) -> Vec<Seg> {
+    fn into_segs(self, ctx: &RunContext, cut: &mut bool) -> Vec<Seg> {
         match self {
             Val::Segs(s) => s,
-            other => join(other.into_items(ctx), "\n"),
+            other => join(other.into_items(ctx, cut), "\n", cut),
         }
     }
 
-    fn into_items(self, ctx: &RunContext) -> Vec<Vec<Seg>> {
+    fn into_items(self, ctx: &RunContext, cut: &mut bool) -> Vec<Vec<Seg>> {
         match self {
             Val::Segs(s) => vec![s],
             Val::Rendered(items) => items,
-            Val::Records(records) => records
-                .iter()
-                .map(|r| match default_template(r.kind) {
-                    Some(t) => t.render_in(ctx, Some(r)),
+            Val::Records(records) => {
+                let template = records.first().and_then(|r| default_template(r.kind));
+                render_items(&records, cut, |r, cut| match &template {
+                    Some(t) => t.render_in(ctx, Some(r), cut),
                     None => Vec::new(),
                 })
-                .collect(),
+            }
         }
     }
+}
+
+/// Renders list items until their text reaches [`MAX_RENDERED_BYTES`]: a list of any
+/// length costs no more than one long value.
+fn render_items(
+    records: &[Record],
+    cut: &mut bool,
+    mut render: impl FnMut(&Record, &mut bool) -> Vec<Seg>,
+) -> Vec<Vec<Seg>> {
+    let mut items = Vec::new();
+    let mut len = 0;
+    for r in records {
+        if len > MAX_RENDERED_BYTES {
+            *cut = true;
+            break;
+        }
+        let item = render(r, cut);
+        len += text_len(&item);
+        items.push(item);
+    }
+    items
 }
 
 fn default_template(kind: RecordKind) -> Option<Template> {
@@ -176,9 +214,15 @@ fn default_template(kind: RecordKind) -> Option<Template> {
         .ok()
 }
 
-fn join(items: Vec<Vec<Seg>>, separator: &str) -> Vec<Seg> {
+fn join(items: Vec<Vec<Seg>>, separator: &str, cut: &mut bool) -> Vec<Seg> {
     let mut out = Vec::new();
+    let mut len = 0;
     for item in items.into_iter().filter(|i| !is_blank(i)) {
+        if len > MAX_RENDERED_BYTES {
+            *cut = true;
+            break;
+        }
+        len += separator.len() + text_len(&item);
         if !out.is_empty() {
             push_text(&mut out, separator);
         }
@@ -193,7 +237,7 @@ fn join(items: Vec<Vec<Seg>>, separator: &str) -> Vec<Seg> {
 }
 
 impl Slot {
-    fn render(&self, ctx: &RunContext, item: Option<&Record>) -> Vec<Seg> {
+    fn render(&self, ctx: &RunContext, item: Option<&Record>, cut: &mut bool) -> Vec<Seg> {
         let mut val = match &self.source {
             SlotSource::Root(spec) => match lookup(ctx, spec) {
                 Found::Segs(s) => Val::Segs(s),
@@ -203,19 +247,25 @@ impl Slot {
             SlotSource::Item(name) => Val::Segs(item.map(|r| r.get(name)).unwrap_or_default()),
         };
         for filter in &self.filters {
+            // Every filter works on a bounded value and is linear in it.
+            if let Val::Segs(segs) = &mut val {
+                *cut |= cap(segs, MAX_RENDERED_BYTES);
+            }
             val = match filter {
                 Filter::Each(t) => match val {
                     Val::Records(records) => {
-                        Val::Rendered(records.iter().map(|r| t.render_in(ctx, Some(r))).collect())
+                        Val::Rendered(render_items(&records, cut, |r, cut| {
+                            t.render_in(ctx, Some(r), cut)
+                        }))
                     }
                     other => other,
                 },
                 Filter::Join(sep) => match val {
                     Val::Segs(s) => Val::Segs(s),
-                    other => Val::Segs(join(other.into_items(ctx), sep)),
+                    other => Val::Segs(join(other.into_items(ctx, cut), sep, cut)),
                 },
                 Filter::Default(text) => {
-                    let segs = val.into_segs(ctx);
+                    let segs = val.into_segs(ctx, cut);
                     Val::Segs(if is_blank(&segs) {
                         vec![Seg::Text(text.clone())]
                     } else {
@@ -223,21 +273,21 @@ impl Slot {
                     })
                 }
                 Filter::Prefix(text) => {
-                    let mut segs = val.into_segs(ctx);
+                    let mut segs = val.into_segs(ctx, cut);
                     if !is_blank(&segs) {
                         segs.insert(0, Seg::Text(text.clone()));
                     }
                     Val::Segs(segs)
                 }
                 Filter::Suffix(text) => {
-                    let mut segs = val.into_segs(ctx);
+                    let mut segs = val.into_segs(ctx, cut);
                     if !is_blank(&segs) {
                         segs.push(Seg::Text(text.clone()));
                     }
                     Val::Segs(segs)
                 }
                 Filter::FirstLine => {
-                    let segs = val.into_segs(ctx);
+                    let segs = val.into_segs(ctx, cut);
                     if segs.iter().any(|s| s.as_str().contains(['\n', '\r'])) {
                         let text = plain(&segs);
                         let line = text
@@ -253,7 +303,7 @@ impl Slot {
                 Filter::Indent(text) => {
                     let glue = format!("\n{text}");
                     Val::Segs(
-                        val.into_segs(ctx)
+                        val.into_segs(ctx, cut)
                             .into_iter()
                             .map(|s| match s {
                                 Seg::Text(t) => Seg::Text(t.replace('\n', &glue)),
@@ -262,12 +312,14 @@ impl Slot {
                             .collect(),
                     )
                 }
-                Filter::Trim => Val::Segs(trim(val.into_segs(ctx))),
-                Filter::Upper => Val::Segs(map_text(val.into_segs(ctx), str::to_uppercase)),
-                Filter::Lower => Val::Segs(map_text(val.into_segs(ctx), str::to_lowercase)),
+                Filter::Trim => Val::Segs(trim(val.into_segs(ctx, cut))),
+                Filter::Upper => Val::Segs(map_text(val.into_segs(ctx, cut), str::to_uppercase)),
+                Filter::Lower => Val::Segs(map_text(val.into_segs(ctx, cut), str::to_lowercase)),
             };
         }
-        val.into_segs(ctx)
+        let mut segs = val.into_segs(ctx, cut);
+        *cut |= cap(&mut segs, MAX_RENDERED_BYTES);
+        segs
     }
 }
 

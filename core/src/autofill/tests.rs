@@ -633,3 +633,105 @@ fn without_a_rule_description_holds_just_the_link() {
         d.explanation
     );
 }
+
+#[test]
+fn control_and_text_direction_characters_are_removed_with_a_warning() {
+    let mut ctx = run();
+    ctx.test_case.name = Some("Checkout\u{202E}gnp.exe\0 rejects".into());
+    ctx.test_run.pid = Some("TR\u{2066}-1042\u{1b}".into());
+    ctx.test_run.environment = Some("Staging\u{200F}".into());
+    ctx.test_run.link = Some("https://qtest.example.com/run/1\u{202D}".into());
+    let out = fill(&schema(), &settings(), &ctx).unwrap();
+    for f in &out.fields {
+        let found = crate::controls::find_forbidden(&f.value);
+        assert_eq!(found, None, "{}: {:?}", f.field, f.value);
+    }
+    let payload = serde_json::to_string(&out.payload).unwrap();
+    assert!(
+        !payload.contains("\\u0000") && !payload.contains('\u{202E}'),
+        "{payload}"
+    );
+    assert!(
+        !payload.contains('\u{202D}') && !payload.contains('\u{2066}'),
+        "{payload}"
+    );
+    assert!(
+        field(&out, "Name")
+            .value
+            .starts_with("Checkoutgnp.exe rejects: ")
+    );
+    // The environment still maps once its invisible mark is gone.
+    assert_eq!(field(&out, "Environment").filled_by, FilledBy::ValueMap);
+    let warned: Vec<&str> = out
+        .problems
+        .iter()
+        .filter(|p| p.code == "autofill.control_character")
+        .filter_map(|p| p.field.as_deref())
+        .collect();
+    for name in ["Name", "c_QTestRun", "Environment", "Description"] {
+        assert!(warned.contains(&name), "{name} not in {warned:?}");
+    }
+    assert_eq!(
+        problem(&out, "autofill.control_character").severity,
+        Severity::Warning
+    );
+}
+
+/// Length of every field's value, in bytes.
+fn longest_value(out: &FillOutput) -> usize {
+    out.fields.iter().map(|f| f.value.len()).max().unwrap_or(0)
+}
+
+#[test]
+fn a_huge_test_name_is_cut_at_the_bound_and_reported() {
+    let mut ctx = run();
+    // 50 MB: the size that once took gigabytes, one small allocation per character.
+    ctx.test_case.name = Some("Grüße aus dem Test ".repeat(50 * 1024 * 1024 / 21));
+    let out = fill(&schema(), &settings(), &ctx).unwrap();
+    let bound = template::MAX_RENDERED_BYTES;
+    // HTML escaping can grow the text a few times, never past that.
+    assert!(longest_value(&out) <= 6 * bound, "{}", longest_value(&out));
+    let cut: Vec<&str> = out
+        .problems
+        .iter()
+        .filter(|p| p.code == "autofill.value_too_long")
+        .filter_map(|p| p.field.as_deref())
+        .collect();
+    assert!(
+        cut.contains(&"Name") && cut.contains(&"Description"),
+        "{cut:?}"
+    );
+    // The field's own length still applies after the bound.
+    let name = field(&out, "Name");
+    assert!(name.truncated);
+    assert!(name.value.starts_with("Grüße aus dem Test"));
+}
+
+#[test]
+fn a_long_list_renders_no_more_than_the_bound() {
+    let mut ctx = run();
+    let step = ctx.test_log.step_logs[0].clone();
+    ctx.test_log.step_logs = (0..2_000)
+        .map(|i| {
+            let mut s = step.clone();
+            s.order = Some(i);
+            s.actual = Some("a long actual result ".repeat(10));
+            s
+        })
+        .collect();
+    let out = fill(&schema(), &settings(), &ctx).unwrap();
+    assert!(
+        longest_value(&out) <= 6 * template::MAX_RENDERED_BYTES,
+        "{}",
+        longest_value(&out)
+    );
+    assert!(codes(&out).contains(&"autofill.value_too_long"));
+}
+
+#[test]
+fn rich_text_full_of_angle_brackets_and_ampersands_reads_in_linear_time() {
+    // Every `<` once searched the rest of the text for a `>`, every `&` for a `;`.
+    let html = format!("{}{}", "<a".repeat(2_000_000), "&x".repeat(2_000_000));
+    let text = text::html_to_text(&html);
+    assert_eq!(text.len(), html.len());
+}

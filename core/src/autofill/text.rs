@@ -28,6 +28,38 @@ pub(crate) fn plain(segs: &[Seg]) -> String {
     segs.iter().map(Seg::as_str).collect()
 }
 
+/// Bytes of text in the pieces.
+pub(crate) fn text_len(segs: &[Seg]) -> usize {
+    segs.iter().map(|s| s.as_str().len()).sum()
+}
+
+/// Cuts the pieces to at most `max` bytes of text, on a character boundary; a link is
+/// dropped whole rather than cut. True when something was cut.
+pub(crate) fn cap(segs: &mut Vec<Seg>, max: usize) -> bool {
+    let mut used = 0;
+    for i in 0..segs.len() {
+        let len = segs[i].as_str().len();
+        if used + len <= max {
+            used += len;
+            continue;
+        }
+        let keep = match &mut segs[i] {
+            Seg::Text(t) => {
+                let mut at = max - used;
+                while !t.is_char_boundary(at) {
+                    at -= 1;
+                }
+                t.truncate(at);
+                !t.is_empty()
+            }
+            Seg::Link(_) => false,
+        };
+        segs.truncate(if keep { i + 1 } else { i });
+        return true;
+    }
+    false
+}
+
 /// How a value is written into its field.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -193,14 +225,19 @@ pub(crate) fn html_to_text(html: &str) -> String {
     let mut out = String::new();
     let mut rest = html;
     let mut skip_until: Option<&'static str> = None;
+    // Once no `>` follows, none will: remember it rather than search the rest of the
+    // text again at every `<` (which made text full of `<` quadratic).
+    let mut no_more_gt = false;
     while let Some(c) = rest.chars().next() {
-        if c == '<' {
+        if c == '<' && !no_more_gt {
             let after = &rest[1..];
             let starts_tag = after
                 .chars()
                 .next()
                 .is_some_and(|n| n.is_ascii_alphabetic() || n == '/' || n == '!');
-            if starts_tag && let Some(end) = after.find('>') {
+            let end = if starts_tag { after.find('>') } else { None };
+            no_more_gt = starts_tag && end.is_none();
+            if let Some(end) = end {
                 let tag = &after[..end];
                 rest = &after[end + 1..];
                 let name: String = tag
@@ -269,7 +306,9 @@ fn block_break(out: &mut String) {
 
 /// `rest` starts just after `&`: the decoded character and the bytes used.
 fn entity(rest: &str) -> Option<(char, usize)> {
-    let end = rest.find(';').filter(|e| *e <= 10)?;
+    // Only the next 11 bytes can hold `name;`: never search further.
+    let window = &rest.as_bytes()[..rest.len().min(11)];
+    let end = memchr::memchr(b';', window)?;
     let name = &rest[..end];
     let c = match name {
         "amp" => '&',

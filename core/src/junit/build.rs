@@ -1,8 +1,9 @@
 //! A whole [`Report`] from the event stream.
 
 use super::{Event, Options, Reader};
-use crate::error::{Error, Result};
-use crate::model::{Counts, DeclaredCounts, Report, RootKind, Suite};
+use crate::error::{Error, Result, Warning};
+use crate::model::{Counts, DeclaredCounts, Report, RootKind, Suite, TestCase};
+use std::io::BufRead;
 
 /// Reads a whole report with the default options.
 pub fn parse(bytes: &[u8]) -> Result<Report> {
@@ -60,16 +61,44 @@ pub fn parse_with(bytes: &[u8], opts: &Options) -> Result<Report> {
                 report.counts = end.counts;
                 report.warnings = end.warnings;
                 if end.warnings_dropped > 0 {
-                    report.warnings.push(crate::error::Warning::new(
-                        "junit.warnings_dropped",
-                        format!("{} more warnings were not kept", end.warnings_dropped),
-                        None,
-                    ));
+                    report.warnings.push(dropped_warnings(end.warnings_dropped));
                 }
             }
         }
     }
     Ok(report)
+}
+
+/// The test cases of a report, in document order, as mapping needs them: streamed
+/// without building the suite tree, each without its captured output
+/// ([`TestCase::drop_output`]). Returns the reader's warnings too.
+pub fn cases_for_mapping<R: BufRead>(input: R) -> Result<(Vec<TestCase>, Vec<Warning>)> {
+    let mut cases = Vec::new();
+    let mut warnings = Vec::new();
+    for event in Reader::new(input) {
+        match event? {
+            Event::Case(mut case) => {
+                case.drop_output();
+                cases.push(*case);
+            }
+            Event::ReportEnd(end) => {
+                warnings = end.warnings;
+                if end.warnings_dropped > 0 {
+                    warnings.push(dropped_warnings(end.warnings_dropped));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((cases, warnings))
+}
+
+fn dropped_warnings(count: u64) -> Warning {
+    Warning::new(
+        "junit.warnings_dropped",
+        format!("{count} more warnings were not kept"),
+        None,
+    )
 }
 
 fn internal(what: &str) -> Error {

@@ -16,13 +16,15 @@
 
 mod build;
 mod capture;
+mod charset;
 mod detect;
 mod duration;
+mod encoding;
 mod events;
 mod reader;
 mod source;
 
-pub use build::{parse, parse_with};
+pub use build::{cases_for_mapping, parse, parse_with};
 pub use duration::parse_seconds;
 pub use events::{Event, ReportEnd, ReportStart, SuiteEnd};
 pub use reader::Reader;

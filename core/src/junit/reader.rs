@@ -1,9 +1,11 @@
 //! The state machine that turns quick-xml events into JUnit events.
 
 use super::Options;
-use super::capture::{Capture, first_line};
+use super::capture::{Capture, first_line, floor_char_boundary};
+use super::charset::Charset;
 use super::detect::{JunitRoot, foreign_format, junit_root};
 use super::duration::{TimeProblem, parse_seconds};
+use super::encoding::Decode;
 use super::events::{Event, ReportEnd, ReportStart, SuiteEnd};
 use super::source::{EventClass, Source};
 use crate::error::{Error, Location, Result, Warning};
@@ -11,7 +13,7 @@ use crate::model::{
     CapturedText, Counts, DeclaredCounts, Outcome, OutcomeKind, Property, Rerun, RerunKind,
     RootKind, Status, SuiteInfo, TestCase,
 };
-use quick_xml::events::{BytesStart, Event as XmlEvent};
+use quick_xml::events::{BytesDecl, BytesStart, Event as XmlEvent};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::io::BufRead;
@@ -20,11 +22,15 @@ use std::io::BufRead;
 const MAX_MESSAGE_BYTES: usize = 4096;
 /// Properties kept per suite or test case.
 const MAX_PROPERTIES: usize = 10_000;
+/// Longest attribute value kept (names, classnames, messages, property values), in
+/// bytes; longer ones are cut on a character boundary, with a warning. Every case
+/// holds several: the bound keeps a case small whatever the report holds.
+pub const MAX_ATTRIBUTE_BYTES: usize = 64 * 1024;
 
 /// Streaming JUnit reader over any `BufRead`. Iterate it for [`Event`]s; after an
 /// error it yields nothing more.
 pub struct Reader<R: BufRead> {
-    xml: quick_xml::Reader<Source<R>>,
+    xml: quick_xml::Reader<Source<Decode<R>>>,
     buf: Vec<u8>,
     opts: Options,
     stack: Vec<Frame>,
@@ -33,6 +39,10 @@ pub struct Reader<R: BufRead> {
     warnings: Vec<Warning>,
     warnings_dropped: u64,
     totals: Counts,
+    /// Counts of the current document's top-level suites (a file may hold several).
+    document_totals: Counts,
+    /// XML documents started so far.
+    documents: u64,
     suites: u64,
     doctype_declares_entities: bool,
     event_start: u64,
@@ -169,7 +179,11 @@ impl<R: BufRead> Reader<R> {
     }
 
     pub fn with_options(input: R, opts: Options) -> Reader<R> {
-        let source = Source::new(input, opts.max_markup_bytes, opts.max_text_bytes);
+        let source = Source::new(
+            Decode::new(input),
+            opts.max_markup_bytes,
+            opts.max_text_bytes,
+        );
         let mut xml = quick_xml::Reader::from_reader(source);
         let config = xml.config_mut();
         config.check_end_names = true;
@@ -185,6 +199,8 @@ impl<R: BufRead> Reader<R> {
             warnings: Vec::new(),
             warnings_dropped: 0,
             totals: Counts::default(),
+            document_totals: Counts::default(),
+            documents: 0,
             suites: 0,
             doctype_declares_entities: false,
             event_start: 0,
@@ -235,7 +251,7 @@ impl<R: BufRead> Reader<R> {
     /// Reads one quick-xml event and handles it.
     fn step(&mut self) -> Result<()> {
         if self.phase == Phase::BeforeRoot && self.xml.get_ref().consumed() == 0 {
-            self.check_encoding_mark()?;
+            self.detect_encoding()?;
         }
         self.xml.get_mut().begin_event();
         self.event_start = self.xml.get_ref().consumed();
@@ -303,32 +319,56 @@ impl<R: BufRead> Reader<R> {
                 }
                 Ok(())
             }
-            XmlEvent::Decl(_) | XmlEvent::PI(_) | XmlEvent::Comment(_) => Ok(()),
+            XmlEvent::Decl(decl) => self.declaration(&decl),
+            XmlEvent::PI(_) | XmlEvent::Comment(_) => Ok(()),
             XmlEvent::Eof => self.eof(),
         }
     }
 
-    fn check_encoding_mark(&mut self) -> Result<()> {
-        let head = self
-            .xml
-            .get_mut()
-            .fill_buf()
-            .map_err(|e| Error::new("junit.io", format!("could not read the report: {e}")))?;
-        let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
-        let utf16_no_bom = head.len() >= 2 && (head[0] == 0 || head[1] == 0) && head[0] != head[1];
-        if utf16 || utf16_no_bom {
-            return Err(Error::new(
+    /// The declaration of a later document in the same file must not switch encodings:
+    /// the file is decoded in the encoding found at its start.
+    fn declaration(&self, decl: &BytesDecl) -> Result<()> {
+        if self.phase == Phase::BeforeRoot {
+            return Ok(());
+        }
+        let Some(Ok(label)) = decl.encoding() else {
+            return Ok(());
+        };
+        let label = String::from_utf8_lossy(&label);
+        let active = self.xml.get_ref().inner().charset();
+        match Charset::for_label(&label) {
+            // A UTF-16 label on bytes that are not UTF-16 was already overlooked once.
+            Some(c) if c == active || c.is_utf16() => Ok(()),
+            _ => Err(Error::new(
                 "junit.unsupported_encoding",
-                "the report is encoded as UTF-16; tmbridge reads UTF-8",
+                format!(
+                    "a later XML document in the file declares encoding=\"{label}\", but the file is read as {} from its start; one file holds one encoding",
+                    active.name()
+                ),
             )
-            .at(Location {
+            .at(self.here())
+            .with_hint("convert each report to UTF-8 before putting them in one file, or keep them in separate files")),
+        }
+    }
+
+    /// Decides the report's encoding from its first bytes (see `encoding.rs`).
+    fn detect_encoding(&mut self) -> Result<()> {
+        let detected = self.xml.get_mut().inner_mut().detect()?;
+        if let Some(label) = detected.ignored_label {
+            let at = Location {
                 offset: 0,
                 line: 1,
                 column: 1,
-            })
-            .with_hint(
-                "convert it first, e.g. iconv -f UTF-16 -t UTF-8 report.xml > report-utf8.xml",
-            ));
+            };
+            self.warn(
+                "junit.declared_encoding_ignored",
+                format!(
+                    "the report declares encoding=\"{label}\" but its bytes are {}; read as {}",
+                    detected.charset.name(),
+                    detected.charset.name()
+                ),
+                Some(at),
+            );
         }
         Ok(())
     }
@@ -369,7 +409,19 @@ impl<R: BufRead> Reader<R> {
                 )
                 .at(crossed)
                 .with_hint("an attribute this large is not a real test report; raise max_markup_bytes if it is"),
-                None => Error::new("junit.io", format!("could not read the report: {err}")),
+                None => match &self.xml.get_ref().inner().undecodable {
+                    Some(bad) => Error::new(
+                        "junit.invalid_encoding",
+                        format!(
+                            "the report holds bytes ({}) that are not valid {}, the encoding it is read in",
+                            bad.bytes,
+                            bad.charset.name()
+                        ),
+                    )
+                    .at(crossed)
+                    .with_hint("the report is not in the encoding it declares (or its byte order mark says); re-encode it, e.g. with iconv, or fix its XML declaration"),
+                    None => Error::new("junit.io", format!("could not read the report: {err}")),
+                },
             },
             X::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(range, name)) => {
                 self.entity_error(&name, self.event_start + entity_start(&range))
@@ -416,11 +468,9 @@ impl<R: BufRead> Reader<R> {
     }
 
     fn stray_text(&self, raw: &[u8]) -> Result<()> {
-        if self.stack.is_empty() && raw.iter().any(|b| !b.is_ascii_whitespace()) {
-            let at = raw
-                .iter()
-                .position(|b| !b.is_ascii_whitespace())
-                .unwrap_or(0);
+        if self.stack.is_empty()
+            && let Some(at) = first_non_blank(raw)
+        {
             let location = self.loc(self.event_start + at as u64);
             return Err(match self.phase {
                 Phase::BeforeRoot => Error::new(
@@ -499,6 +549,31 @@ impl<R: BufRead> Reader<R> {
         Ok((Attrs(out), namespaces))
     }
 
+    /// Cuts attribute values longer than [`MAX_ATTRIBUTE_BYTES`], with a warning each.
+    fn bound_attributes(&mut self, attrs: &mut Attrs, element: &str) {
+        let mut cut = Vec::new();
+        for (key, value) in attrs.0.iter_mut() {
+            if value.len() > MAX_ATTRIBUTE_BYTES {
+                let original = value.len();
+                let mut text = std::mem::take(value).into_owned();
+                text.truncate(floor_char_boundary(&text, MAX_ATTRIBUTE_BYTES));
+                *value = Cow::Owned(text);
+                cut.push((String::from_utf8_lossy(key).into_owned(), original));
+            }
+        }
+        for (key, original) in cut {
+            let at = self.here();
+            self.warn(
+                "junit.value_truncated",
+                format!(
+                    "the {key} attribute of <{element}> has {original} bytes; only the first {} KiB are kept",
+                    MAX_ATTRIBUTE_BYTES / 1024
+                ),
+                Some(at),
+            );
+        }
+    }
+
     /// Absolute offset of a slice of the tag's bytes (attribute values borrow them).
     fn offset_in_tag(&self, start: &BytesStart, part: &[u8]) -> Option<u64> {
         let whole: &[u8] = start;
@@ -530,12 +605,18 @@ impl<R: BufRead> Reader<R> {
             self.stack.push(Frame::Skip);
             return if empty { self.end() } else { Ok(()) };
         }
-        let (attrs, namespaces) = self.attrs(start)?;
+        let (mut attrs, namespaces) = self.attrs(start)?;
+        self.bound_attributes(&mut attrs, name);
         let frame = match self.phase {
             Phase::BeforeRoot => self.root_frame(name, &attrs, &namespaces)?,
+            Phase::AfterRoot | Phase::Done if junit_root(name).is_some() => {
+                self.root_frame(name, &attrs, &namespaces)?
+            }
             Phase::AfterRoot | Phase::Done => {
                 return Err(self.malformed(
-                    format!("a second root element <{name}> after the end of the report"),
+                    format!(
+                        "a second root element <{name}> after the end of the report; only another JUnit report (<testsuites>, <testsuite>, <testrun>) may follow one"
+                    ),
                     self.here(),
                 ));
             }
@@ -557,20 +638,35 @@ impl<R: BufRead> Reader<R> {
             .with_hint(hint));
         };
         self.phase = Phase::InRoot;
+        self.documents += 1;
+        self.document_totals = Counts::default();
         let kind = match root {
             JunitRoot::Testsuites => RootKind::Testsuites,
             JunitRoot::Testsuite => RootKind::Testsuite,
             JunitRoot::Testrun => RootKind::Testrun,
         };
         let duration_us = self.duration(attrs, location);
-        self.queue.push_back(Event::ReportStart(ReportStart {
-            root: kind,
-            name: attrs.owned("name"),
-            declared: attrs.declared(),
-            duration_us,
-            timestamp: attrs.owned("timestamp"),
-            location,
-        }));
+        if self.documents == 1 {
+            self.queue.push_back(Event::ReportStart(ReportStart {
+                root: kind,
+                name: attrs.owned("name"),
+                declared: attrs.declared(),
+                duration_us,
+                timestamp: attrs.owned("timestamp"),
+                location,
+            }));
+        } else {
+            // Runners that write one report per test binary into one file: every
+            // document's suites are read into the one report, nothing is refused.
+            self.warn(
+                "junit.concatenated_documents",
+                format!(
+                    "XML document {} starts here: the file holds several JUnit reports one after another; their suites are read into one report (its name, time and declared counts are the first document's)",
+                    self.documents
+                ),
+                Some(location),
+            );
+        }
         if root == JunitRoot::Testsuite {
             return Ok(Frame::Suite(self.suite_frame(Vec::new(), attrs, location)));
         }
@@ -849,19 +945,19 @@ impl<R: BufRead> Reader<R> {
                 if let Some(suite) = root.implicit.take() {
                     self.finish_suite(suite);
                 }
-                let totals = self.totals;
+                let totals = self.document_totals;
                 let label = root
                     .name
                     .clone()
                     .unwrap_or_else(|| format!("<{}>", root_tag(root.kind)));
                 self.check_declared(&label, &root.declared, &totals, root.location);
-                self.finish_report();
+                self.phase = Phase::AfterRoot;
             }
             Frame::Suite(suite) => {
                 let is_root = self.stack.is_empty();
                 self.finish_suite(suite);
                 if is_root {
-                    self.finish_report();
+                    self.phase = Phase::AfterRoot;
                 }
             }
             Frame::Case(case) => self.finish_case(*case),
@@ -933,10 +1029,24 @@ impl<R: BufRead> Reader<R> {
             );
             return;
         };
-        let value = value.unwrap_or_else(|| {
-            let (text, _, _) = capture.finish();
-            text.map(|t| t.text.trim().to_string()).unwrap_or_default()
-        });
+        let value = match value {
+            Some(v) => v,
+            None => {
+                let (text, _, _) = capture.finish();
+                if let Some(t) = text.as_ref().filter(|t| t.truncated) {
+                    let at = self.here();
+                    self.warn(
+                        "junit.value_truncated",
+                        format!(
+                            "property `{name}` has {} bytes of text; only the first {} are kept",
+                            t.original_bytes, self.opts.max_captured_bytes
+                        ),
+                        Some(at),
+                    );
+                }
+                text.map(|t| t.text.trim().to_string()).unwrap_or_default()
+            }
+        };
         let property = Property { name, value };
         let owner = self
             .stack
@@ -1030,7 +1140,10 @@ impl<R: BufRead> Reader<R> {
         let counts = suite.counts;
         match self.current_suite() {
             Some(parent) => parent.counts.add(&counts),
-            None => self.totals.add(&counts),
+            None => {
+                self.totals.add(&counts);
+                self.document_totals.add(&counts);
+            }
         }
         self.queue.push_back(Event::SuiteEnd(SuiteEnd {
             path: suite.info.path,
@@ -1067,8 +1180,9 @@ impl<R: BufRead> Reader<R> {
         }
     }
 
+    /// The report ends with the input: another document may follow a root's end.
     fn finish_report(&mut self) {
-        self.phase = Phase::AfterRoot;
+        self.phase = Phase::Done;
         self.queue.push_back(Event::ReportEnd(ReportEnd {
             counts: self.totals,
             suites: self.suites,
@@ -1080,10 +1194,11 @@ impl<R: BufRead> Reader<R> {
     fn eof(&mut self) -> Result<()> {
         let end = self.loc(self.xml.get_ref().consumed());
         match self.phase {
-            Phase::AfterRoot | Phase::Done => {
-                self.phase = Phase::Done;
+            Phase::AfterRoot => {
+                self.finish_report();
                 Ok(())
             }
+            Phase::Done => Ok(()),
             Phase::BeforeRoot if end.offset == 0 => {
                 Err(Error::new("junit.empty_input", "the report is empty")
                     .at(end)
@@ -1176,6 +1291,22 @@ fn frame_tag(frame: &Frame) -> Option<String> {
 /// quick-xml gives the range of the entity's name; the reference starts at the '&' before it.
 fn entity_start(name: &std::ops::Range<usize>) -> u64 {
     name.start.saturating_sub(1) as u64
+}
+
+/// Where text outside the root holds more than whitespace; byte order marks count as
+/// blank (files concatenated with `cat` keep the mark of each).
+fn first_non_blank(raw: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while at < raw.len() {
+        if raw[at..].starts_with(&[0xEF, 0xBB, 0xBF]) {
+            at += 3;
+        } else if raw[at].is_ascii_whitespace() {
+            at += 1;
+        } else {
+            return Some(at);
+        }
+    }
+    None
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

@@ -74,6 +74,20 @@ impl<R: BufRead> Source<R> {
         self.event_start = self.consumed;
         self.event_class = EventClass::Unknown;
         self.prefix_len = 0;
+        // quick-xml ends a text event by consuming the `<` of the next one: that event
+        // is markup (or CDATA), and must get the markup limit, not the text limit.
+        if let Some(b'<') = self.consumed.checked_sub(1).and_then(|at| self.byte_at(at)) {
+            self.prefix[0] = b'<';
+            self.prefix_len = 1;
+        }
+    }
+
+    pub fn inner(&self) -> &R {
+        &self.inner
+    }
+
+    pub fn inner_mut(&mut self) -> &mut R {
+        &mut self.inner
     }
 
     pub fn consumed(&self) -> u64 {

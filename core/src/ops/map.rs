@@ -54,7 +54,7 @@ impl Op for Map {
             (Some(cases), false) => cases.clone(),
             (None, true) => {
                 let xml = document(Self::NAME, "xml", &input.xml, beside)?;
-                junit::parse(xml)?.cases().into_iter().cloned().collect()
+                junit::cases_for_mapping(xml)?.0
             }
             (Some(_), true) => {
                 return Err(Error::new(

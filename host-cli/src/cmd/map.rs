@@ -10,7 +10,7 @@ use tmbridge_core::config::context::timestamp_from_unix_millis;
 use tmbridge_core::config::{ArtifactInfo, RefCache, RunContext, Target};
 use tmbridge_core::matching::{ResultLine, ReviewItem};
 use tmbridge_core::model::TestCase;
-use tmbridge_core::{Error, Warning, qtest, rally, testrail};
+use tmbridge_core::{Error, Warning, junit, qtest, rally, testrail};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TargetArg {
@@ -42,7 +42,8 @@ The ref cache (--refs) is JSON: {\"rally_test_cases\": {\"TC1\": \"/testcase/1\"
 \"rally_test_sets\": {}, \"qtest_cycles\": {}, \"automation_ids\": {}}.
 
 Exit codes: 0 the plan was printed; 1 a report could not be read (or, with --strict,
-a test is on the review list); 2 bad command line or configuration.")]
+a test is on the review list); 2 bad command line (a named file does not exist, a
+pattern matches nothing) or configuration.")]
 pub struct Args {
     /// The test-management system.
     #[arg(long, value_enum)]
@@ -122,32 +123,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut cases: Vec<TestCase> = Vec::new();
     let mut artifacts: Vec<ArtifactInfo> = Vec::new();
     for input in &inputs {
-        let report = match input.read_all() {
-            Ok(bytes) => crate::engine::parse_report(&bytes, &Default::default()),
-            Err(e) => Err(Error::new("io.read_failed", format!("cannot read: {e}"))),
-        };
-        let report = match report {
+        let (read, warnings) = match read_cases(input) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {}: {e}", input.display());
                 return Ok(ExitCode::from(EXIT_FAILED));
             }
         };
-        for w in &report.warnings {
+        for w in &warnings {
             eprintln!("warning: {}: {} [{}]", input.display(), w.message, w.code);
         }
         let base = match input {
             Input::File(p) => p.parent().map(Path::to_path_buf),
             Input::Stdin => None,
         };
-        for case in report.cases() {
+        for case in &read {
             for path in &case.attachments {
                 if !artifacts.iter().any(|a| &a.path == path) {
                     artifacts.push(artifact(path, base.as_deref()));
                 }
             }
-            cases.push(case.clone());
         }
+        cases.extend(read);
     }
     let ctx = match run_context(&args, artifacts) {
         Ok(c) => c,
@@ -182,6 +179,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         EXIT_OK
     }))
+}
+
+/// The cases of one report. The native core streams them from the file, keeping only
+/// what mapping reads (memory grows with the cases, not with the report's size or
+/// its captured output); the WebAssembly core reads the whole report.
+fn read_cases(input: &Input) -> Result<(Vec<TestCase>, Vec<Warning>), Error> {
+    let io_error = |e: std::io::Error| Error::new("io.read_failed", format!("cannot read: {e}"));
+    if crate::engine::is_wasm() {
+        let bytes = input.read_all().map_err(io_error)?;
+        let report = crate::engine::parse_report(&bytes, &Default::default())?;
+        let cases = report.cases().into_iter().cloned().collect();
+        return Ok((cases, report.warnings));
+    }
+    junit::cases_for_mapping(input.open().map_err(io_error)?)
 }
 
 fn load_refs(path: &Path) -> Result<RefCache, String> {

@@ -1,14 +1,28 @@
-//! The webhook receiver: a few threads take requests from one tiny_http server,
-//! check them, store pipeline events, and answer at once.
+//! The webhook receiver: a front thread takes connections and request heads (see
+//! `front`), a fixed pool of handler threads reads webhook bodies, stores pipeline
+//! events and answers. Every resource a client can hold is bounded: connections,
+//! the time to send a head, the time to send a body, the body's size.
 
-use super::receive::{Decision, Head, check_body, check_head, queued, too_large};
+use super::front::Front;
+use super::receive::{self, Answer, Decision, check_body, queued, too_large};
 use super::store::{EventStore, Inserted};
-use std::io::Read;
+use super::wire::{self, DeadlineReader, RequestHead};
+use anyhow::Context;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 use tmbridge_core::gitlab::GitlabConfig;
+
+/// A client that stops reading its answer holds a handler this long at most.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// After refusing a body, the rest of it is read and dropped for this long at most.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_BYTES: u64 = 1 << 20;
 
 pub struct Receiver {
     pub secret: Vec<u8>,
@@ -17,108 +31,274 @@ pub struct Receiver {
     pub store_path: PathBuf,
 }
 
-fn header<'a>(req: &'a tiny_http::Request, name: &str) -> Option<&'a str> {
-    req.headers()
-        .iter()
-        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str())
+/// What clients may hold.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Connections open at once, whether sending their request or being handled.
+    pub max_connections: usize,
+    /// The time from accepting a connection to the end of its request headers.
+    pub header_timeout: Duration,
+    /// The time from the end of the headers to the end of the body.
+    pub body_timeout: Duration,
+    /// Threads that read bodies and store events.
+    pub handlers: usize,
+    /// Webhooks waiting for a free handler; past it they are answered 503.
+    pub queue: usize,
 }
 
-fn respond(req: tiny_http::Request, status: u16, body: String) {
-    let content_type =
-        tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
-            .expect("a valid header");
-    let resp = tiny_http::Response::from_string(body)
-        .with_status_code(status)
-        .with_header(content_type);
-    let _ = req.respond(resp);
+/// A webhook whose head passed every check, waiting for a handler.
+pub struct Job {
+    stream: TcpStream,
+    head: RequestHead,
+    /// Body bytes that arrived with the head.
+    body_start: Vec<u8>,
+    deadline: Instant,
+    _slot: Slot,
 }
 
-/// Serves requests until `stop` is set. Each thread has its own database connection.
-pub fn serve(server: Arc<tiny_http::Server>, receiver: Arc<Receiver>, stop: Arc<AtomicBool>) {
-    let store = match EventStore::open(&receiver.store_path) {
-        Ok(s) => s,
-        Err(e) => {
+impl Job {
+    pub fn new(
+        stream: TcpStream,
+        head: RequestHead,
+        body_start: Vec<u8>,
+        deadline: Instant,
+        in_handlers: &Arc<AtomicUsize>,
+    ) -> Job {
+        Job {
+            stream,
+            head,
+            body_start,
+            deadline,
+            _slot: Slot::take(in_handlers),
+        }
+    }
+
+    /// Gives the connection back when no handler takes the job.
+    pub fn into_stream(self) -> TcpStream {
+        self.stream
+    }
+}
+
+/// Counts a connection the handler pool holds, until it is dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(count: &Arc<AtomicUsize>) -> Slot {
+        count.fetch_add(1, Ordering::SeqCst);
+        Slot(count.clone())
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Starts the front and handler threads on `listener`; they stop once `stop` is set
+/// and the requests in hand are answered. Each handler has its own database
+/// connection, opened here so a store that cannot be opened stops the start.
+pub fn start(
+    listener: TcpListener,
+    receiver: Arc<Receiver>,
+    limits: Limits,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    listener
+        .set_nonblocking(true)
+        .context("cannot make the listening socket non-blocking")?;
+    let (jobs, queue) = mpsc::sync_channel(limits.queue);
+    let queue = Arc::new(Mutex::new(queue));
+    let mut threads = Vec::new();
+    for i in 0..limits.handlers.max(1) {
+        let store = EventStore::open(&receiver.store_path)
+            .with_context(|| format!("cannot open {}", receiver.store_path.display()))?;
+        let (queue, receiver) = (queue.clone(), receiver.clone());
+        let body_timeout = limits.body_timeout;
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("serve-http-{i}"))
+                .spawn(move || handle_jobs(&store, &receiver, body_timeout, &queue))?,
+        );
+    }
+    let front = Front::new(listener, receiver, limits, jobs, Arc::default());
+    threads.push(
+        std::thread::Builder::new()
+            .name("serve-listener".into())
+            .spawn(move || front.run(&stop))?,
+    );
+    Ok(threads)
+}
+
+/// Handles jobs until the front closes the queue.
+fn handle_jobs(
+    store: &EventStore,
+    receiver: &Receiver,
+    body_timeout: Duration,
+    queue: &Mutex<mpsc::Receiver<Job>>,
+) {
+    loop {
+        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(job) = next else { return };
+        // A bug in one request must not cost the pool a thread.
+        if catch_unwind(AssertUnwindSafe(|| {
+            handle(store, receiver, body_timeout, job)
+        }))
+        .is_err()
+        {
+            super::log("a request handler failed unexpectedly; it goes on with the next request");
+        }
+    }
+}
+
+fn respond(stream: &TcpStream, answer: &Answer) {
+    let _ = (&mut &*stream).write_all(&wire::response(answer.status, &answer.body, None));
+}
+
+fn handle(store: &EventStore, receiver: &Receiver, body_timeout: Duration, job: Job) {
+    let Job {
+        stream,
+        head,
+        body_start,
+        deadline,
+        _slot,
+    } = job;
+    if stream.set_nonblocking(false).is_err()
+        || stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_err()
+    {
+        return;
+    }
+    if head.expect_continue && body_start.is_empty() && head.body_may_follow(0) {
+        let _ = (&mut &stream).write_all(wire::CONTINUE);
+    }
+    let rest = DeadlineReader {
+        stream: &stream,
+        deadline,
+    };
+    let body = match wire::read_body(&head, &body_start, rest, receiver.max_body) {
+        Ok(Some(body)) => body,
+        Ok(None) => {
+            respond(&stream, &too_large(receiver.max_body));
+            return linger(&stream);
+        }
+        Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+            return respond(&stream, &receive::body_timeout(body_timeout));
+        }
+        Err(e) => return respond(&stream, &receive::body_unreadable(&e.to_string())),
+    };
+    respond(
+        &stream,
+        &decide(store, receiver, head.event.as_deref(), &body),
+    );
+}
+
+fn decide(
+    store: &EventStore,
+    receiver: &Receiver,
+    event_header: Option<&str>,
+    body: &[u8],
+) -> Answer {
+    let (project_id, event) = match check_body(event_header, body, &receiver.gitlab) {
+        Decision::Answer(a) => return a,
+        Decision::Queue { project_id, event } => (project_id, event),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    match store.insert(
+        project_id as i64,
+        event.pipeline_id as i64,
+        &event.status,
+        body,
+        now,
+    ) {
+        Ok(Inserted::New(id)) => {
             super::log(&format!(
-                "cannot open {}: {e}",
-                receiver.store_path.display()
+                "queued event {id}: pipeline {} of project {project_id} ({})",
+                event.pipeline_id, event.status
             ));
-            return;
+            queued(id, false)
         }
-    };
-    while !stop.load(Ordering::SeqCst) {
-        let req = match server.recv_timeout(Duration::from_millis(200)) {
-            Ok(Some(r)) => r,
-            Ok(None) => continue,
-            Err(e) => {
-                super::log(&format!("receiving a request failed: {e}"));
-                continue;
+        Ok(Inserted::Duplicate(id)) => queued(id, true),
+        Err(e) => {
+            // Not stored: GitLab must try again, so a 5xx.
+            let msg = serde_json::json!({"status": "error", "error": "serve.store_failed", "message": e.to_string()});
+            Answer {
+                status: 503,
+                body: msg.to_string(),
             }
-        };
-        handle(&store, &receiver, req);
+        }
     }
 }
 
-fn handle(store: &EventStore, receiver: &Receiver, mut req: tiny_http::Request) {
-    let method = req.method().as_str().to_string();
-    let path = req.url().to_string();
-    let token = header(&req, "X-Gitlab-Token").map(|t| t.as_bytes().to_vec());
-    let event_header = header(&req, "X-Gitlab-Event").map(str::to_string);
-    let head = Head {
-        method: &method,
-        path: &path,
-        token: token.as_deref(),
-        content_length: req.body_length().map(|n| n as u64),
+/// Reads and drops what the client still sends, briefly, so it reads the answer
+/// instead of a reset.
+fn linger(stream: &TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let rest = DeadlineReader {
+        stream,
+        deadline: Instant::now() + LINGER,
     };
-    if let Err(answer) = check_head(&head, &receiver.secret, receiver.max_body) {
-        return respond(req, answer.status, answer.body);
+    let _ = io::copy(&mut rest.take(LINGER_BYTES), &mut io::sink());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::net::TcpListener;
+
+    fn get(addr: std::net::SocketAddr, path: &str) -> io::Result<String> {
+        let mut s = TcpStream::connect(addr)?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))?;
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())?;
+        let mut answer = String::new();
+        s.read_to_string(&mut answer)?;
+        Ok(answer)
     }
-    // Read one byte more than allowed to tell "exactly the limit" from "over it".
-    let mut body = Vec::new();
-    let read = req
-        .as_reader()
-        .take(receiver.max_body + 1)
-        .read_to_end(&mut body);
-    if let Err(e) = read {
-        let msg = serde_json::json!({"status": "rejected", "error": "serve.read_failed", "message": e.to_string()});
-        return respond(req, 400, msg.to_string());
-    }
-    if body.len() as u64 > receiver.max_body {
-        let a = too_large(receiver.max_body);
-        return respond(req, a.status, a.body);
-    }
-    match check_body(event_header.as_deref(), &body, &receiver.gitlab) {
-        Decision::Answer(a) => respond(req, a.status, a.body),
-        Decision::Queue { project_id, event } => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0);
-            match store.insert(
-                project_id as i64,
-                event.pipeline_id as i64,
-                &event.status,
-                &body,
-                now,
-            ) {
-                Ok(Inserted::New(id)) => {
-                    super::log(&format!(
-                        "queued event {id}: pipeline {} of project {project_id} ({})",
-                        event.pipeline_id, event.status
-                    ));
-                    let a = queued(id, false);
-                    respond(req, a.status, a.body)
-                }
-                Ok(Inserted::Duplicate(id)) => {
-                    let a = queued(id, true);
-                    respond(req, a.status, a.body)
-                }
-                Err(e) => {
-                    // Not stored: GitLab must try again, so a 5xx.
-                    let msg = serde_json::json!({"status": "error", "error": "serve.store_failed", "message": e.to_string()});
-                    respond(req, 503, msg.to_string())
-                }
+
+    #[test]
+    fn the_stop_flag_ends_every_thread_and_closes_the_port() {
+        let dir = std::env::temp_dir().join(format!("tmbridge-http-stop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let receiver = Arc::new(Receiver {
+            secret: b"s3cret".to_vec(),
+            max_body: 1024,
+            gitlab: GitlabConfig::default(),
+            store_path: dir.join("serve.sqlite"),
+        });
+        let limits = Limits {
+            max_connections: 8,
+            header_timeout: Duration::from_secs(5),
+            body_timeout: Duration::from_secs(5),
+            handlers: 2,
+            queue: 2,
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads = start(listener, receiver, limits, stop.clone()).unwrap();
+        let health = get(addr, "/healthz").unwrap();
+        assert!(health.starts_with("HTTP/1.1 200 OK\r\n"), "{health}");
+        // An idle connection must not hold the stop up.
+        let _idle = TcpStream::connect(addr).unwrap();
+
+        stop.store(true, Ordering::SeqCst);
+        let (done, ended) = mpsc::channel();
+        std::thread::spawn(move || {
+            for t in threads {
+                t.join().unwrap();
             }
-        }
+            let _ = done.send(());
+        });
+        ended
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the receiver's threads ended after the stop flag was set");
+        assert!(
+            get(addr, "/healthz").is_err(),
+            "the port is closed once stopped"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -2,6 +2,7 @@
 //! apart from the HTTP server so every rule is tested without a socket.
 
 use serde_json::json;
+use std::time::Duration;
 use tmbridge_core::gitlab::{
     GitlabConfig, PipelineEvent, decide, is_pipeline_hook, parse_pipeline_event, verify_token,
 };
@@ -75,6 +76,57 @@ pub fn too_large(max_body: u64) -> Answer {
         "serve.too_large",
         &format!("the body is larger than {max_body} bytes"),
     )
+}
+
+/// How long a client refused for lack of room is asked to wait, in seconds.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
+/// Every handler is busy: a 5xx, so GitLab delivers the event again later.
+pub fn busy() -> Answer {
+    Answer::new(
+        503,
+        json!({"status": "busy", "error": "serve.busy", "message": format!(
+            "every request handler is busy; try again in {RETRY_AFTER_SECS} seconds"
+        )}),
+    )
+}
+
+/// The request line and headers could not be read as a request.
+pub fn malformed_head(message: &str) -> Answer {
+    Answer::error(400, "serve.bad_request", message)
+}
+
+pub fn head_too_large(message: &str) -> Answer {
+    Answer::error(431, "serve.head_too_large", message)
+}
+
+/// The request line and headers did not arrive within `--header-timeout`.
+pub fn head_timeout(limit: Duration) -> Answer {
+    Answer::error(
+        408,
+        "serve.head_timeout",
+        &format!(
+            "the request line and headers did not arrive within {} s (--header-timeout)",
+            limit.as_secs_f64()
+        ),
+    )
+}
+
+/// The body did not arrive within `--body-timeout` of its headers.
+pub fn body_timeout(limit: Duration) -> Answer {
+    Answer::error(
+        408,
+        "serve.body_timeout",
+        &format!(
+            "the body did not arrive within {} s of its headers (--body-timeout)",
+            limit.as_secs_f64()
+        ),
+    )
+}
+
+/// The body broke off or was not valid chunked encoding.
+pub fn body_unreadable(message: &str) -> Answer {
+    Answer::error(400, "serve.read_failed", message)
 }
 
 /// What the body asks for.

@@ -14,6 +14,20 @@ pub struct Location {
 }
 
 impl Location {
+    /// The location serde_json reports (line from 1, column from 1 in bytes) as the
+    /// core counts it (column in Unicode scalar values).
+    pub fn from_line_column(text: &[u8], line: usize, column: usize) -> Location {
+        let mut offset = 0usize;
+        let mut current = 1usize;
+        while current < line && offset < text.len() {
+            if text[offset] == b'\n' {
+                current += 1;
+            }
+            offset += 1;
+        }
+        Location::in_text(text, offset.saturating_add(column.saturating_sub(1)))
+    }
+
     /// The location of `offset` inside `text`, counted from the start of `text`.
     pub fn in_text(text: &[u8], offset: usize) -> Location {
         let offset = offset.min(text.len());

@@ -14,6 +14,7 @@ pub mod model;
 pub mod ops;
 pub mod qtest;
 pub mod rally;
+pub mod session;
 pub mod status;
 pub mod sync;
 pub mod testrail;

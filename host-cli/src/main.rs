@@ -4,6 +4,7 @@ mod cmd;
 mod config_text;
 mod engine;
 mod file_lock;
+mod host;
 mod inputs;
 mod publish;
 mod run_context;
@@ -36,6 +37,10 @@ enum Command {
     Query(cmd::query::Args),
     Autofill(cmd::autofill::Args),
     Publish(cmd::publish::Args),
+    Connect(cmd::connect::Args),
+    Requirements(cmd::requirements::Args),
+    Link(cmd::link::Args),
+    Defect(cmd::defect::Args),
     Serve(cmd::serve::Args),
 }
 
@@ -51,6 +56,10 @@ fn main() -> ExitCode {
         Command::Query(args) => cmd::query::run(args),
         Command::Autofill(args) => cmd::autofill::run(args),
         Command::Publish(args) => cmd::publish::run(args),
+        Command::Connect(args) => cmd::connect::run(args),
+        Command::Requirements(args) => cmd::requirements::run(args),
+        Command::Link(args) => cmd::link::run(args),
+        Command::Defect(args) => cmd::defect::run(args),
         Command::Serve(args) => cmd::serve::run(args),
     };
     match result {

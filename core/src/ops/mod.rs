@@ -21,10 +21,12 @@ mod map;
 mod meta;
 mod rally_query;
 mod registry;
+mod session;
 
 pub use catalog::{OpSpec, list_ops};
 pub use document::Document;
 pub use junit::EventStream;
+pub use session::SessionEnvelopes;
 
 use crate::error::Error;
 use serde::{Serialize, Serializer};

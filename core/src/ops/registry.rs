@@ -59,6 +59,8 @@ macro_rules! for_each_op {
             super::gitlab::ReadEvent,
             super::gitlab::Decide,
             super::gitlab::VerifyToken,
+            super::session::Kinds,
+            super::session::Replay,
         }
     };
 }

@@ -8,6 +8,7 @@
 //!         Step::Send(req) => s.receive(req.id, host_http(&req))?,
 //!         Step::Wait { ms } => host_sleep(ms),
 //!         Step::Read(file) => s.provide_file(file.id, host_read(&file.path))?,
+//!         Step::Save => {} // only `crate::session` handles ask for saves
 //!         Step::Done(report) => break report,
 //!     }
 //! }
@@ -20,11 +21,13 @@
 //! can persist it before each request and `resume` after a crash.
 
 pub mod dry_run;
+pub mod kind;
 pub mod mask;
 pub mod protocol;
 pub mod rally;
 pub mod report;
 pub mod retry;
+pub mod secrets;
 
 pub use protocol::{FileRequest, HttpRequest, HttpResponse, Method, ResponseKind, Session, Step};
 pub use report::{Entry, Ledger, RecordKind, Report, Stats};

@@ -18,6 +18,9 @@ pub enum Step {
     Wait { ms: u64 },
     /// Read this file (an attachment the report names), then call `provide_file`.
     Read(FileRequest),
+    /// Store the session's progress now (`save()`), then call `next` again: the
+    /// next request changes the target, or the answer to one just came in.
+    Save,
     /// The session is over; nothing more will be asked.
     Done(Report),
 }

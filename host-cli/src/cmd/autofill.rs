@@ -133,7 +133,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }))
 }
 
-fn read(path: &Path) -> Option<Vec<u8>> {
+pub(super) fn read(path: &Path) -> Option<Vec<u8>> {
     match std::fs::read(path) {
         Ok(b) => Some(b),
         Err(e) => {
@@ -144,7 +144,7 @@ fn read(path: &Path) -> Option<Vec<u8>> {
 }
 
 /// The error is safe to print: it never quotes raw bytes of the file.
-fn parse_settings(path: &Path, bytes: &[u8]) -> Result<Settings, String> {
+pub(super) fn parse_settings(path: &Path, bytes: &[u8]) -> Result<Settings, String> {
     let text = config_text::text_of(path, bytes)?;
     let is_toml = path
         .extension()
@@ -183,7 +183,7 @@ fn list_sources(out: &mut impl Write, format: Format) -> std::io::Result<()> {
     )
 }
 
-fn print_text(out: &mut impl Write, o: &FillOutput) -> std::io::Result<()> {
+pub(super) fn print_text(out: &mut impl Write, o: &FillOutput) -> std::io::Result<()> {
     let errors = count(o, Severity::Error);
     if o.ready {
         writeln!(

@@ -1,10 +1,15 @@
 //! One module per subcommand. Each exposes `Args` (clap) and `run(Args) -> anyhow::Result<ExitCode>`.
 
 pub mod autofill;
+pub mod connect;
+pub mod defect;
+pub mod link;
 pub mod map;
 pub mod parse;
 pub mod publish;
 pub mod query;
+pub mod rally_session;
+pub mod requirements;
 pub mod serve;
 
 /// Exit codes shared by every subcommand.

@@ -2,7 +2,7 @@
 //! with the durable outbox. `tmbridge publish` and `tmbridge serve` both call [`run`].
 
 pub mod attachments;
-mod http;
+pub mod http;
 mod inputs;
 pub mod mask;
 pub mod outbox;
@@ -141,7 +141,7 @@ pub fn run(
         context,
         cache: Default::default(),
     };
-    let seed = options.seed.unwrap_or_else(inputs::clock_seed);
+    let seed = options.seed.unwrap_or_else(clock_seed);
     let session_options = SessionOptions {
         seed,
         retry: options.retry,
@@ -217,6 +217,7 @@ pub fn run(
                 shown.waiting(ms);
                 std::thread::sleep(Duration::from_millis(ms));
             }
+            Step::Save => {}
             Step::Read(file) => {
                 let bytes = loaded.files.read(&file.path);
                 session
@@ -276,7 +277,7 @@ fn dry_run(
                     .receive(req.id, answer)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
-            Step::Wait { .. } => {}
+            Step::Wait { .. } | Step::Save => {}
             Step::Read(file) => {
                 let bytes = files.read(&file.path);
                 session
@@ -293,6 +294,11 @@ fn dry_run(
         report,
         requests,
     })
+}
+
+/// A seed for the retry jitter, from the clock.
+pub fn clock_seed() -> u64 {
+    inputs::clock_seed()
 }
 
 /// Secrets from the environment: the API key first, else user and password.

@@ -4,6 +4,7 @@
 pub mod connect;
 pub mod defect;
 pub mod driver;
+pub mod kinds;
 pub mod link;
 pub mod link_case;
 mod lookup;

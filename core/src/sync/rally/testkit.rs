@@ -452,6 +452,7 @@ pub fn drive<S: Session>(
                 s.receive(req.id, resp).unwrap();
             }
             Step::Wait { ms } => run.waits.push(ms),
+            Step::Save => {}
             Step::Read(f) => {
                 run.reads.push(f.path.clone());
                 let file = files

@@ -375,7 +375,7 @@ fn a_crash_at_any_point_loses_nothing_and_duplicates_nothing() {
                         let bytes = files().get(&f.path).cloned().ok_or_else(String::new);
                         s.provide_file(f.id, bytes).unwrap();
                     }
-                    Step::Wait { .. } => {}
+                    Step::Wait { .. } | Step::Save => {}
                     Step::Done(_) => break before,
                 }
             };
@@ -492,7 +492,7 @@ fn basic_auth_uses_the_security_token_and_renews_it() {
             Step::Read(f) => s
                 .provide_file(f.id, files().get(&f.path).cloned().ok_or_else(String::new))
                 .unwrap(),
-            Step::Wait { .. } => {}
+            Step::Wait { .. } | Step::Save => {}
             Step::Done(rep) => {
                 report = Some(rep);
                 break;
@@ -756,7 +756,7 @@ fn a_run_resumed_from_any_older_copy_of_its_progress_sends_nothing_twice() {
                 let bytes = files().get(&f.path).cloned().ok_or_else(String::new);
                 s.provide_file(f.id, bytes).unwrap();
             }
-            Step::Wait { .. } => {}
+            Step::Wait { .. } | Step::Save => {}
             Step::Done(report) => {
                 assert_eq!(report.error, None);
                 break;
@@ -835,7 +835,7 @@ fn an_upload_made_useless_by_another_run_is_deleted_and_the_used_one_kept() {
                 let bytes = files().get(&f.path).cloned().ok_or_else(String::new);
                 s.provide_file(f.id, bytes).unwrap();
             }
-            Step::Wait { .. } => {}
+            Step::Wait { .. } | Step::Save => {}
             Step::Done(_) => panic!("the run should upload a file"),
         }
     };

@@ -1,0 +1,135 @@
+//! Session ops: the kinds a host can start, and a session replayed against recorded
+//! answers (the transcripts every runtime must agree on). Live sessions are driven
+//! through each binding's session handle, which wraps `crate::session`.
+
+use super::input::{from_json, no_document};
+use super::meta::Nothing;
+use super::registry::Op;
+use super::{error_envelope, ok_envelope};
+use crate::error::{Error, Result};
+use crate::session::{
+    KindInfo, ReplayInput, ReplayOutput, Secrets, SessionHandle, kind_list, replay,
+};
+use crate::sync::protocol::HttpResponse;
+use serde::Serialize;
+
+pub struct Kinds;
+
+impl Op for Kinds {
+    const NAME: &'static str = "session.kinds";
+    const SUMMARY: &'static str = "Every session kind a host can start, with its input shape.";
+    const INPUT: &'static str = "{}";
+    const OUTPUT: &'static str = "SessionKind[]";
+    type Input = Nothing;
+    type Output = Vec<KindInfo>;
+
+    fn run(_: Nothing, document: Option<&[u8]>) -> Result<Vec<KindInfo>> {
+        no_document(Self::NAME, document)?;
+        Ok(kind_list())
+    }
+}
+
+pub struct Replay;
+
+impl Op for Replay {
+    const NAME: &'static str = "session.replay";
+    const SUMMARY: &'static str =
+        "Run a session against recorded answers and list every step it takes.";
+    const INPUT: &'static str =
+        "{ start: SessionStart, secrets?: SessionSecrets, feed: SessionFeed[] }";
+    const OUTPUT: &'static str = "{ steps: Step[], resumed_after: number[], finished: boolean }";
+    type Input = ReplayInput;
+    type Output = ReplayOutput;
+
+    fn run(input: ReplayInput, document: Option<&[u8]>) -> Result<ReplayOutput> {
+        no_document(Self::NAME, document)?;
+        replay(input)
+    }
+}
+
+/// A live session for the bindings: every call answers with an envelope, so each
+/// binding only passes bytes and turns envelopes into values and exceptions.
+pub struct SessionEnvelopes {
+    session: std::result::Result<SessionHandle, Error>,
+}
+
+/// `{"kind": ...}`: what `opened` answers.
+#[derive(Serialize)]
+struct Opened<'a> {
+    kind: &'a str,
+}
+
+impl SessionEnvelopes {
+    /// Starts a session from a start request and the secrets (`{"api_key": ...}`).
+    pub fn start(request_json: &[u8], secrets_json: &[u8]) -> SessionEnvelopes {
+        SessionEnvelopes {
+            session: Secrets::from_json(secrets_json)
+                .and_then(|s| SessionHandle::start(request_json, &s)),
+        }
+    }
+
+    /// Goes on from saved progress (what `save` gave, in any runtime).
+    pub fn resume(saved_json: &[u8], secrets_json: &[u8]) -> SessionEnvelopes {
+        SessionEnvelopes {
+            session: Secrets::from_json(secrets_json)
+                .and_then(|s| SessionHandle::resume(saved_json, &s)),
+        }
+    }
+
+    /// `{"kind": ...}`, or why the session could not start.
+    pub fn opened(&self) -> Vec<u8> {
+        match &self.session {
+            Ok(s) => ok_envelope(&Opened { kind: s.kind() }),
+            Err(e) => error_envelope(e),
+        }
+    }
+
+    /// The next step.
+    pub fn next_envelope(&mut self) -> Vec<u8> {
+        match &mut self.session {
+            Ok(s) => ok_envelope(&s.next()),
+            Err(e) => error_envelope(e),
+        }
+    }
+
+    /// The answer to request `id`, as `HttpResponse` JSON.
+    pub fn receive(&mut self, id: u64, response_json: &[u8]) -> Vec<u8> {
+        let result = self.live().and_then(|s| {
+            let response = from_json::<HttpResponse>(
+                "session.receive",
+                "{ kind, status, headers, body }",
+                response_json,
+            )?;
+            s.receive(id, response)
+        });
+        unit_envelope(result)
+    }
+
+    /// The file asked for, or why it could not be read.
+    pub fn provide_file(&mut self, id: u64, file: std::result::Result<Vec<u8>, String>) -> Vec<u8> {
+        let result = self.live().and_then(|s| s.provide_file(id, file));
+        unit_envelope(result)
+    }
+
+    /// The saved progress, as a JSON string inside the envelope.
+    pub fn save(&self) -> Vec<u8> {
+        match &self.session {
+            Ok(s) => match s.save() {
+                Ok(saved) => ok_envelope(&saved),
+                Err(e) => error_envelope(&e),
+            },
+            Err(e) => error_envelope(e),
+        }
+    }
+
+    fn live(&mut self) -> Result<&mut SessionHandle> {
+        self.session.as_mut().map_err(|e| e.clone())
+    }
+}
+
+fn unit_envelope(result: Result<()>) -> Vec<u8> {
+    match result {
+        Ok(()) => ok_envelope(&()),
+        Err(e) => error_envelope(&e),
+    }
+}

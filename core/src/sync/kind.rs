@@ -1,0 +1,107 @@
+//! What a session kind is: how it starts from JSON and resumes from saved progress.
+//! The session API (`crate::session`) keeps the list of kinds; each kind lives in
+//! its target's folder (`sync::rally::kinds`, ...).
+
+use super::protocol::Session;
+use super::retry::RetryPolicy;
+use super::secrets::Secrets;
+use crate::error::{Error, Result};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// The `format` of saved progress; its `version` changes when old saves cannot be read.
+pub const SAVED_FORMAT: &str = "tmbridge.session";
+pub const SAVED_VERSION: u32 = 1;
+
+/// Starts or resumes a session of one kind from JSON.
+pub type Builder = fn(&[u8], &Secrets) -> Result<Box<dyn Driven>>;
+
+/// One kind of session.
+pub struct Kind {
+    /// `rally.publish`
+    pub name: &'static str,
+    pub summary: &'static str,
+    /// The input's shape, in TypeScript notation.
+    pub input: &'static str,
+    /// Starts from the whole start request (`{"kind", "input", "options"}`) as JSON.
+    pub start: Builder,
+    /// Continues from what [`Driven::save`] gave.
+    pub resume: Builder,
+}
+
+/// A running session of any kind, as the session API drives it.
+pub trait Driven: Session {
+    /// The kind, its input and its progress as one JSON document: everything needed
+    /// to go on in any runtime, secrets excepted.
+    fn save(&self, kind: &str) -> Result<String>;
+    /// (done, total) units of work, for progress displays.
+    fn units(&self) -> (u64, u64);
+    /// The session has given `Step::Done`.
+    fn is_finished(&self) -> bool;
+}
+
+/// Options every kind takes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StartOptions {
+    /// Seed of the retry jitter: hosts pass something random, tests a constant.
+    pub seed: u64,
+    pub retry: RetryPolicy,
+}
+
+/// A start request with the kind's own input type.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartRequest<I> {
+    pub kind: String,
+    pub input: I,
+    #[serde(default)]
+    pub options: StartOptions,
+}
+
+/// Saved progress with the kind's own types.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Saved<I, P> {
+    pub format: String,
+    pub version: u32,
+    pub kind: String,
+    pub input: I,
+    pub progress: P,
+}
+
+/// Reads JSON, with the error's position, under a stable code.
+pub fn read_json<T: DeserializeOwned>(bytes: &[u8], code: &str, what: &str) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let mut error = Error::new(code, format!("{what}: {e}"));
+        if e.line() > 0 {
+            error = error.at(crate::error::Location::from_line_column(
+                bytes,
+                e.line(),
+                e.column(),
+            ));
+        }
+        error
+    })
+}
+
+/// Serialises saved progress.
+pub fn write_saved<I: Serialize, P: Serialize>(
+    kind: &str,
+    input: &I,
+    progress: &P,
+) -> Result<String> {
+    let saved = Saved {
+        format: SAVED_FORMAT.to_string(),
+        version: SAVED_VERSION,
+        kind: kind.to_string(),
+        input,
+        progress,
+    };
+    serde_json::to_string(&saved).map_err(|e| {
+        Error::new(
+            "session.save_failed",
+            format!("the progress could not be written: {e}"),
+        )
+    })
+}

@@ -1,0 +1,89 @@
+//! `tmbridge connect`: checks the URL, the credentials, the workspace and the project,
+//! and says exactly what is wrong.
+
+use super::rally_session::{self, Common, Format, TargetArg};
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+use tmbridge_core::sync::rally::Details;
+
+/// Check that tmbridge can reach Rally with this configuration and these credentials.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:
+  RALLY_API_KEY=... tmbridge connect --target rally --config tmbridge.toml
+  tmbridge connect --target rally --config tmbridge.toml --format json
+  tmbridge connect --target rally --config tmbridge.toml --dry-run
+
+It signs in (with the API key that rally.api_key_env names, or RALLY_USERNAME and
+RALLY_PASSWORD), reads the user, then the configured workspace and project, and stops
+at the first problem with what to do about it: a wrong URL, a bad or expired key, no
+access to the workspace or the project, a project of another workspace, a proxy or
+TLS problem.
+
+Exit codes: 0 everything works; 1 Rally could not be reached or answered oddly (try
+again later); 2 bad command line, configuration or credentials.")]
+pub struct Args {
+    /// The test-management system.
+    #[arg(long, value_enum)]
+    pub target: TargetArg,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let command = "connect";
+    let config = match rally_session::config(command, &args.common) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let secrets = match rally_session::secrets(command, &config, args.common.dry_run) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    let input = serde_json::json!({ "config": config });
+    let outcome =
+        match rally_session::run(command, "rally.connect", &input, &secrets, &args.common)? {
+            Ok(o) => o,
+            Err(code) => return Ok(code),
+        };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match args.common.format {
+        Format::Json | Format::Ndjson => rally_session::write_json(&mut out, &outcome)?,
+        Format::Table => {
+            if args.common.dry_run {
+                rally_session::write_requests(&mut out, &outcome.requests)?;
+            }
+            if let Details::Connection(c) = &outcome.report.details {
+                let name = |r: &Option<tmbridge_core::sync::rally::NamedRef>| {
+                    r.as_ref().map_or("-".to_string(), |r| {
+                        format!("{} ({})", r.name.as_deref().unwrap_or("?"), r.reference)
+                    })
+                };
+                writeln!(out, "Rally      {}", c.base_url)?;
+                writeln!(
+                    out,
+                    "signed in  {} ({})",
+                    c.user.as_deref().unwrap_or("-"),
+                    match c.auth {
+                        tmbridge_core::sync::rally::AuthMode::ApiKey => "API key",
+                        tmbridge_core::sync::rally::AuthMode::Basic => "user name and password",
+                    }
+                )?;
+                writeln!(out, "workspace  {}", name(&c.workspace))?;
+                writeln!(out, "project    {}", name(&c.project))?;
+                writeln!(
+                    out,
+                    "{}",
+                    if c.ok {
+                        "OK: every check passed"
+                    } else {
+                        "NOT OK"
+                    }
+                )?;
+            }
+            rally_session::write_error(&mut out, &outcome.report)?;
+        }
+    }
+    out.flush()?;
+    Ok(rally_session::exit_code(&outcome.report))
+}

@@ -1,0 +1,187 @@
+//! `tmbridge defect submit`: fill the Rally defect form from a failed run, refuse it
+//! while a required field is empty, then file it and link it.
+
+use super::rally_session::{self, Common, Format, TargetArg};
+use super::{EXIT_FAILED, EXIT_USAGE};
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tmbridge_core::autofill::{RunContext, Settings};
+use tmbridge_core::sync::rally::Details;
+
+/// Rally defects from failed test runs.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    Submit(SubmitArgs),
+}
+
+/// Auto-fill a defect from a failed run and file it in Rally.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:
+  tmbridge defect submit --target rally --config tmbridge.toml --schema defect-typedef.json \\
+      --settings form.json --run failed-run.json --test-case TC12 --story US5
+  tmbridge defect submit --target rally --config tmbridge.toml --schema defect-typedef.json \\
+      --run failed-run.json --dry-run
+
+The form is filled exactly as `tmbridge autofill` fills it; while a required field is
+empty or a value is not allowed nothing is sent and the problems are listed. The defect
+is linked to --test-case, --story and --result when given (FormattedIDs or refs).
+
+Exit codes: 0 filed; 1 the form has errors or Rally refused the defect; 2 bad command
+line, configuration, unreadable file or credentials.")]
+pub struct SubmitArgs {
+    /// The test-management system.
+    #[arg(long, value_enum)]
+    pub target: TargetArg,
+    #[command(flatten)]
+    pub common: Common,
+    /// Rally type metadata of Defect (TypeDefinition with Attributes), or a saved schema.
+    #[arg(long, value_name = "FILE")]
+    pub schema: PathBuf,
+    /// Form settings as JSON (or TOML when the name ends in .toml).
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// The failed run as JSON: test_run, test_case, test_log.
+    #[arg(long, value_name = "FILE")]
+    pub run: PathBuf,
+    /// The test case to link: FormattedID (TC12) or ref.
+    #[arg(long, value_name = "TC")]
+    pub test_case: Option<String>,
+    /// The user story to link: FormattedID (US5) or ref.
+    #[arg(long, value_name = "US")]
+    pub story: Option<String>,
+    /// The TestCaseResult of the run: ref.
+    #[arg(long, value_name = "REF")]
+    pub result: Option<String>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Command::Submit(args) => submit(args),
+    }
+}
+
+fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
+    let command = "defect submit";
+    let config = match rally_session::config(command, &args.common) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let Some(schema_bytes) = super::autofill::read(&args.schema) else {
+        return Ok(ExitCode::from(EXIT_USAGE));
+    };
+    let schema = match crate::engine::autofill_schema(&schema_bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            return Ok(rally_session::usage(
+                command,
+                format!("{}: {e}", args.schema.display()),
+            ));
+        }
+    };
+    let settings = match &args.settings {
+        None => Settings::default(),
+        Some(path) => {
+            let Some(bytes) = super::autofill::read(path) else {
+                return Ok(ExitCode::from(EXIT_USAGE));
+            };
+            match super::autofill::parse_settings(path, &bytes) {
+                Ok(s) => s,
+                Err(m) => {
+                    return Ok(rally_session::usage(
+                        command,
+                        format!("{}: {m}", path.display()),
+                    ));
+                }
+            }
+        }
+    };
+    let Some(run_bytes) = super::autofill::read(&args.run) else {
+        return Ok(ExitCode::from(EXIT_USAGE));
+    };
+    let run: RunContext = match serde_json::from_slice(&run_bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok(rally_session::usage(
+                command,
+                format!(
+                    "{}: the run is not valid JSON for a run: {e}",
+                    args.run.display()
+                ),
+            ));
+        }
+    };
+    let filled = match crate::engine::autofill_fill(&schema, &settings, &run) {
+        Ok(f) => f,
+        Err(e) => return Ok(rally_session::usage(command, e)),
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if !filled.ready {
+        writeln!(out, "The form is not ready: nothing was sent.")?;
+        super::autofill::print_text(&mut out, &filled)?;
+        out.flush()?;
+        return Ok(ExitCode::from(EXIT_FAILED));
+    }
+    let secrets = match rally_session::secrets(command, &config, args.common.dry_run) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    let input = serde_json::json!({
+        "config": config,
+        "request": {
+            "payload": filled.payload,
+            "test_case": args.test_case,
+            "requirement": args.story,
+            "test_case_result": args.result,
+        }
+    });
+    let outcome = match rally_session::run(command, "rally.defect", &input, &secrets, &args.common)?
+    {
+        Ok(o) => o,
+        Err(code) => return Ok(code),
+    };
+    match args.common.format {
+        Format::Json | Format::Ndjson => rally_session::write_json(&mut out, &outcome)?,
+        Format::Table => {
+            if args.common.dry_run {
+                rally_session::write_requests(&mut out, &outcome.requests)?;
+            }
+            if let Details::Defect(d) = &outcome.report.details
+                && outcome.report.error.is_none()
+            {
+                writeln!(
+                    out,
+                    "filed {} {:?} (state {})",
+                    d.formatted_id.as_deref().unwrap_or("?"),
+                    d.name.as_deref().unwrap_or(""),
+                    d.state.as_deref().unwrap_or("-")
+                )?;
+                if let Some(url) = detail_url(config.rally.url.as_deref(), d.reference.as_deref()) {
+                    writeln!(out, "{url}")?;
+                }
+            }
+            rally_session::write_error(&mut out, &outcome.report)?;
+        }
+    }
+    out.flush()?;
+    Ok(rally_session::exit_code(&outcome.report))
+}
+
+/// The defect's page in Rally's web app: `{url}/#/detail/defect/{ObjectID}`.
+fn detail_url(base: Option<&str>, reference: Option<&str>) -> Option<String> {
+    let oid = reference?.rsplit('/').next()?;
+    if oid.is_empty() || !oid.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(format!(
+        "{}/#/detail/defect/{oid}",
+        base?.trim_end_matches('/')
+    ))
+}

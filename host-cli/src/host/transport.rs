@@ -1,0 +1,57 @@
+//! Where a session's requests go: the network, or a dry run that answers every
+//! request itself and keeps it (masked) for display.
+
+use crate::publish::mask;
+use std::time::Duration;
+use tmbridge_core::sync::{HttpRequest, HttpResponse};
+
+pub trait Transport {
+    fn send(&mut self, request: &HttpRequest) -> HttpResponse;
+    /// Waits as the session asked (backoff, Retry-After).
+    fn wait(&mut self, ms: u64);
+}
+
+/// Real HTTP.
+pub struct Network {
+    http: crate::publish::http::Http,
+}
+
+impl Network {
+    pub fn new(timeout: Duration) -> Network {
+        Network {
+            http: crate::publish::http::Http::new(timeout),
+        }
+    }
+}
+
+impl Transport for Network {
+    fn send(&mut self, request: &HttpRequest) -> HttpResponse {
+        self.http.send(request)
+    }
+
+    fn wait(&mut self, ms: u64) {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+
+/// Sends nothing: answers like an empty target and lists every request, masked.
+#[derive(Default)]
+pub struct DryRun {
+    counter: u64,
+    requests: Vec<HttpRequest>,
+}
+
+impl DryRun {
+    pub fn requests(&self) -> &[HttpRequest] {
+        &self.requests
+    }
+}
+
+impl Transport for DryRun {
+    fn send(&mut self, request: &HttpRequest) -> HttpResponse {
+        self.requests.push(mask::masked(request));
+        tmbridge_core::sync::dry_run::answer(request, &mut self.counter)
+    }
+
+    fn wait(&mut self, _ms: u64) {}
+}

@@ -197,8 +197,10 @@ fn running_out_of_file_descriptors_does_not_close_the_port() {
         .is_some(),
         "the flood did not exhaust the descriptors, so it tests nothing"
     );
+    // Generous: on a loaded machine the health check waits behind the idle
+    // connections queued before it, each closed to make room for the next.
     assert!(
-        healthy(&serve, Duration::from_secs(20)),
+        healthy(&serve, Duration::from_secs(60)),
         "no health answer while descriptors are exhausted"
     );
     drop(idle);

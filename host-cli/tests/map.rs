@@ -452,3 +452,22 @@ fn help_has_examples() {
         "{text}"
     );
 }
+
+#[test]
+fn more_cases_than_the_bound_are_refused_with_a_clear_error() {
+    let within = map_target("testrail", &["--max-cases", "1000"]);
+    assert_eq!(within.status.code(), Some(0), "{}", stderr(&within));
+    let over = map_target("testrail", &["--max-cases", "2"]);
+    assert_eq!(over.status.code(), Some(1), "{}", stdout(&over));
+    let said = stderr(&over);
+    assert!(said.contains("more than 2 test cases"), "{said}");
+    assert!(
+        said.contains("junit.too_many_cases") && said.contains("--max-cases"),
+        "{said}"
+    );
+    assert!(
+        stdout(&over).is_empty(),
+        "a partial plan was printed: {}",
+        stdout(&over)
+    );
+}

@@ -69,15 +69,33 @@ pub fn parse_with(bytes: &[u8], opts: &Options) -> Result<Report> {
     Ok(report)
 }
 
+/// Most test cases [`cases_for_mapping`] keeps by default: a plan holds every case
+/// of a run at once (about 2 KB each), so a run past this is refused rather than
+/// allowed to take gigabytes.
+pub const MAX_MAPPED_CASES: usize = 500_000;
+
 /// The test cases of a report, in document order, as mapping needs them: streamed
 /// without building the suite tree, each without its captured output
-/// ([`TestCase::drop_output`]). Returns the reader's warnings too.
-pub fn cases_for_mapping<R: BufRead>(input: R) -> Result<(Vec<TestCase>, Vec<Warning>)> {
+/// ([`TestCase::drop_output`]). Returns the reader's warnings too. More than `limit`
+/// cases is an error (`junit.too_many_cases`) at the first case past it.
+pub fn cases_for_mapping<R: BufRead>(
+    input: R,
+    limit: usize,
+) -> Result<(Vec<TestCase>, Vec<Warning>)> {
     let mut cases = Vec::new();
     let mut warnings = Vec::new();
     for event in Reader::new(input) {
         match event? {
             Event::Case(mut case) => {
+                if cases.len() >= limit {
+                    return Err(Error::new(
+                        "junit.too_many_cases",
+                        format!(
+                            "more than {limit} test cases: mapping keeps every case of a run in memory"
+                        ),
+                    )
+                    .with_hint("map the reports in parts (a few files at a time)"));
+                }
                 case.drop_output();
                 cases.push(*case);
             }

@@ -24,7 +24,7 @@ mod events;
 mod reader;
 mod source;
 
-pub use build::{cases_for_mapping, parse, parse_with};
+pub use build::{MAX_MAPPED_CASES, cases_for_mapping, parse, parse_with};
 pub use duration::parse_seconds;
 pub use events::{Event, ReportEnd, ReportStart, SuiteEnd};
 pub use reader::Reader;

@@ -54,7 +54,7 @@ impl Op for Map {
             (Some(cases), false) => cases.clone(),
             (None, true) => {
                 let xml = document(Self::NAME, "xml", &input.xml, beside)?;
-                junit::cases_for_mapping(xml)?.0
+                junit::cases_for_mapping(xml, junit::MAX_MAPPED_CASES)?.0
             }
             (Some(_), true) => {
                 return Err(Error::new(

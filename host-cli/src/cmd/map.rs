@@ -69,6 +69,10 @@ pub struct Args {
     /// Exit with 1 when a test is on the review list.
     #[arg(long)]
     pub strict: bool,
+    /// Most test cases of all reports together: the plan holds them all in memory
+    /// (about 2 KB each); past it `map` stops with an error.
+    #[arg(long, value_name = "N", default_value_t = tmbridge_core::junit::MAX_MAPPED_CASES)]
+    pub max_cases: usize,
 }
 
 impl TargetArg {
@@ -123,8 +127,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut cases: Vec<TestCase> = Vec::new();
     let mut artifacts: Vec<ArtifactInfo> = Vec::new();
     for input in &inputs {
-        let (read, warnings) = match read_cases(input) {
+        let (read, warnings) = match read_cases(input, args.max_cases - cases.len()) {
             Ok(r) => r,
+            Err(e) if e.code == "junit.too_many_cases" => {
+                eprintln!(
+                    "error: {}: the reports hold more than {} test cases, the most `map` keeps in memory [junit.too_many_cases]\n  hint: map them in parts, or raise --max-cases",
+                    input.display(),
+                    args.max_cases
+                );
+                return Ok(ExitCode::from(EXIT_FAILED));
+            }
             Err(e) => {
                 eprintln!("error: {}: {e}", input.display());
                 return Ok(ExitCode::from(EXIT_FAILED));
@@ -184,15 +196,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// The cases of one report. The native core streams them from the file, keeping only
 /// what mapping reads (memory grows with the cases, not with the report's size or
 /// its captured output); the WebAssembly core reads the whole report.
-fn read_cases(input: &Input) -> Result<(Vec<TestCase>, Vec<Warning>), Error> {
+fn read_cases(input: &Input, limit: usize) -> Result<(Vec<TestCase>, Vec<Warning>), Error> {
     let io_error = |e: std::io::Error| Error::new("io.read_failed", format!("cannot read: {e}"));
     if crate::engine::is_wasm() {
         let bytes = input.read_all().map_err(io_error)?;
         let report = crate::engine::parse_report(&bytes, &Default::default())?;
-        let cases = report.cases().into_iter().cloned().collect();
+        let cases: Vec<TestCase> = report.cases().into_iter().cloned().collect();
+        if cases.len() > limit {
+            return Err(Error::new(
+                "junit.too_many_cases",
+                format!(
+                    "more than {limit} test cases: mapping keeps every case of a run in memory"
+                ),
+            )
+            .with_hint("map the reports in parts (a few files at a time), or raise --max-cases"));
+        }
         return Ok((cases, report.warnings));
     }
-    junit::cases_for_mapping(input.open().map_err(io_error)?)
+    junit::cases_for_mapping(input.open().map_err(io_error)?, limit)
 }
 
 fn load_refs(path: &Path) -> Result<RefCache, String> {

@@ -215,3 +215,23 @@ def test_secrets_never_appear_in_saved_progress() -> None:
     config = vector["input"]["start"]["input"]["config"]
     basic = tmbridge.Session.start("rally.connect", {"config": config}, secrets={"username": "ci", "password": secret})
     assert secret not in basic.save()
+
+
+def test_optional_inputs_of_a_kind_may_be_left_out() -> None:
+    # session_kinds() says `cache?: RefCache`: a first publish has no cache to give.
+    publish = next(k for k in tmbridge.session_kinds() if k["name"] == "rally.publish")
+    assert "cache?:" in publish["input"]
+    given = load(VECTORS_DIR / "session.replay.rally-publish.json")["input"]["start"]["input"]
+    without_cache = {k: v for k, v in given.items() if k != "cache"}
+    session = tmbridge.Session.start("rally.publish", without_cache, secrets={"api_key": "k"})
+    assert session.next()["step"] == "send"
+
+
+def test_a_session_started_in_one_thread_is_driven_in_another() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    vector = load(VECTORS_DIR / "session.replay.rally-connect.json")
+    session = start(vector)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        step = pool.submit(session.next).result()
+    assert step == vector["expected"]["ok"]["steps"][0]

@@ -216,6 +216,16 @@ impl WasmSession {
         self.on_handle("session_save")
     }
 
+    /// Ends the session inside the module; later calls answer with the error
+    /// `session.unknown_handle`. Dropping a `WasmSession` frees everything anyway.
+    pub fn free(&mut self) -> Result<()> {
+        let free: TypedFunc<u32, ()> = self
+            .live
+            .instance
+            .get_typed_func(&mut self.live.store, "session_free")?;
+        free.call(&mut self.live.store, self.handle)
+    }
+
     fn on_handle(&mut self, function: &str) -> Result<Vec<u8>> {
         let f: TypedFunc<u32, u64> = self
             .live

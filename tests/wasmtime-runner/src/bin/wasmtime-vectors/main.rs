@@ -87,6 +87,10 @@ fn run(wasm_path: &str, dir: &PathBuf) -> Result<bool, String> {
     println!(
         "wasmtime: {driven} transcripts driven live through the session ABI, {drive_failed} differ"
     );
+    if let Err(why) = transcript::check_handles(&core) {
+        eprintln!("SESSION HANDLES: {why}");
+        drive_failed += 1;
+    }
     Ok(failed == 0 && passed > 0 && drive_failed == 0 && driven > 0)
 }
 

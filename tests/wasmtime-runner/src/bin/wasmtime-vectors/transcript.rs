@@ -126,3 +126,37 @@ fn ok_of(envelope: &[u8]) -> Result<String, String> {
     }
     Ok(raw.ok.get().to_string())
 }
+
+/// The handle table: a refused start still has a handle that says why; a freed handle
+/// answers `session.unknown_handle`, and so does one never given.
+pub fn check_handles(core: &WasmCore) -> Result<(), String> {
+    let wasm = |e: wasmtime::Error| e.to_string();
+    let mut session = core
+        .start_session(br#"{"kind": "rally.nope", "input": {}}"#, b"")
+        .map_err(wasm)?;
+    let code = |envelope: Vec<u8>| -> Result<String, String> {
+        let error = ok_of(&envelope).err().ok_or("an error was expected")?;
+        #[derive(Deserialize)]
+        struct Coded {
+            code: String,
+        }
+        let coded: Coded = serde_json::from_str(&error).map_err(|e| e.to_string())?;
+        Ok(coded.code)
+    };
+    let opened = code(session.opened().map_err(wasm)?)?;
+    let before_free = code(session.next().map_err(wasm)?)?;
+    session.free().map_err(wasm)?;
+    let after_free = code(session.next().map_err(wasm)?)?;
+    let save_after_free = code(session.save().map_err(wasm)?)?;
+    let got = [opened, before_free, after_free, save_after_free];
+    let want = [
+        "session.unknown_kind",
+        "session.unknown_kind",
+        "session.unknown_handle",
+        "session.unknown_handle",
+    ];
+    if got != want {
+        return Err(format!("handle table: got {got:?}, want {want:?}"));
+    }
+    Ok(())
+}

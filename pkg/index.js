@@ -24,6 +24,8 @@ const api = createApi({
   callJson: (...args) => (check(), wasm.callJson(...args)),
   callToValue: (...args) => (check(), wasm.callToValue(...args)),
   errorText: (...args) => (check(), wasm.errorText(...args)),
+  startSession: (request, secrets) => (check(), wasm.NativeSession.start(request, secrets)),
+  resumeSession: (saved, secrets) => (check(), wasm.NativeSession.resume(saved, secrets)),
   JunitReader: class {
     constructor(source, optionsJson) {
       check();
@@ -33,7 +35,7 @@ const api = createApi({
 });
 
 export const {
-  call, callJson, listOps, version, parseJunit, junitEvents, readJunit, JunitReader,
+  call, callJson, listOps, version, parseJunit, junitEvents, readJunit, JunitReader, Session, sessionKinds,
   mapResults, validateConfig,
   normalizeRallyQuery, checkRallyQuery, parseRallyQuery, rallyPollQuery, readRallyLookups,
   autofillSchema, autofillAllowedValues, autofillForm, autofillEditForm, autofillCheckMappings,
@@ -51,5 +53,6 @@ export {
   QtestError,
   TestrailError,
   GitlabError,
+  SessionError,
   errorClassFor,
 } from './api.js';

@@ -16,11 +16,13 @@ const api = createApi({
   callToValue: wasm.callToValue,
   errorText: wasm.errorText,
   JunitReader: wasm.JunitReader,
+  startSession: (request, secrets) => wasm.NativeSession.start(request, secrets),
+  resumeSession: (saved, secrets) => wasm.NativeSession.resume(saved, secrets),
   readSync,
 });
 
 export const {
-  call, callJson, listOps, version, parseJunit, junitEvents, readJunit, JunitReader,
+  call, callJson, listOps, version, parseJunit, junitEvents, readJunit, JunitReader, Session, sessionKinds,
   mapResults, validateConfig,
   normalizeRallyQuery, checkRallyQuery, parseRallyQuery, rallyPollQuery, readRallyLookups,
   autofillSchema, autofillAllowedValues, autofillForm, autofillEditForm, autofillCheckMappings,
@@ -38,5 +40,6 @@ export {
   QtestError,
   TestrailError,
   GitlabError,
+  SessionError,
   errorClassFor,
 } from './api.js';

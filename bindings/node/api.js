@@ -41,6 +41,12 @@ export class QtestError extends TmbridgeError {}
 export class TestrailError extends TmbridgeError {}
 /** A GitLab webhook could not be read (`gitlab.*`). */
 export class GitlabError extends TmbridgeError {}
+/**
+ * A session could not start, resume or take what the host gave it (`session.*`,
+ * `sync.*`): an unknown kind, no credentials, saved progress from another version,
+ * an answer to a request that was not asked.
+ */
+export class SessionError extends TmbridgeError {}
 
 const ERROR_CLASSES = {
   ops: InputError,
@@ -54,6 +60,8 @@ const ERROR_CLASSES = {
   qtest: QtestError,
   testrail: TestrailError,
   gitlab: GitlabError,
+  session: SessionError,
+  sync: SessionError,
 };
 
 /** The error class for a code: by its area, the part before the first dot. */
@@ -210,6 +218,92 @@ export function createApi(backend) {
 
   const readJunit = (source, options) => new JunitReader(source, options);
 
+  // Sessions: the core decides every request, retry, wait and save point; the host
+  // sends, sleeps, reads files and stores saved progress.
+  const opening = Symbol('opening');
+  const requestId = (id) => {
+    if (!Number.isSafeInteger(id) || id < 0) throw new TypeError(`a request id is a non-negative integer, not ${id}`);
+    return id;
+  };
+
+  /** A live session; `Session.start` or `Session.resume` makes one. */
+  class Session {
+    #native;
+    #kind;
+
+    constructor(token, native) {
+      if (token !== opening) throw new TypeError('use Session.start(kind, input, ...) or Session.resume(saved, ...)');
+      const envelope = JSON.parse(native.opened());
+      if (envelope.error !== null) {
+        if (typeof native.free === 'function') native.free();
+        throw toError(envelope.error);
+      }
+      this.#native = native;
+      this.#kind = envelope.ok.kind;
+    }
+
+    /**
+     * Starts a session of `kind` (see `sessionKinds()`) on its input. `secrets`:
+     * `{ api_key }` or `{ username, password }`, given to the session, never saved.
+     * `options`: `{ seed, retry }`.
+     */
+    static start(kind, input, { secrets, options } = {}) {
+      const request = options === undefined || options === null ? { kind, input } : { kind, input, options };
+      return new Session(opening, backend.startSession(JSON.stringify(request), JSON.stringify(secrets ?? {})));
+    }
+
+    /** Goes on from what `save()` returned, in this or any other runtime. */
+    static resume(saved, { secrets } = {}) {
+      if (typeof saved !== 'string' && !isBytes(saved)) throw new TypeError('saved progress is the string save() returned');
+      return new Session(opening, backend.resumeSession(saved, JSON.stringify(secrets ?? {})));
+    }
+
+    /** The session's kind, e.g. `rally.publish`. */
+    get kind() {
+      return this.#kind;
+    }
+
+    /** What the host does next: an object keyed by `step` (send, read, wait, save, done). */
+    next() {
+      return unwrap(JSON.parse(this.#live().nextEnvelope()));
+    }
+
+    /** The answer to the request `id` (from a `send` step). */
+    receive(id, response) {
+      unwrap(JSON.parse(this.#live().receive(requestId(id), JSON.stringify(response))));
+    }
+
+    /** The file a `read` step asked for: `{ data }` (bytes or text) or `{ error }` (why it could not be read). */
+    provideFile(id, { data, error } = {}) {
+      const given = (data !== undefined && data !== null) + (error !== undefined && error !== null);
+      if (given !== 1) throw new TypeError('give either data (the file\'s bytes) or error (why it could not be read)');
+      if (data !== undefined && data !== null && typeof data !== 'string' && !isBytes(data)) {
+        throw new TypeError('the file\'s data is a Uint8Array or a string');
+      }
+      unwrap(JSON.parse(this.#live().provideFile(requestId(id), data ?? null, error ?? null)));
+    }
+
+    /** The progress as JSON, secrets excepted: store it when a `save` step comes. */
+    save() {
+      return unwrap(JSON.parse(this.#live().save()));
+    }
+
+    /** Frees the session's memory at once (WASM); later calls throw. Optional for the addon. */
+    free() {
+      if (this.#native === null) return;
+      if (typeof this.#native.free === 'function') this.#native.free();
+      this.#native = null;
+    }
+
+    #live() {
+      if (this.#native === null) throw new TypeError('this session was freed');
+      return this.#native;
+    }
+  }
+
+  /** Every kind of session the core can start, with its input's shape. */
+  const sessionKinds = () => call('session.kinds');
+
   return {
     call,
     callJson,
@@ -219,6 +313,8 @@ export function createApi(backend) {
     junitEvents,
     readJunit,
     JunitReader,
+    Session,
+    sessionKinds,
     mapResults,
     validateConfig,
     normalizeRallyQuery,

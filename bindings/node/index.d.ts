@@ -64,6 +64,8 @@ export class QtestError extends TmbridgeError {}
 export class TestrailError extends TmbridgeError {}
 /** A GitLab webhook could not be read (`gitlab.*`). */
 export class GitlabError extends TmbridgeError {}
+/** A session could not start, resume or take what the host gave it (`session.*`, `sync.*`). */
+export class SessionError extends TmbridgeError {}
 
 /** The error class used for a code (by the part before the first dot). */
 export function errorClassFor(code: string): typeof TmbridgeError;
@@ -583,3 +585,277 @@ export function gitlabPipelineEvent(body: DocumentInput): GitlabPipelineEvent;
 export function gitlabDecide(event: GitlabPipelineEvent, config?: GitlabConfig): GitlabDecision;
 /** Compares the X-Gitlab-Token header with the secret in constant time. */
 export function gitlabVerifyToken(expected: string, received: string | null | undefined): boolean;
+
+// ---------------------------------------------------------------------------
+// Sessions: a sync the core runs and the host drives with a short loop. The core
+// decides every request, retry, wait and save point; the host sends the requests as
+// given, sleeps, reads the files asked for and stores saved progress.
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+/** One header: `[name, value]`. */
+export type Header = [name: string, value: string];
+
+/** A complete request: send it as it is (the host adds no auth, no content type). */
+export interface HttpRequest {
+  /** Give it back to `receive`. */
+  id: number;
+  method: HttpMethod;
+  url: string;
+  headers: Header[];
+  /** JSON text, or null for no body. */
+  body: string | null;
+}
+
+/**
+ * How an exchange ended: `answered` (any status), or no answer at all:
+ * `connect_failed` (not delivered), `timeout` and `dropped` (the server may have acted).
+ */
+export type ResponseKind = 'answered' | 'connect_failed' | 'timeout' | 'dropped';
+
+/** The answer to one request. Without an answer `status` is 0 and `body` says why. */
+export interface HttpResponse {
+  kind: ResponseKind;
+  status: number;
+  headers: Header[];
+  body: string;
+}
+
+/** A file a session needs (an attachment the report names). */
+export interface FileRequest {
+  id: number;
+  /** The path exactly as the report names it. */
+  path: string;
+}
+
+export type RecordKind = 'test_case_result' | 'attachment' | 'test_set' | 'test_set_members' | 'test_case' | 'defect' | 'lookup';
+
+/** One record and what happened to it. */
+export interface SyncEntry {
+  kind: RecordKind;
+  /** What it is in people's terms: `TC12`, `TC12 screenshot.png`, a test set name. */
+  key: string;
+  ref: string | null;
+  why: string;
+  /** The tests behind it (`classname.name`). */
+  tests: string[];
+}
+
+export interface SyncStats {
+  /** Requests handed to the host, retries included. */
+  requests: number;
+  retries: number;
+  waited_ms: number;
+}
+
+export interface NamedRef {
+  ref: string;
+  name: string | null;
+}
+
+/** A user story as imported. */
+export interface Requirement {
+  ref: string;
+  formatted_id: string | null;
+  name: string | null;
+  project: string | null;
+  last_update_date: string | null;
+  /** The requested fields as text. */
+  fields: { [field: string]: string };
+}
+
+/** What each kind of session found out, tagged by `session`. */
+export type SessionDetails =
+  | {
+      session: 'connection';
+      base_url: string;
+      auth: 'api_key' | 'basic';
+      user: string | null;
+      workspace: NamedRef | null;
+      project: NamedRef | null;
+      ok: boolean;
+    }
+  | {
+      session: 'publish';
+      /** Everything looked up, for the host to keep for the next run. */
+      cache: RefCache;
+      iteration: NamedRef | null;
+      sprint: string | null;
+      test_set: NamedRef | null;
+      summary: { [key: string]: unknown }[];
+      review: { [key: string]: unknown }[];
+      missing: string[];
+    }
+  | {
+      session: 'requirements';
+      requirements: Requirement[];
+      query: string | null;
+      /** Give this as `since` to the next poll. */
+      next_since: string | null;
+    }
+  | {
+      session: 'link_test_case';
+      formatted_id: string | null;
+      ref: string | null;
+      name: string;
+      work_product: string | null;
+      created: boolean;
+    }
+  | {
+      session: 'defect';
+      formatted_id: string | null;
+      ref: string | null;
+      name: string | null;
+      state: string | null;
+    };
+
+/** The end of a session: what was created, updated, skipped or failed, and why. */
+export interface SyncReport {
+  created: SyncEntry[];
+  updated: SyncEntry[];
+  skipped: SyncEntry[];
+  failed: SyncEntry[];
+  warnings: Warning[];
+  /** Why the session stopped before the end (bad key, wrong URL, target down). */
+  error: CoreError | null;
+  /** Running the same work again later may finish it (the target was down). */
+  retryable: boolean;
+  stats: SyncStats;
+  details: SessionDetails;
+}
+
+/** What the host does next, keyed by `step`. */
+export type Step =
+  | ({ step: 'send' } & HttpRequest)
+  | { step: 'wait'; ms: number }
+  | ({ step: 'read' } & FileRequest)
+  | { step: 'save' }
+  | ({ step: 'done' } & SyncReport);
+
+export interface SessionKind {
+  name: string;
+  summary: string;
+  /** The input's shape, in TypeScript notation. */
+  input: string;
+}
+
+export interface RetryPolicy {
+  max_attempts?: number;
+  base_delay_ms?: number;
+  max_delay_ms?: number;
+  max_retry_after_ms?: number;
+}
+
+export interface SessionOptions {
+  /** Seed of the retry jitter: pass something random (tests pass a constant). */
+  seed?: number;
+  retry?: RetryPolicy;
+}
+
+/** A Rally API key, or a user name and password. Never saved, never printed. */
+export interface SessionSecrets {
+  api_key?: string;
+  username?: string;
+  password?: string;
+}
+
+/** The run being published (same fields as `MapContext`). */
+export type RunContext = MapContext;
+
+export interface RequirementsRequest {
+  /** Project refs; the configured project (or the whole workspace) when empty. */
+  projects?: string[];
+  /** A Rally query as people write it; normalised before it is sent. */
+  query?: string | null;
+  /** The fields to fetch besides FormattedID, Name, Project, LastUpdateDate. */
+  fields?: string[];
+  /** Only stories changed after this time (the previous poll's `next_since`). */
+  since?: string | null;
+  time_zone?: string | null;
+}
+
+export interface LinkRequest {
+  /** The test case's Name. */
+  name: string;
+  /** User stories (FormattedIDs or refs); the first one is linked. */
+  stories?: string[];
+  source_url?: string | null;
+  source_label?: string | null;
+  description?: string | null;
+  /** `Automated` unless given. */
+  method?: string | null;
+}
+
+export interface DefectRequest {
+  /** `AutofillOutput.payload`: `{ Defect: {...} }`. */
+  payload: { [type: string]: { [field: string]: AutofillPayloadValue } };
+  /** FormattedIDs (`TC3`, `US12`) or refs the payload may lack. */
+  test_case?: string | null;
+  requirement?: string | null;
+  test_case_result?: string | null;
+}
+
+/** The input of each session kind. */
+export interface SessionInputs {
+  'rally.connect': { config: Config };
+  'rally.publish': { config: Config; cases: TestCase[]; context: RunContext; cache?: RefCache };
+  'rally.requirements': { config: Config; request?: RequirementsRequest };
+  'rally.link_case': { config: Config; request: LinkRequest };
+  'rally.defect': { config: Config; request: DefectRequest };
+}
+
+/** A start request: what `Session.start` sends to the core. */
+export interface SessionStart {
+  kind: string;
+  input: object;
+  options?: SessionOptions;
+}
+
+/** One item of a recorded transcript (`session.replay`): what the host fed the session. */
+export type SessionFeed = { answer: HttpResponse } | { file: string } | { file_error: string } | 'resume';
+
+/**
+ * A live session. The host loop:
+ *
+ * ```js
+ * const session = Session.start('rally.connect', { config }, { secrets: { api_key } });
+ * for (;;) {
+ *   const step = session.next();
+ *   if (step.step === 'send') session.receive(step.id, await http(step));
+ *   else if (step.step === 'read') session.provideFile(step.id, { data: await read(step.path) });
+ *   else if (step.step === 'wait') await sleep(step.ms);
+ *   else if (step.step === 'save') await store(session.save());
+ *   else break; // 'done': step is the report
+ * }
+ * session.free();
+ * ```
+ *
+ * Wrong calls of the host throw a `SessionError` (or another `TmbridgeError`); what
+ * goes wrong with the target is not thrown: the `done` step's `error` says it.
+ */
+export class Session {
+  private constructor();
+  /** Starts a session of `kind` (see `sessionKinds()`); secrets are never saved. */
+  static start<K extends keyof SessionInputs>(
+    kind: K,
+    input: SessionInputs[K],
+    options?: { secrets?: SessionSecrets; options?: SessionOptions | null },
+  ): Session;
+  static start(kind: string, input: object, options?: { secrets?: SessionSecrets; options?: SessionOptions | null }): Session;
+  /** Goes on from what `save()` returned, in this or any other runtime. */
+  static resume(saved: string | Uint8Array, options?: { secrets?: SessionSecrets }): Session;
+  /** The session's kind, e.g. `rally.publish`. */
+  readonly kind: string;
+  /** What the host does next. */
+  next(): Step;
+  /** The answer to the request `id` (from a `send` step). */
+  receive(id: number, response: HttpResponse): void;
+  /** The file a `read` step asked for (bytes, or text as UTF-8), or why it could not be read. */
+  provideFile(id: number, file: { data: Uint8Array | string; error?: undefined } | { data?: undefined; error: string }): void;
+  /** The progress as JSON, secrets excepted: store it when a `save` step comes. */
+  save(): string;
+  /** Frees the session's memory now (the WASM build holds it until then); later calls throw. */
+  free(): void;
+}
+
+/** Every kind of session the core can start, with its input's shape. */
+export function sessionKinds(): SessionKind[];

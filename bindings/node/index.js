@@ -11,6 +11,8 @@ const api = createApi({
   callJson: native.callJson,
   errorText: native.errorText,
   JunitReader: native.JunitReader,
+  startSession: (request, secrets) => native.NativeSession.start(request, secrets),
+  resumeSession: (saved, secrets) => native.NativeSession.resume(saved, secrets),
   readSync,
 });
 
@@ -18,7 +20,7 @@ const api = createApi({
 export async function init() {}
 
 export const {
-  call, callJson, listOps, version, parseJunit, junitEvents, readJunit, JunitReader,
+  call, callJson, listOps, version, parseJunit, junitEvents, readJunit, JunitReader, Session, sessionKinds,
   mapResults, validateConfig,
   normalizeRallyQuery, checkRallyQuery, parseRallyQuery, rallyPollQuery, readRallyLookups,
   autofillSchema, autofillAllowedValues, autofillForm, autofillEditForm, autofillCheckMappings,
@@ -36,5 +38,6 @@ export {
   QtestError,
   TestrailError,
   GitlabError,
+  SessionError,
   errorClassFor,
 } from './api.js';

@@ -5,6 +5,7 @@ import { after, before, it } from 'node:test';
 import { launch, watchErrors } from './chromium.mjs';
 import { loadVectors } from './load-vectors.mjs';
 import { serve } from './serve.mjs';
+import { transcripts } from './session-drive.mjs';
 
 let server;
 let browser;
@@ -31,6 +32,12 @@ it('wasm in chromium: every vector gives its expected bytes, and the API works',
   assert.equal(result.total, expectedTotal);
   assert.equal(result.failures.length, 0, `${result.failures.length} of ${result.total} vectors differ in Chromium\n${report}`);
   console.log(`wasm in chromium: ${result.passed} of ${result.total} vectors byte-identical`);
+
+  const expectedSessions = transcripts(loadVectors()).map((v) => v.name);
+  assert.ok(expectedSessions.length >= 4);
+  assert.deepEqual(result.sessions.map((s) => s.name), expectedSessions);
+  for (const s of result.sessions) assert.ok(s.same, `${s.name}: the live session in Chromium took other steps`);
+  console.log(`wasm in chromium: ${result.sessions.length} transcripts driven live, same steps`);
 
   assert.match(result.api.earlyError, /await init\(\)/);
   assert.deepEqual(result.api.counts, { tests: 2, passed: 1, failed: 1, errors: 0, skipped: 0, flaky: 0 });

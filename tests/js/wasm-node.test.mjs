@@ -7,11 +7,13 @@ import * as tmbridge from '../../pkg/node.js';
 import { apiSuite } from './api.suite.mjs';
 import { loadVectors } from './load-vectors.mjs';
 import { assertAllVectors } from './run-vectors.mjs';
+import { sessionSuite } from './session.suite.mjs';
 
 const require = createRequire(import.meta.url);
 const wasm = require('../../pkg/node/tmbridge_wasm.js');
 
 apiSuite('wasm in node', tmbridge);
+sessionSuite('wasm in node', tmbridge);
 
 it('wasm in node: every vector gives its expected bytes', () => {
   assertAllVectors('wasm in node', (op, input) => tmbridge.callJson(op, input));

@@ -2,6 +2,7 @@
 //! bytes to `tmbridge_core::ops` and returns the core's envelope; `api.js` (shared with
 //! the WASM package) turns envelopes into values and `TmbridgeError`s.
 
+mod session;
 mod source;
 
 use napi::bindgen_prelude::{Either, Either3, Function, Uint8Array};
@@ -11,9 +12,9 @@ use source::{Pull, Thrown};
 use std::io::{BufRead, BufReader, Cursor};
 use tmbridge_core::ops::{self, EventStream};
 
-type Bytes = Either<String, Uint8Array>;
+pub(crate) type Bytes = Either<String, Uint8Array>;
 
-fn bytes_of(value: &Bytes) -> &[u8] {
+pub(crate) fn bytes_of(value: &Bytes) -> &[u8] {
     match value {
         Either::A(text) => text.as_bytes(),
         Either::B(bytes) => bytes,
@@ -21,7 +22,7 @@ fn bytes_of(value: &Bytes) -> &[u8] {
 }
 
 /// The core writes JSON with serde_json, always UTF-8.
-fn text(bytes: Vec<u8>) -> String {
+pub(crate) fn text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 

@@ -2,6 +2,7 @@
 //! other bindings it only passes JSON and bytes to `tmbridge_core::ops` and returns the
 //! core's envelope; `tmbridge/__init__.py` turns envelopes into values and exceptions.
 
+mod session;
 mod source;
 
 use pyo3::exceptions::PyTypeError;
@@ -14,7 +15,7 @@ use std::sync::Mutex;
 use tmbridge_core::ops::{self, EventStream};
 
 /// The bytes of a `str` (UTF-8) or `bytes`/`bytearray`/`memoryview` object.
-fn bytes_of<'a>(value: &'a Bound<'_, PyAny>, what: &str) -> PyResult<Cow<'a, [u8]>> {
+pub(crate) fn bytes_of<'a>(value: &'a Bound<'_, PyAny>, what: &str) -> PyResult<Cow<'a, [u8]>> {
     if let Ok(bytes) = value.cast::<PyBytes>() {
         return Ok(Cow::Borrowed(bytes.as_bytes()));
     }
@@ -31,7 +32,7 @@ fn bytes_of<'a>(value: &'a Bound<'_, PyAny>, what: &str) -> PyResult<Cow<'a, [u8
 }
 
 /// The core writes JSON with serde_json, always UTF-8.
-fn text(bytes: Vec<u8>) -> String {
+pub(crate) fn text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
@@ -131,5 +132,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(call_json, m)?)?;
     m.add_function(wrap_pyfunction!(error_text, m)?)?;
     m.add_class::<JunitReader>()?;
+    m.add_class::<session::NativeSession>()?;
     Ok(())
 }

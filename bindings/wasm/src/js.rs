@@ -102,6 +102,6 @@ impl JunitReader {
 }
 
 /// The core writes JSON with serde_json, always UTF-8.
-fn text(bytes: Vec<u8>) -> String {
+pub(crate) fn text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }

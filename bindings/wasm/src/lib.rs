@@ -12,6 +12,8 @@
 #[cfg(feature = "js")]
 mod js;
 #[cfg(feature = "js")]
+mod js_session;
+#[cfg(feature = "js")]
 mod js_source;
 // Pointers are 32-bit only on wasm32: the raw ABI exists only there.
 #[cfg(all(feature = "raw", target_arch = "wasm32"))]

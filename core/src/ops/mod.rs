@@ -95,4 +95,6 @@ pub(crate) struct Envelope<'a, T: Serialize> {
 }
 
 #[cfg(test)]
+mod session_transcripts;
+#[cfg(test)]
 mod tests;

@@ -29,8 +29,9 @@ pub struct Kind {
     pub resume: Builder,
 }
 
-/// A running session of any kind, as the session API drives it.
-pub trait Driven: Session {
+/// A running session of any kind, as the session API drives it. `Send`: a host may
+/// drive it from another thread than the one that started it (Python threads do).
+pub trait Driven: Session + Send {
     /// The kind, its input and its progress as one JSON document: everything needed
     /// to go on in any runtime, secrets excepted.
     fn save(&self, kind: &str) -> Result<String>;

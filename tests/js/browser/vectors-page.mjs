@@ -1,6 +1,8 @@
 // Runs every conformance vector through tmbridge-wasm's browser build, plus a few API
 // checks, and leaves the result in window.__result for the Playwright test.
-import init, { callJson, parseJunit, readJunit, JunitError, TmbridgeError } from '/pkg/index.js';
+import init, * as tmbridge from '/pkg/index.js';
+import { callJson, parseJunit, readJunit, JunitError, TmbridgeError } from '/pkg/index.js';
+import { driveTranscript, transcripts } from '/tests/js/session-drive.mjs';
 import { readVector, runVectors } from '/tests/js/vectors.mjs';
 
 async function main() {
@@ -28,6 +30,13 @@ async function main() {
   } catch (e) {
     error = { junit: e instanceof JunitError, base: e instanceof TmbridgeError, code: e.code, line: e.line, column: e.column, message: e.message };
   }
+  // Live sessions in the page, driven through each recorded transcript.
+  result.sessions = transcripts(vectors).map((vector) => {
+    const expected = JSON.parse(vector.expected).ok;
+    const { steps, resumedAfter } = driveTranscript(tmbridge, vector);
+    const same = JSON.stringify(steps) === JSON.stringify(expected.steps) && JSON.stringify(resumedAfter) === JSON.stringify(expected.resumed_after);
+    return { name: vector.name, same, steps: steps.length };
+  });
   result.api = {
     earlyError,
     counts: parseJunit(bytes).counts,

@@ -1,17 +1,32 @@
 //! Runs the raw tmbridge WebAssembly module (built from `bindings/wasm` with
 //! `--no-default-features --features raw`) inside wasmtime, through its JSON ABI:
-//! `alloc`, `dealloc`, `call`, `call_with_document`, `abi_version`.
+//! `alloc`, `dealloc`, `call`, `call_with_document`, `abi_version` and the
+//! `session_*` functions.
 //!
 //! [`run_op`] is the one-shot form; [`WasmCore`] compiles the module once and runs many
 //! ops (a fresh instance per call, so no state leaks between calls). The output is the
 //! core's envelope, byte for byte what `tmbridge_core::ops::call` returns natively.
+//!
+//! [`WasmSession`] is a live session in its own instance: `next`, `receive`,
+//! `provide_file` and `save` answer with the envelopes of
+//! `tmbridge_core::ops::SessionEnvelopes`, byte for byte as natively:
+//!
+//! ```text
+//! let mut s = core.start_session(request_json, secrets_json)?;
+//! s.opened()?;                        // {"ok":{"kind":...}} or why it could not start
+//! loop { match step_of(s.next()?) {  // {"ok":{"step":"send",...},"error":null}
+//!     send => s.receive(id, response_json)?,
+//!     read => s.provide_file(id, Ok(bytes))?,
+//!     wait => sleep, save => store(ok string of s.save()?), done => break,
+//! } }
+//! ```
 
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 use wasmtime::{Engine, Instance, Memory, Module, Result, Store, TypedFunc, bail, format_err};
 
-/// The ABI version this runner speaks.
-pub const ABI_VERSION: u32 = 1;
+/// The ABI version this runner speaks (2: ops and sessions).
+pub const ABI_VERSION: u32 = 2;
 
 /// Runs one op on a module given as bytes.
 pub fn run_op(wasm: &[u8], op: &str, input: &[u8]) -> Result<Vec<u8>> {
@@ -76,11 +91,11 @@ impl WasmCore {
             );
         }
         let core = WasmCore { engine, module };
-        let mut session = core.session()?;
-        let version = session
+        let mut live = core.instance()?;
+        let version = live
             .instance
-            .get_typed_func::<(), u32>(&mut session.store, "abi_version")?
-            .call(&mut session.store, ())?;
+            .get_typed_func::<(), u32>(&mut live.store, "abi_version")?
+            .call(&mut live.store, ())?;
         if version != ABI_VERSION {
             bail!("the module speaks ABI {version}, this runner speaks {ABI_VERSION}");
         }
@@ -89,21 +104,38 @@ impl WasmCore {
 
     /// Runs `op` on JSON input; returns the envelope.
     pub fn call(&self, op: &str, input: &[u8]) -> Result<Vec<u8>> {
-        self.session()?.call(op, input, None)
+        self.instance()?.call(op, input, None)
     }
 
     /// Runs `op` with its document given beside the JSON input.
     pub fn call_with_document(&self, op: &str, input: &[u8], document: &[u8]) -> Result<Vec<u8>> {
-        self.session()?.call(op, input, Some(document))
+        self.instance()?.call(op, input, Some(document))
     }
 
-    fn session(&self) -> Result<Session> {
+    /// Starts a session from a start request (`{"kind", "input", "options"}`) and the
+    /// secrets (`{"api_key": ...}`), both JSON, in an instance of its own. A refused
+    /// start is still a session: [`WasmSession::opened`] says why.
+    pub fn start_session(&self, request_json: &[u8], secrets_json: &[u8]) -> Result<WasmSession> {
+        WasmSession::open(
+            self.instance()?,
+            "session_start",
+            request_json,
+            secrets_json,
+        )
+    }
+
+    /// Goes on from saved progress (what [`WasmSession::save`] gave, in any runtime).
+    pub fn resume_session(&self, saved_json: &[u8], secrets_json: &[u8]) -> Result<WasmSession> {
+        WasmSession::open(self.instance()?, "session_resume", saved_json, secrets_json)
+    }
+
+    fn instance(&self) -> Result<Live> {
         let mut store = Store::new(&self.engine, ());
         let instance = Instance::new(&mut store, &self.module, &[])?;
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or_else(|| format_err!("the module exports no memory"))?;
-        Ok(Session {
+        Ok(Live {
             store,
             instance,
             memory,
@@ -111,13 +143,107 @@ impl WasmCore {
     }
 }
 
-struct Session {
+/// A live session of the core inside its own instance of the module. Every method
+/// answers with the core's envelope bytes; `Err` only when wasmtime itself fails.
+pub struct WasmSession {
+    live: Live,
+    handle: u32,
+}
+
+impl WasmSession {
+    fn open(mut live: Live, function: &str, first: &[u8], secrets: &[u8]) -> Result<WasmSession> {
+        let first_buf = live.put(first)?;
+        let secrets_buf = live.put(secrets)?;
+        let open: TypedFunc<(u32, u32, u32, u32), u32> =
+            live.instance.get_typed_func(&mut live.store, function)?;
+        let handle = open.call(
+            &mut live.store,
+            (first_buf.0, first_buf.1, secrets_buf.0, secrets_buf.1),
+        )?;
+        live.free(first_buf)?;
+        live.free(secrets_buf)?;
+        Ok(WasmSession { live, handle })
+    }
+
+    /// `{"ok":{"kind":...},"error":null}`, or why the session could not start.
+    pub fn opened(&mut self) -> Result<Vec<u8>> {
+        self.on_handle("session_opened")
+    }
+
+    /// The next step: `{"ok":{"step":...},"error":null}`.
+    #[allow(clippy::should_implement_trait)] // `next` as in every session of the core
+    pub fn next(&mut self) -> Result<Vec<u8>> {
+        self.on_handle("session_next")
+    }
+
+    /// The answer to request `id`, as `HttpResponse` JSON.
+    pub fn receive(&mut self, id: u64, response_json: &[u8]) -> Result<Vec<u8>> {
+        let buf = self.live.put(response_json)?;
+        let receive: TypedFunc<(u32, u64, u32, u32), u64> = self
+            .live
+            .instance
+            .get_typed_func(&mut self.live.store, "session_receive")?;
+        let packed = receive.call(&mut self.live.store, (self.handle, id, buf.0, buf.1))?;
+        self.live.free(buf)?;
+        self.live.take(packed)
+    }
+
+    /// The bytes of the file `id` asked for, or why it could not be read.
+    pub fn provide_file(
+        &mut self,
+        id: u64,
+        file: std::result::Result<&[u8], &str>,
+    ) -> Result<Vec<u8>> {
+        let (bytes, is_error) = match file {
+            Ok(bytes) => (bytes, 0),
+            Err(reason) => (reason.as_bytes(), 1),
+        };
+        let buf = self.live.put(bytes)?;
+        let provide: TypedFunc<(u32, u64, u32, u32, u32), u64> = self
+            .live
+            .instance
+            .get_typed_func(&mut self.live.store, "session_provide_file")?;
+        let packed = provide.call(
+            &mut self.live.store,
+            (self.handle, id, buf.0, buf.1, is_error),
+        )?;
+        self.live.free(buf)?;
+        self.live.take(packed)
+    }
+
+    /// The saved progress, as a JSON string inside the envelope.
+    pub fn save(&mut self) -> Result<Vec<u8>> {
+        self.on_handle("session_save")
+    }
+
+    /// Ends the session inside the module; later calls answer with the error
+    /// `session.unknown_handle`. Dropping a `WasmSession` frees everything anyway.
+    pub fn free(&mut self) -> Result<()> {
+        let free: TypedFunc<u32, ()> = self
+            .live
+            .instance
+            .get_typed_func(&mut self.live.store, "session_free")?;
+        free.call(&mut self.live.store, self.handle)
+    }
+
+    fn on_handle(&mut self, function: &str) -> Result<Vec<u8>> {
+        let f: TypedFunc<u32, u64> = self
+            .live
+            .instance
+            .get_typed_func(&mut self.live.store, function)?;
+        let packed = f.call(&mut self.live.store, self.handle)?;
+        self.live.take(packed)
+    }
+}
+
+/// One instance of the module with its memory.
+struct Live {
     store: Store<()>,
     instance: Instance,
     memory: Memory,
 }
 
-impl Session {
+impl Live {
     fn put(&mut self, bytes: &[u8]) -> Result<(u32, u32)> {
         let len = u32::try_from(bytes.len()).map_err(|_| format_err!("input larger than 4 GiB"))?;
         let alloc: TypedFunc<u32, u32> = self.instance.get_typed_func(&mut self.store, "alloc")?;
@@ -166,6 +292,11 @@ impl Session {
         };
         self.free(op_buf)?;
         self.free(input_buf)?;
+        self.take(packed)
+    }
+
+    /// Reads the envelope at a packed `(ptr << 32) | len` and frees it.
+    fn take(&mut self, packed: u64) -> Result<Vec<u8>> {
         let out = ((packed >> 32) as u32, packed as u32);
         let mut bytes = vec![0u8; out.1 as usize];
         self.memory.read(&self.store, out.0 as usize, &mut bytes)?;
@@ -195,9 +326,12 @@ mod tests {
 
     #[test]
     fn checks_the_abi_version() {
-        assert!(WasmCore::new(&module(1)).is_ok());
-        let err = WasmCore::new(&module(2)).err().expect("ABI 2 refused");
-        assert!(err.to_string().contains("ABI 2"), "{err}");
+        assert!(WasmCore::new(&module(2)).is_ok());
+        // ABI 1 had no sessions.
+        let err = WasmCore::new(&module(1)).err().expect("ABI 1 refused");
+        assert!(err.to_string().contains("ABI 1"), "{err}");
+        let err = WasmCore::new(&module(3)).err().expect("ABI 3 refused");
+        assert!(err.to_string().contains("ABI 3"), "{err}");
     }
 
     #[test]
@@ -218,16 +352,16 @@ mod tests {
     fn the_cache_is_written_then_used_and_survives_garbage() {
         let dir = std::env::temp_dir().join(format!("tmbridge-runner-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        WasmCore::new_cached(&module(1), &dir).expect("compiled");
+        WasmCore::new_cached(&module(2), &dir).expect("compiled");
         let entries: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect();
         assert_eq!(entries.len(), 1);
         assert!(entries[0].extension().is_some_and(|x| x == "cwasm"));
-        WasmCore::new_cached(&module(1), &dir).expect("loaded from the cache");
+        WasmCore::new_cached(&module(2), &dir).expect("loaded from the cache");
         std::fs::write(&entries[0], b"not compiled code").unwrap();
-        WasmCore::new_cached(&module(1), &dir).expect("compiled again");
+        WasmCore::new_cached(&module(2), &dir).expect("compiled again");
         assert_ne!(std::fs::read(&entries[0]).unwrap(), b"not compiled code");
         std::fs::remove_dir_all(&dir).unwrap();
     }

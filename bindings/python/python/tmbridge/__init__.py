@@ -4,6 +4,10 @@ Every function passes JSON to the core and returns plain dicts and lists in the 
 JSON shapes (see ``tmbridge.types``). Failures raise ``tmbridge.Error`` subclasses
 whose text, ``code``, ``line`` and ``column`` come from the core unchanged.
 
+``tmbridge.Session`` runs a sync (test the Rally connection, publish results, import
+user stories, link a test case, submit a defect): the core decides every request and
+the script only moves bytes (see ``tmbridge.session``).
+
 >>> import tmbridge
 >>> report = tmbridge.parse_junit(b'<testsuite name="s"><testcase name="t"/></testsuite>')
 >>> report["counts"]["passed"]
@@ -16,6 +20,7 @@ import json
 from typing import IO, Any, Dict, Iterator, List, Mapping, Optional, Union, cast
 
 from . import _native
+from ._envelope import raise_error, unwrap
 from ._errors import (
     AutofillError,
     ConfigError,
@@ -26,9 +31,11 @@ from ._errors import (
     QtestError,
     RallyError,
     RallyQueryError,
+    SessionError,
     TestrailError,
     error_class_for,
 )
+from .session import Session, session_kinds
 from .types import (
     AutofillAllowedValue,
     AutofillEdited,
@@ -72,6 +79,8 @@ __all__ = [
     "QtestError",
     "RallyError",
     "RallyQueryError",
+    "Session",
+    "SessionError",
     "TestrailError",
     "autofill",
     "autofill_allowed_values",
@@ -98,6 +107,7 @@ __all__ = [
     "rally_poll_query",
     "read_junit",
     "read_rally_lookups",
+    "session_kinds",
     "validate_config",
     "version",
 ]
@@ -108,18 +118,6 @@ Document = Union[str, bytes, bytearray, memoryview, Mapping[str, str]]
 Source = Union[str, bytes, bytearray, memoryview, IO[bytes], IO[str]]
 
 _BYTES = (str, bytes, bytearray, memoryview)
-
-
-def _raise(error: Dict[str, Any], cause: Optional[BaseException] = None) -> None:
-    text = _native.error_text(json.dumps(error))
-    raise error_class_for(str(error.get("code", "")))(text, error) from cause
-
-
-def _unwrap(envelope: str) -> Any:
-    value = json.loads(envelope)
-    if value["error"] is not None:
-        _raise(value["error"])
-    return value["ok"]
 
 
 def call_json(
@@ -141,7 +139,7 @@ _document_fields: Optional[Dict[str, Optional[str]]] = None
 def _document_field(op: str) -> Optional[str]:
     global _document_fields
     if _document_fields is None:
-        specs = cast(List[OpSpec], _unwrap(_native.call_json("ops.list", "{}")))
+        specs = cast(List[OpSpec], unwrap(_native.call_json("ops.list", "{}")))
         _document_fields = {s["name"]: s["document"] for s in specs}
     return _document_fields.get(op)
 
@@ -155,8 +153,8 @@ def call(op: str, input: Optional[Mapping[str, Any]] = None) -> Any:
     field = _document_field(op)
     if field is not None and isinstance(fields.get(field), _BYTES):
         document = fields.pop(field)
-        return _unwrap(_native.call_json(op, json.dumps(fields), document))
-    return _unwrap(_native.call_json(op, json.dumps(fields)))
+        return unwrap(_native.call_json(op, json.dumps(fields), document))
+    return unwrap(_native.call_json(op, json.dumps(fields)))
 
 
 def _with_options(fields: Dict[str, Any], options: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
@@ -208,7 +206,7 @@ class JunitReader(Iterator[JunitEvent]):
         envelope = json.loads(native.next_envelope())
         if envelope["error"] is not None:
             self._native = None
-            _raise(envelope["error"], native.take_source_error())
+            raise_error(envelope["error"], native.take_source_error())
         if envelope["ok"] is None:
             self._native = None
             raise StopIteration

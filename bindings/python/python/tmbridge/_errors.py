@@ -69,6 +69,12 @@ class GitlabError(Error):
     """A GitLab webhook could not be read (``gitlab.*``)."""
 
 
+class SessionError(Error):
+    """A session could not start, resume or take what the host gave it (``session.*``,
+    ``sync.*``): an unknown kind, no credentials, saved progress from another version,
+    an answer to a request that was not asked."""
+
+
 _CLASSES: Dict[str, Type[Error]] = {
     "ops": InputError,
     "junit": JunitError,
@@ -81,6 +87,8 @@ _CLASSES: Dict[str, Type[Error]] = {
     "qtest": QtestError,
     "testrail": TestrailError,
     "gitlab": GitlabError,
+    "session": SessionError,
+    "sync": SessionError,
 }
 
 

@@ -6,7 +6,7 @@ are None, durations are integer microseconds. At run time they are plain dicts.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
+from typing import Any, Dict, List, Literal, Optional, Tuple, TypedDict, Union
 
 
 class Location(TypedDict):
@@ -371,3 +371,212 @@ class GitlabDecision(TypedDict):
     process: bool
     reason: str
     jobs: List[int]
+
+
+# --- Sessions ------------------------------------------------------------------------
+# A session's steps and reports, as ``Session.next()`` returns them. The host moves
+# bytes (HTTP, sleeps, file reads, storing saved progress); the core decides the rest.
+
+#: One header, ``[name, value]`` (a two-item list once read from JSON).
+Header = Tuple[str, str]
+HttpMethod = Union[Literal["GET"], Literal["POST"], Literal["PUT"], Literal["DELETE"]]
+
+
+class HttpRequest(TypedDict):
+    """A complete request: send it as it is (the host adds no auth, no content type)."""
+
+    id: int
+    method: HttpMethod
+    url: str
+    headers: List[Header]
+    #: JSON text, or None for no body.
+    body: Optional[str]
+
+
+#: How an exchange ended: ``answered`` (any status), or no answer at all:
+#: ``connect_failed`` (not delivered), ``timeout`` and ``dropped`` (the server may have acted).
+ResponseKind = Union[Literal["answered"], Literal["connect_failed"], Literal["timeout"], Literal["dropped"]]
+
+
+class HttpResponse(TypedDict):
+    """The answer to one request. Without an answer ``status`` is 0 and ``body`` says why."""
+
+    kind: ResponseKind
+    status: int
+    headers: List[Header]
+    body: str
+
+
+class SendStep(HttpRequest):
+    """Send this request, then ``receive(id, response)``."""
+
+    step: Literal["send"]
+
+
+class WaitStep(TypedDict):
+    """Sleep this long (backoff, ``Retry-After``), then ``next()`` again."""
+
+    step: Literal["wait"]
+    ms: int
+
+
+class ReadStep(TypedDict):
+    """Read this file (an attachment the report names), then ``provide_file(id, ...)``."""
+
+    step: Literal["read"]
+    id: int
+    path: str
+
+
+class SaveStep(TypedDict):
+    """Store ``save()`` now (durably), then ``next()`` again."""
+
+    step: Literal["save"]
+
+
+RecordKind = Union[
+    Literal["test_case_result"],
+    Literal["attachment"],
+    Literal["test_set"],
+    Literal["test_set_members"],
+    Literal["test_case"],
+    Literal["defect"],
+    Literal["lookup"],
+]
+
+# "ref" reads better as a field name than as a keyword-safe alias: functional form.
+SyncEntry = TypedDict(
+    "SyncEntry",
+    {"kind": RecordKind, "key": str, "ref": Optional[str], "why": str, "tests": List[str]},
+)
+
+
+class SyncStats(TypedDict):
+    requests: int
+    retries: int
+    waited_ms: int
+
+
+NamedRef = TypedDict("NamedRef", {"ref": str, "name": Optional[str]})
+
+
+class ConnectionDetails(TypedDict):
+    session: Literal["connection"]
+    base_url: str
+    auth: Union[Literal["api_key"], Literal["basic"]]
+    user: Optional[str]
+    workspace: Optional[NamedRef]
+    project: Optional[NamedRef]
+    ok: bool
+
+
+class PublishDetails(TypedDict):
+    session: Literal["publish"]
+    cache: RefCache
+    iteration: Optional[NamedRef]
+    sprint: Optional[str]
+    test_set: Optional[NamedRef]
+    summary: List[Dict[str, Any]]
+    review: List[Dict[str, Any]]
+    missing: List[str]
+
+
+Requirement = TypedDict(
+    "Requirement",
+    {
+        "ref": str,
+        "formatted_id": Optional[str],
+        "name": Optional[str],
+        "project": Optional[str],
+        "last_update_date": Optional[str],
+        "fields": Dict[str, str],
+    },
+)
+
+
+class RequirementsDetails(TypedDict):
+    session: Literal["requirements"]
+    requirements: List[Requirement]
+    query: Optional[str]
+    #: Give this as ``since`` to the next poll.
+    next_since: Optional[str]
+
+
+LinkTestCaseDetails = TypedDict(
+    "LinkTestCaseDetails",
+    {
+        "session": Literal["link_test_case"],
+        "formatted_id": Optional[str],
+        "ref": Optional[str],
+        "name": str,
+        "work_product": Optional[str],
+        "created": bool,
+    },
+)
+
+DefectDetails = TypedDict(
+    "DefectDetails",
+    {
+        "session": Literal["defect"],
+        "formatted_id": Optional[str],
+        "ref": Optional[str],
+        "name": Optional[str],
+        "state": Optional[str],
+    },
+)
+
+SessionDetails = Union[ConnectionDetails, PublishDetails, RequirementsDetails, LinkTestCaseDetails, DefectDetails]
+
+
+class SyncReport(TypedDict):
+    """The end of a session: what was created, updated, skipped or failed, and why."""
+
+    created: List[SyncEntry]
+    updated: List[SyncEntry]
+    skipped: List[SyncEntry]
+    failed: List[SyncEntry]
+    warnings: List[Warning]
+    #: Why the session stopped before the end (bad key, wrong URL, target down).
+    error: Optional[CoreError]
+    #: Running the same work again later may finish it (the target was down).
+    retryable: bool
+    stats: SyncStats
+    details: SessionDetails
+
+
+class DoneStep(SyncReport):
+    """The session is over: this is its report."""
+
+    step: Literal["done"]
+
+
+#: What the host does next, keyed by ``step``.
+SessionStep = Union[SendStep, WaitStep, ReadStep, SaveStep, DoneStep]
+
+
+class SessionKind(TypedDict):
+    name: str
+    summary: str
+    #: The input's shape, in TypeScript notation.
+    input: str
+
+
+class RetryPolicy(TypedDict, total=False):
+    max_attempts: int
+    base_delay_ms: int
+    max_delay_ms: int
+    max_retry_after_ms: int
+
+
+class SessionOptions(TypedDict, total=False):
+    #: Seed of the retry jitter: pass something random (tests pass a constant).
+    seed: int
+    retry: RetryPolicy
+
+
+class SessionSecrets(TypedDict, total=False):
+    """A Rally API key, or a user name and password. Never saved, never printed."""
+
+    api_key: str
+    username: str
+    password: str

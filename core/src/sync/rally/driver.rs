@@ -18,8 +18,8 @@ pub enum Action {
 }
 
 /// A session's own decisions. Its state is all it keeps: it serialises.
-pub trait Logic: Serialize + DeserializeOwned + std::fmt::Debug + Clone {
-    type Input: Serialize + DeserializeOwned + std::fmt::Debug + Clone;
+pub trait Logic: Serialize + DeserializeOwned + std::fmt::Debug + Clone + Send {
+    type Input: Serialize + DeserializeOwned + std::fmt::Debug + Clone + Send;
     fn advance(&mut self, input: &Self::Input) -> Action;
     fn on_outcome(&mut self, input: &Self::Input, outcome: Outcome);
     fn on_file(&mut self, _input: &Self::Input, _file: std::result::Result<Vec<u8>, String>) {}

@@ -37,7 +37,8 @@ pub struct PublishInput {
     pub config: Config,
     pub cases: Vec<TestCase>,
     pub context: RunContext,
-    /// Refs the host already knows (from an earlier run).
+    /// Refs the host already knows (from an earlier run); none on a first run.
+    #[serde(default)]
     pub cache: RefCache,
 }
 

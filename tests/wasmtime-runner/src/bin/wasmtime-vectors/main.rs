@@ -1,10 +1,13 @@
 //! Runs every conformance vector through the raw .wasm in wasmtime and compares the
-//! bytes with `expected`, exactly like `core/tests/vectors.rs` does natively.
+//! bytes with `expected`, exactly like `core/tests/vectors.rs` does natively. The
+//! session transcripts (`session.replay` vectors) are also driven as live sessions
+//! through the ABI's `session_*` functions, step by step.
 //!
 //! Usage: wasmtime-vectors <tmbridge_raw.wasm> [tests/vectors]
 //! Exit status 0 when every vector matches, 1 otherwise.
 
-#[path = "../../../../core/tests/support/vector_text.rs"]
+mod transcript;
+#[path = "../../../../../core/tests/support/vector_text.rs"]
 #[allow(dead_code)]
 mod vector_text;
 
@@ -40,6 +43,7 @@ fn run(wasm_path: &str, dir: &PathBuf) -> Result<bool, String> {
         .collect();
     paths.sort();
     let (mut passed, mut failed) = (0, 0);
+    let (mut driven, mut drive_failed) = (0, 0);
     for path in &paths {
         let name = path
             .file_name()
@@ -64,12 +68,30 @@ fn run(wasm_path: &str, dir: &PathBuf) -> Result<bool, String> {
             failed += 1;
             eprintln!("MISMATCH {name}");
         }
+        if op == "session.replay" {
+            let input = String::from_utf8_lossy(&input);
+            match transcript::check(&core, &input, &expected) {
+                Ok(Some(_)) => driven += 1,
+                Ok(None) => {}
+                Err(why) => {
+                    drive_failed += 1;
+                    eprintln!("LIVE SESSION DIFFERS {name}: {why}");
+                }
+            }
+        }
     }
     println!(
         "wasmtime: {passed} of {} vectors byte-identical, {failed} differ",
         paths.len()
     );
-    Ok(failed == 0 && passed > 0)
+    println!(
+        "wasmtime: {driven} transcripts driven live through the session ABI, {drive_failed} differ"
+    );
+    if let Err(why) = transcript::check_handles(&core) {
+        eprintln!("SESSION HANDLES: {why}");
+        drive_failed += 1;
+    }
+    Ok(failed == 0 && passed > 0 && drive_failed == 0 && driven > 0)
 }
 
 /// A top-level string value, decoded (JSON escapes included).

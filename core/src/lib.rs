@@ -5,6 +5,7 @@
 
 pub mod autofill;
 pub mod config;
+pub mod controls;
 pub mod error;
 pub mod gitlab;
 pub mod junit;

@@ -31,9 +31,9 @@ impl Input {
     }
 }
 
-/// Expands the arguments in order. A pattern that matches nothing is an error (a
-/// typo should not pass silently); a plain path that does not exist is kept so that
-/// the read reports it next to the other files.
+/// Expands the arguments in order. A pattern that matches nothing and a named file
+/// that does not exist are the same mistake on the command line (a typo must not pass
+/// silently): both are errors, which every command reports as a usage error (exit 2).
 pub fn expand_inputs(args: &[String]) -> Result<Vec<Input>, String> {
     let mut inputs = Vec::new();
     for arg in args {
@@ -41,18 +41,28 @@ pub fn expand_inputs(args: &[String]) -> Result<Vec<Input>, String> {
             inputs.push(Input::Stdin);
             continue;
         }
-        let is_pattern = arg.contains(['*', '?', '[']) && !PathBuf::from(arg).exists();
+        let shown = tmbridge_core::controls::printable(arg, 300);
+        let path = PathBuf::from(arg);
+        let is_pattern = arg.contains(['*', '?', '[']) && !path.exists();
         if !is_pattern {
-            inputs.push(Input::File(PathBuf::from(arg)));
+            if path.is_dir() {
+                return Err(format!(
+                    "`{shown}` is a folder; name the report files, or a pattern like '{shown}/*.xml'"
+                ));
+            }
+            if !path.exists() {
+                return Err(format!("no such file `{shown}`"));
+            }
+            inputs.push(Input::File(path));
             continue;
         }
-        let paths = glob::glob(arg).map_err(|e| format!("bad pattern `{arg}`: {e}"))?;
+        let paths = glob::glob(arg).map_err(|e| format!("bad pattern `{shown}`: {e}"))?;
         let mut matched: Vec<PathBuf> = paths
             .filter_map(Result::ok)
             .filter(|p| p.is_file())
             .collect();
         if matched.is_empty() {
-            return Err(format!("no file matches `{arg}`"));
+            return Err(format!("no file matches `{shown}`"));
         }
         matched.sort();
         inputs.extend(matched.into_iter().map(Input::File));

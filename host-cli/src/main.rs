@@ -1,7 +1,9 @@
 //! `tmbridge`: the reference host of tmbridge-core.
 
 mod cmd;
+mod config_text;
 mod engine;
+mod file_lock;
 mod inputs;
 mod publish;
 mod run_context;
@@ -54,7 +56,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("tmbridge: {err:#}");
+            // An error may quote a URL: never with its secrets.
+            let text = tmbridge_core::sync::mask::mask_text(&format!("{err:#}"));
+            eprintln!("tmbridge: {text}");
             ExitCode::from(cmd::EXIT_USAGE)
         }
     }

@@ -1,23 +1,25 @@
 //! What `map`, `publish` and `serve` start a run from: the configuration file, and
 //! the run values taken from GitLab CI's variables and `--var KEY=VALUE`.
 
+use crate::config_text::{shown, shown_path, text_of, toml_error};
 use std::path::Path;
 use tmbridge_core::config::{Config, RunContext};
 
 /// Reads a configuration file: TOML, or JSON when its name ends in `.json`.
 /// The error names the file.
 pub fn load_config(path: &Path) -> Result<Config, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", shown_path(path)))?;
+    // Errors never echo the file: it may be binary, or hold terminal escapes.
+    let text = text_of(path, &bytes)?;
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
     {
-        return Config::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()));
+        return Config::from_json(text.as_bytes())
+            .map_err(|e| format!("{}: {}", shown_path(path), shown(&e.to_string())));
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("{}: the file is not UTF-8", path.display()))?;
-    toml::from_str::<Config>(&text)
-        .map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))
+    toml::from_str::<Config>(text).map_err(|e| toml_error(path, text, &e))
 }
 
 /// The run context at `now`: GitLab CI's `CI_*` variables (empty ones count as

@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tmbridge_simulators::gitlab::{GitlabSim, JobSpec, PipelineSpec, send_webhook};
 use tmbridge_simulators::rally::RallySim;
+use tmbridge_simulators::{HttpRequest, HttpServer, Outcome, Reply};
 
 const SECRET: &str = "hook-secret-e2e";
 const GITLAB_TOKEN: &str = "glpat-e2e";
@@ -17,6 +18,8 @@ struct Serve {
     url: String,
     state: PathBuf,
     dir: PathBuf,
+    /// The GitLab address given with --gitlab-url.
+    gitlab_url: String,
 }
 
 impl Drop for Serve {
@@ -58,13 +61,15 @@ test_stages = ["test"]
     path
 }
 
-fn start_serve(name: &str, rally: &RallySim, extra: &[&str]) -> Serve {
+fn start_serve(name: &str, rally: &RallySim, gitlab: &GitlabSim, extra: &[&str]) -> Serve {
     let dir = temp_dir(name);
     let config = write_config(&dir, rally);
     let state = dir.join("state").join("serve.sqlite");
+    let gitlab_url = gitlab.url();
     let mut child = Command::new(env!("CARGO_BIN_EXE_tmbridge"))
         .args(["serve", "--config"])
         .arg(&config)
+        .args(["--gitlab-url", &gitlab_url])
         .args(["--listen", "127.0.0.1:0", "--state"])
         .arg(&state)
         .args(["--retry-delay", "1", "--max-body", "65536"])
@@ -89,6 +94,7 @@ fn start_serve(name: &str, rally: &RallySim, extra: &[&str]) -> Serve {
         url,
         state,
         dir,
+        gitlab_url,
     }
 }
 
@@ -119,7 +125,7 @@ fn bad_token_oversized_and_malformed_bodies_store_nothing() {
     let rally = RallySim::start();
     let gitlab = GitlabSim::start(GITLAB_TOKEN);
     pipeline(&gitlab, 300, "success", "<testsuite/>");
-    let serve = start_serve("refusals", &rally, &[]);
+    let serve = start_serve("refusals", &rally, &gitlab, &[]);
     let body = gitlab.pipeline_hook_body(300).unwrap();
 
     let wrong = send_webhook(&serve.url, Some("not-the-secret"), "Pipeline Hook", &body).unwrap();
@@ -252,7 +258,7 @@ fn a_finished_pipeline_ends_with_every_mapped_result_in_rally_once() {
                     .artifact("shots/tc201.png", screenshot.clone()),
             ),
     );
-    let serve = start_serve("pipeline", &rally, &[]);
+    let serve = start_serve("pipeline", &rally, &gitlab, &[]);
 
     // GitLab stumbles once and Rally answers with a burst of 503s and a 429.
     gitlab.faults().fail_next(1, 502);
@@ -339,7 +345,7 @@ fn serve_killed_while_publishing_finishes_after_a_restart_without_duplicates() {
         rally.add_test_case(&format!("TC{id}"), &format!("Step {id}"), None);
     }
     pipeline(&gitlab, 502, "success", &junit(&ids));
-    let mut serve = start_serve("restart", &rally, &[]);
+    let mut serve = start_serve("restart", &rally, &gitlab, &[]);
     rally.faults().slow_next(10_000, Duration::from_millis(60));
     let body = gitlab.pipeline_hook_body(502).unwrap();
     let answer = send_webhook(&serve.url, Some(SECRET), "Pipeline Hook", &body).unwrap();
@@ -376,6 +382,7 @@ fn restart(old: &mut Serve, rally: &RallySim) -> Serve {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tmbridge"))
         .args(["serve", "--config"])
         .arg(&config)
+        .args(["--gitlab-url", &old.gitlab_url])
         .args(["--listen", "127.0.0.1:0", "--state"])
         .arg(&old.state)
         .args(["--retry-delay", "1"])
@@ -400,6 +407,7 @@ fn restart(old: &mut Serve, rally: &RallySim) -> Serve {
             .to_string(),
         state: old.state.clone(),
         dir,
+        gitlab_url: old.gitlab_url.clone(),
     }
 }
 
@@ -411,7 +419,12 @@ fn missing_secrets_are_usage_errors() {
     let out = Command::new(env!("CARGO_BIN_EXE_tmbridge"))
         .args(["serve", "--config"])
         .arg(&config)
-        .args(["--listen", "127.0.0.1:0"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--gitlab-url",
+            "http://127.0.0.1:9",
+        ])
         .env_remove("E2E_HOOK_SECRET")
         .env("GITLAB_API_TOKEN", GITLAB_TOKEN)
         .output()
@@ -421,6 +434,7 @@ fn missing_secrets_are_usage_errors() {
     let out = Command::new(env!("CARGO_BIN_EXE_tmbridge"))
         .args(["serve", "--config"])
         .arg(&config)
+        .args(["--gitlab-url", "http://127.0.0.1:9"])
         .env("E2E_HOOK_SECRET", SECRET)
         .env_remove("GITLAB_API_TOKEN")
         .output()
@@ -428,4 +442,96 @@ fn missing_secrets_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("GITLAB_API_TOKEN"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `serve` that is expected to refuse to start; a serve that starts anyway is
+/// stopped after a while and reported, instead of hanging the test.
+fn refused_start(config: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tmbridge"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .env("E2E_HOOK_SECRET", SECRET)
+        .env("GITLAB_API_TOKEN", GITLAB_TOKEN)
+        .env("E2E_RALLY_KEY", "key-e2e")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let exited = wait_for(Duration::from_secs(20), || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    });
+    if !exited {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().filter(|_| exited),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn serve_starts_only_with_a_safe_gitlab_address_of_its_own() {
+    let rally = RallySim::start();
+    let dir = temp_dir("gitlab-url");
+    let config = write_config(&dir, &rally);
+    let (code, stderr) = refused_start(&config, &[]);
+    assert_eq!(code, Some(2), "no --gitlab-url: {stderr}");
+    assert!(stderr.contains("--gitlab-url"), "{stderr}");
+    for (url, why) in [
+        ("http://gitlab.example.com", "clear text"),
+        (
+            "https://ci:Pa55word@gitlab.example.com",
+            "user name or password",
+        ),
+    ] {
+        let (code, stderr) = refused_start(&config, &["--gitlab-url", url]);
+        assert_eq!(code, Some(2), "{url}: {stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+        assert!(!stderr.contains("Pa55word"), "{stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_webhook_naming_another_host_never_sends_it_the_token() {
+    let rally = RallySim::start();
+    let gitlab = GitlabSim::start(GITLAB_TOKEN);
+    rally.add_test_case("TC401", "Step 401", None);
+    pipeline(&gitlab, 401, "success", &junit(&[401]));
+    // The host the event names instead of GitLab, over plain http: it records
+    // whatever reaches it.
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<HttpRequest>>> = Default::default();
+    let log = seen.clone();
+    let elsewhere = HttpServer::start(std::sync::Arc::new(move |req: HttpRequest| {
+        log.lock().unwrap().push(req);
+        Outcome::Reply(Reply::json(200, &serde_json::json!([])))
+    }))
+    .unwrap();
+    let serve = start_serve("elsewhere", &rally, &gitlab, &[]);
+    let mut body: serde_json::Value =
+        serde_json::from_slice(&gitlab.pipeline_hook_body(401).unwrap()).unwrap();
+    let project_page = format!("{}/acme/web-shop", elsewhere.url());
+    body["project"]["web_url"] = project_page.clone().into();
+    body["object_attributes"]["url"] = format!("{project_page}/-/pipelines/401").into();
+    let body = serde_json::to_vec(&body).unwrap();
+    let answer = send_webhook(&serve.url, Some(SECRET), "Pipeline Hook", &body).unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.text());
+
+    assert!(
+        wait_for(Duration::from_secs(60), || events_done(&serve.state)),
+        "{:?}",
+        stored_events(&serve.state)
+    );
+    assert!(seen.lock().unwrap().is_empty(), "the named host was asked");
+    // The configured GitLab took the token and gave the report.
+    assert!(
+        gitlab
+            .requests()
+            .iter()
+            .any(|r| r.status == 200 && r.path.ends_with("/artifacts/junit.xml"))
+    );
+    assert_eq!(per_case(&rally).get("TC401"), Some(&1));
 }

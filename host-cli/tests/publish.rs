@@ -19,7 +19,7 @@ fn fixture(name: &str) -> PathBuf {
 /// What the stand-in knows and does.
 #[derive(Default)]
 struct State {
-    /// Created TestCaseResults: (test case ref, build, date, oid).
+    /// Created TestCaseResults: (test case ref, build, notes, oid).
     results: Vec<(String, String, String, u64)>,
     next: u64,
     /// Answer the next create with 429 and this Retry-After.
@@ -76,9 +76,10 @@ fn handle(state: &Mutex<State>, method: &str, target: &str, body: &str) -> Optio
             let rows = s
                 .results
                 .iter()
-                .map(|(tc, build, date, oid)| {
+                .map(|(tc, build, notes, oid)| {
+                    let notes = serde_json::Value::from(notes.as_str());
                     format!(
-                        r#"{{"_ref": "http://x/slm/webservice/v2.0/testcaseresult/{oid}", "TestCase": {{"_ref": "http://x/slm/webservice/v2.0{tc}"}}, "Build": "{build}", "Date": "{date}"}}"#
+                        r#"{{"_ref": "http://x/slm/webservice/v2.0/testcaseresult/{oid}", "TestCase": {{"_ref": "http://x/slm/webservice/v2.0{tc}"}}, "Build": "{build}", "Notes": {notes}}}"#
                     )
                 })
                 .collect();
@@ -95,7 +96,7 @@ fn handle(state: &Mutex<State>, method: &str, target: &str, body: &str) -> Optio
             let row = (
                 f["TestCase"].as_str().unwrap().to_string(),
                 f["Build"].as_str().unwrap().to_string(),
-                f["Date"].as_str().unwrap().to_string(),
+                f["Notes"].as_str().unwrap_or("").to_string(),
                 oid,
             );
             s.results.push(row);

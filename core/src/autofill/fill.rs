@@ -149,7 +149,7 @@ pub fn fill(schema: &Schema, settings: &Settings, ctx: &RunContext) -> Result<Fi
     let has_description = all_fields
         .iter()
         .any(|f| f.name == "Description" && !f.read_only);
-    let link_html = run_link.map(|url| run_link_html(url, ctx));
+    let link_html = run_link.map(|url| run_link_html(url, ctx, &mut problems));
     if run_link.is_none() && has_description {
         problems.push(
             Problem::warning(
@@ -417,8 +417,37 @@ fn story_label(story: &super::context::RequirementInfo) -> String {
     }
 }
 
+/// Rendered pieces without control and text-direction characters (they would reach
+/// Rally invisibly or make the text read differently), and how many went.
+fn strip_controls(segs: Vec<Seg>) -> (Vec<Seg>, usize) {
+    let mut removed = 0;
+    let segs = segs
+        .into_iter()
+        .map(|seg| {
+            let (kept, n) = crate::controls::strip_forbidden(seg.as_str());
+            removed += n;
+            match seg {
+                Seg::Text(_) => Seg::Text(kept),
+                Seg::Link(_) => Seg::Link(kept),
+            }
+        })
+        .collect();
+    (segs, removed)
+}
+
+fn control_warning(field: &str, removed: usize) -> Problem {
+    Problem::warning(
+        "autofill.control_character",
+        Some(field),
+        format!(
+            "{removed} control or text-direction character(s) (NUL, U+202E...) were removed from the value of {field}"
+        ),
+    )
+    .with_hint("they come from the run's data; fix the test or the tool that wrote them")
+}
+
 /// `Test run: <a href="...">TR-42 name</a>` for the Description.
-fn run_link_html(url: &str, ctx: &RunContext) -> String {
+fn run_link_html(url: &str, ctx: &RunContext, problems: &mut Vec<Problem>) -> String {
     let label = [ctx.test_run.pid.as_deref(), ctx.test_run.name.as_deref()]
         .into_iter()
         .flatten()
@@ -430,7 +459,15 @@ fn run_link_html(url: &str, ctx: &RunContext) -> String {
     } else {
         label.as_str()
     };
-    let label: String = label.chars().filter(|c| !c.is_control()).collect();
+    let (url, removed) = crate::controls::strip_forbidden(url);
+    let url = url.as_str();
+    if removed > 0 {
+        problems.push(control_warning("Description", removed));
+    }
+    let label: String = label
+        .chars()
+        .filter(|c| !c.is_control() && !crate::controls::is_bidi_control(*c))
+        .collect();
     if is_safe_url(url) {
         format!(
             "Test run: <a href=\"{}\">{}</a>",
@@ -457,8 +494,11 @@ fn fill_field(
     let mut tried: Vec<String> = Vec::new();
     // (pieces, filled_by, rule index, explanation)
     let mut chosen: Option<(Vec<Seg>, FilledBy, Option<u64>, String)> = None;
+    // Characters removed from what the chosen rule rendered, before any value map.
+    let mut removed_by_rule = 0;
     for rule in rules.iter().filter(|r| r.rule.field == name) {
-        let segs = rule.render(ctx);
+        let (segs, removed) = strip_controls(rule.render(ctx));
+        removed_by_rule = removed;
         if is_blank(&segs) {
             let sources = rule.source_names();
             tried.push(if sources.is_empty() {
@@ -576,6 +616,14 @@ fn fill_field(
         };
         (Vec::new(), FilledBy::None, None, why)
     });
+    let (segs, removed_here) = strip_controls(segs);
+    let removed = match filled_by {
+        FilledBy::Rule | FilledBy::ValueMap => removed_by_rule,
+        _ => removed_here,
+    };
+    if removed > 0 {
+        problems.push(control_warning(name, removed));
+    }
 
     let mut out = FilledField {
         field: name.to_string(),

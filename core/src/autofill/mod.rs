@@ -17,7 +17,9 @@
 //! go through a value map, whose symmetry [`check_mappings`] checks. Rich-text
 //! fields (TEXT: Description, Notes) get escaped HTML with links; STRING fields get
 //! one plain line; text longer than the field is cut with a visible marker and
-//! reported. The template syntax is documented in [`template`].
+//! reported. NUL, other control characters and text-direction controls (U+202E...)
+//! are removed from every value with an `autofill.control_character` warning (see
+//! [`crate::controls`]). The template syntax is documented in [`template`].
 
 mod context;
 mod fill;

@@ -633,3 +633,46 @@ fn without_a_rule_description_holds_just_the_link() {
         d.explanation
     );
 }
+
+#[test]
+fn control_and_text_direction_characters_are_removed_with_a_warning() {
+    let mut ctx = run();
+    ctx.test_case.name = Some("Checkout\u{202E}gnp.exe\0 rejects".into());
+    ctx.test_run.pid = Some("TR\u{2066}-1042\u{1b}".into());
+    ctx.test_run.environment = Some("Staging\u{200F}".into());
+    ctx.test_run.link = Some("https://qtest.example.com/run/1\u{202D}".into());
+    let out = fill(&schema(), &settings(), &ctx).unwrap();
+    for f in &out.fields {
+        let found = crate::controls::find_forbidden(&f.value);
+        assert_eq!(found, None, "{}: {:?}", f.field, f.value);
+    }
+    let payload = serde_json::to_string(&out.payload).unwrap();
+    assert!(
+        !payload.contains("\\u0000") && !payload.contains('\u{202E}'),
+        "{payload}"
+    );
+    assert!(
+        !payload.contains('\u{202D}') && !payload.contains('\u{2066}'),
+        "{payload}"
+    );
+    assert!(
+        field(&out, "Name")
+            .value
+            .starts_with("Checkoutgnp.exe rejects: ")
+    );
+    // The environment still maps once its invisible mark is gone.
+    assert_eq!(field(&out, "Environment").filled_by, FilledBy::ValueMap);
+    let warned: Vec<&str> = out
+        .problems
+        .iter()
+        .filter(|p| p.code == "autofill.control_character")
+        .filter_map(|p| p.field.as_deref())
+        .collect();
+    for name in ["Name", "c_QTestRun", "Environment", "Description"] {
+        assert!(warned.contains(&name), "{name} not in {warned:?}");
+    }
+    assert_eq!(
+        problem(&out, "autofill.control_character").severity,
+        Severity::Warning
+    );
+}

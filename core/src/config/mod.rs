@@ -16,10 +16,12 @@
 //! ```
 //!
 //! Every section has defaults. Secrets are never required here: the sections name
-//! the environment variables a host reads them from.
+//! the environment variables a host reads them from, and a URL that carries
+//! credentials is refused (see [`urls`]).
 
 pub mod context;
 pub mod template;
+pub mod urls;
 
 pub use context::{ArtifactInfo, RefCache, RunContext};
 
@@ -78,7 +80,9 @@ impl Config {
     /// say what is allowed, and point at the line and column.
     pub fn from_json(bytes: &[u8]) -> Result<Config> {
         serde_json::from_slice(bytes).map_err(|e| {
-            let mut err = Error::new("config.invalid", format!("configuration: {e}"));
+            // serde quotes unknown keys as written: escape what a terminal would obey.
+            let text = crate::controls::printable(&e.to_string(), 400);
+            let mut err = Error::new("config.invalid", format!("configuration: {text}"));
             if e.line() > 0 {
                 err = err.at(location_at(bytes, e.line(), e.column()));
             }
@@ -89,6 +93,7 @@ impl Config {
     /// Checks the values serde cannot: ids, templates, status tables, limits. With a
     /// target, that target's required keys are enforced too. Returns the warnings.
     pub fn validate(&self, target: Option<Target>) -> Result<Vec<Warning>> {
+        urls::check(self)?;
         self.matching.validate(target)?;
         self.gitlab.validate()?;
         let mut warnings = Vec::new();

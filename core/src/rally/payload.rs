@@ -313,8 +313,13 @@ fn duration_text(us: Option<u64>, unit: DurationUnit) -> Option<String> {
     })
 }
 
+/// Room kept at the end of Notes for the line a publish adds to recognise the result
+/// in a later run.
+pub const NOTES_RESERVED_CHARS: usize = 80;
+
 /// Notes: the failure text, then links to CI and to artifacts that were not uploaded,
-/// all within `max` characters (the failure text is what gets cut).
+/// all within `max` characters less [`NOTES_RESERVED_CHARS`] (the failure text is
+/// what gets cut).
 fn notes(
     m: &MatchedCase,
     cases: &[TestCase],
@@ -348,7 +353,7 @@ fn notes(
     }
     let tail = tail.join("<br/>");
     let max = usize::try_from(max).unwrap_or(usize::MAX);
-    let budget = max.saturating_sub(tail.chars().count() + 10);
+    let budget = max.saturating_sub(tail.chars().count() + 10 + NOTES_RESERVED_CHARS);
     let body = failure_text(m, cases).map(|t| escape_within(&t, budget));
     let parts: Vec<String> = [body, (!tail.is_empty()).then_some(tail)]
         .into_iter()

@@ -20,6 +20,7 @@
 //! can persist it before each request and `resume` after a crash.
 
 pub mod dry_run;
+pub mod mask;
 pub mod protocol;
 pub mod rally;
 pub mod report;

@@ -2,6 +2,7 @@
 //! the form, the problems and the create payload.
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::config_text;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -73,7 +74,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let schema = match crate::engine::autofill_schema(&schema_bytes) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {}: {e}", schema_path.display());
+            eprintln!(
+                "error: {}: {}",
+                config_text::shown_path(schema_path),
+                config_text::shown(&e.to_string())
+            );
             return Ok(ExitCode::from(EXIT_FAILED));
         }
     };
@@ -86,7 +91,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             match parse_settings(path, &bytes) {
                 Ok(s) => s,
                 Err(message) => {
-                    eprintln!("error: {}: {message}", path.display());
+                    eprintln!("error: {message}");
                     return Ok(ExitCode::from(EXIT_USAGE));
                 }
             }
@@ -99,8 +104,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(e) => {
             eprintln!(
-                "error: {}: the run is not valid JSON for a run: {e}",
-                run_path.display()
+                "error: {}: the run is not valid JSON for a run: {}",
+                config_text::shown_path(run_path),
+                config_text::shown(&e.to_string())
             );
             return Ok(ExitCode::from(EXIT_FAILED));
         }
@@ -108,7 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let output = match crate::engine::autofill_fill(&schema, &settings, &ctx) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", config_text::shown(&e.to_string()));
             return Ok(ExitCode::from(EXIT_FAILED));
         }
     };
@@ -137,15 +143,27 @@ fn read(path: &Path) -> Option<Vec<u8>> {
     }
 }
 
+/// The error is safe to print: it never quotes raw bytes of the file.
 fn parse_settings(path: &Path, bytes: &[u8]) -> Result<Settings, String> {
+    let text = config_text::text_of(path, bytes)?;
     let is_toml = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
     if is_toml {
-        let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
-        toml::from_str(text).map_err(|e| format!("invalid settings: {e}"))
+        toml::from_str(text).map_err(|e| {
+            format!(
+                "invalid settings: {}",
+                config_text::toml_error(path, text, &e)
+            )
+        })
     } else {
-        serde_json::from_slice(bytes).map_err(|e| format!("invalid settings: {e}"))
+        serde_json::from_str(text).map_err(|e| {
+            format!(
+                "{}: invalid settings: {}",
+                config_text::shown_path(path),
+                config_text::shown(&e.to_string())
+            )
+        })
     }
 }
 

@@ -42,7 +42,8 @@ The ref cache (--refs) is JSON: {\"rally_test_cases\": {\"TC1\": \"/testcase/1\"
 \"rally_test_sets\": {}, \"qtest_cycles\": {}, \"automation_ids\": {}}.
 
 Exit codes: 0 the plan was printed; 1 a report could not be read (or, with --strict,
-a test is on the review list); 2 bad command line or configuration.")]
+a test is on the review list); 2 bad command line (a named file does not exist, a
+pattern matches nothing) or configuration.")]
 pub struct Args {
     /// The test-management system.
     #[arg(long, value_enum)]

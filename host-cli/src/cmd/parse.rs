@@ -29,7 +29,8 @@ pub enum Format {
   cat report.xml | tmbridge parse -
 
 Exit codes: 0 every file was read; 1 a file could not be read or is not a
-JUnit report (the others are still read); 2 bad command line or no file matched.")]
+JUnit report (the others are still read); 2 bad command line: a named file does not
+exist or a pattern matches nothing.")]
 pub struct Args {
     /// Report files, glob patterns (quote them to let tmbridge expand `**`), or `-` for stdin.
     #[arg(required = true, value_name = "FILE")]

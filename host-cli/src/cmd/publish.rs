@@ -3,6 +3,7 @@
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::inputs::expand_inputs;
+use crate::publish::mask::mask_text;
 use crate::publish::{self, PublishOptions, PublishReport};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -40,13 +41,21 @@ Every run is kept in the outbox (an SQLite file, .tmbridge/outbox.sqlite3 by def
 until Rally confirmed it. If the process dies or Rally stays down, run the same command
 again: it resumes, and looks before it creates, so every result reaches Rally once.
 
+Attachments ([[ATTACHMENT|path]] and attachment properties) are read only from the
+report's own folder and its subfolders, plus the folders given with --attachment-dir;
+symbolic links are followed only if they stay inside them. Special files, files over
+50 MB, the outbox and the configuration file are never read. A refused file is listed
+under Failed with the reason and exits with 1.
+
 Run values come from GitLab CI's variables (CI_PIPELINE_ID, CI_PIPELINE_URL, CI_JOB_ID,
 CI_JOB_NAME, CI_JOB_URL, CI_COMMIT_REF_NAME, CI_COMMIT_SHA, CI_PROJECT_URL); --var
 overrides them and adds {var.NAME} values. Without --var sprint=N the sprint is the Rally
 iteration of today.
 
 Exit codes: 0 everything was published; 1 something failed or is left for a later run
-(the report says what and why); 2 bad command line, configuration or credentials.")]
+(the report says what and why); 2 bad command line (a report file that does not exist or
+a pattern that matches nothing included), configuration, or credentials (Rally answered
+401 or 403).")]
 pub struct Args {
     /// The test-management system.
     #[arg(long, value_enum)]
@@ -84,6 +93,10 @@ pub struct Args {
     /// Seed of the retry jitter (for reproducible runs).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// A folder attachments may also come from, besides each report's own folder
+    /// tree (repeatable); relative attachment paths are looked up in it too.
+    #[arg(long = "attachment-dir", value_name = "DIR")]
+    pub attachment_dirs: Vec<PathBuf>,
     /// No progress lines on stderr.
     #[arg(long)]
     pub quiet: bool,
@@ -141,12 +154,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             max_attempts: args.max_attempts,
             ..Default::default()
         },
-        ..PublishOptions::default()
+        attachments: publish::attachments::AttachmentRules {
+            dirs: args.attachment_dirs.clone(),
+            protected: vec![args.config.clone()],
+            ..Default::default()
+        },
     };
     let result = match publish::run(&config, reports, &options) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("tmbridge publish: {e:#}");
+            eprintln!("tmbridge publish: {}", mask_text(&format!("{e:#}")));
             let usage = e.downcast_ref::<publish::UsageError>().is_some();
             return Ok(ExitCode::from(if usage { EXIT_USAGE } else { EXIT_FAILED }));
         }
@@ -171,11 +188,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
+    if let Some(e) = result
+        .report
+        .error
+        .as_ref()
+        .filter(|e| refused_credentials(e))
+    {
+        eprintln!("tmbridge publish: Rally refused the credentials: {e}");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
     Ok(ExitCode::from(if result.report.is_success() {
         EXIT_OK
     } else {
         EXIT_FAILED
     }))
+}
+
+/// A 401 or 403 from the target: the key, the user or its rights are wrong, which
+/// exits like a bad configuration (2), not like a failed run (1).
+fn refused_credentials(e: &tmbridge_core::Error) -> bool {
+    matches!(e.code.as_str(), "rally.unauthorized" | "rally.forbidden")
 }
 
 /// Bodies longer than this are cut when printed (base64 attachments).

@@ -327,6 +327,16 @@ fn push_diagnostic(s: &mut String, text: &str, d: &Diagnostic) {
         }
         _ => 1,
     };
+    // Shown without the characters a terminal would obey or hide: one visible
+    // character each, so the underline stays under the right spot.
+    let line: String = line
+        .chars()
+        .map(|c| match c {
+            '\t' => ' ',
+            c if tmbridge_core::controls::is_forbidden(c) => '\u{FFFD}',
+            c => c,
+        })
+        .collect();
     s.push_str(&format!(
         "    {line}\n    {}{}\n",
         " ".repeat(col),

@@ -1,6 +1,7 @@
 //! `tmbridge serve`: the GitLab Pipeline Hook receiver.
 
 use super::{EXIT_OK, EXIT_USAGE};
+use crate::serve::gitlab_api::check_base_url;
 use crate::serve::{ServeOptions, publisher::PublishToTarget};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,21 +12,31 @@ use tmbridge_core::config::Target;
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   TMBRIDGE_GITLAB_TOKEN=s3cret GITLAB_API_TOKEN=glpat-... RALLY_API_KEY=_abc... \\
-    tmbridge serve --config tmbridge.toml --listen 0.0.0.0:8080 --state /var/lib/tmbridge/serve.sqlite
-  tmbridge serve --config tmbridge.toml --artifact-path junit.xml --artifact-path reports/e2e.xml
+    tmbridge serve --config tmbridge.toml --gitlab-url https://gitlab.example.com \\
+    --listen 0.0.0.0:8080 --state /var/lib/tmbridge/serve.sqlite
+  tmbridge serve --config tmbridge.toml --gitlab-url https://gitlab.example.com \\
+    --artifact-path junit.xml --artifact-path reports/e2e.xml
 
 In GitLab: Settings > Webhooks, URL http://HOST:8080/webhook, the secret token from the
 variable named by gitlab.token_env (TMBRIDGE_GITLAB_TOKEN by default), trigger
 \"Pipeline events\". Each finished pipeline that matches the [gitlab] section is stored
 and answered with 200 at once; a worker downloads the listed artifact files of its test
-jobs (GET /api/v4/projects/:id/jobs/:job_id/artifacts/PATH with the token in
-GITLAB_API_TOKEN) and publishes them to Rally, retrying while GitLab or Rally is down.
+jobs (GET /api/v4/projects/:id/jobs/:job_id/artifacts/PATH on --gitlab-url, with the
+token in GITLAB_API_TOKEN; redirects to other hosts are followed without it) and
+publishes them to Rally, retrying while GitLab or Rally is down.
 
 Answers: 200 queued/duplicate/ignored, 400 malformed body, 401 wrong or missing
 X-Gitlab-Token, 413 body over --max-body, 503 the event could not be stored.
 GET /healthz answers 200.
 
-Exit codes: 2 bad command line or configuration; otherwise it runs until stopped.")]
+SIGTERM or SIGINT stops it cleanly (also as PID 1 in a container): no new webhooks, the
+event being published is finished or, after --shutdown-grace, put back to resume from its
+checkpoint at the next start; then exit 0. A second signal exits at once, which is safe
+too. Events in progress when a process was killed are retried at the next start and
+count against --max-attempts.
+
+Exit codes: 0 stopped by a signal; 2 bad command line or configuration, or another serve
+uses the same --state; otherwise it runs until stopped.")]
 pub struct Args {
     /// Configuration file: TOML (or JSON when it ends in .json).
     #[arg(long, value_name = "FILE")]
@@ -36,7 +47,8 @@ pub struct Args {
     /// SQLite file that holds received events until they are published.
     #[arg(long, value_name = "PATH", default_value = "tmbridge-serve.sqlite")]
     pub state: PathBuf,
-    /// GitLab's URL (https://gitlab.example.com); by default taken from each event's project URL.
+    /// GitLab's address (https://gitlab.example.com; http only for loopback). Required:
+    /// the API token goes to this address only, never to one an event names.
     #[arg(long, value_name = "URL")]
     pub gitlab_url: Option<String>,
     /// Environment variable holding the GitLab API token (read_api scope).
@@ -58,6 +70,10 @@ pub struct Args {
     /// First delay before retrying an event, in seconds; it doubles each time.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub retry_delay: u64,
+    /// On SIGTERM/SIGINT, how long to wait for the event being published to finish
+    /// before putting it back in the queue, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub shutdown_grace: u64,
 }
 
 fn usage(message: &str) -> anyhow::Result<ExitCode> {
@@ -80,6 +96,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             config.gitlab.token_env
         ));
     };
+    let gitlab_url = match args.gitlab_url.as_deref().map(check_base_url) {
+        Some(Ok(url)) => url,
+        Some(Err(e)) => return usage(&e),
+        None => {
+            return usage(
+                "give GitLab's address with --gitlab-url https://gitlab.example.com: the GitLab API token is sent there and nowhere else",
+            );
+        }
+    };
     let Some(gitlab_token) = env(&args.gitlab_token_env) else {
         return usage(&format!(
             "the GitLab API token is not set: put a token with read_api scope in {}",
@@ -101,17 +126,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         state: args.state,
         secret: secret.into_bytes(),
         gitlab: config.gitlab.clone(),
-        gitlab_url: args.gitlab_url,
+        gitlab_url,
         gitlab_token,
         artifact_paths: args.artifact_paths,
         max_body: args.max_body,
         max_attempts: args.max_attempts,
         retry_delay: Duration::from_secs(args.retry_delay),
         threads: 4,
+        shutdown_grace: Duration::from_secs(args.shutdown_grace),
     };
     let publisher = PublishToTarget {
         config,
         outbox: crate::serve::outbox_path(&options.state),
+        protected: vec![options.state.clone(), args.config.clone()],
     };
     crate::serve::run(options, Box::new(publisher))?;
     Ok(ExitCode::from(EXIT_OK))

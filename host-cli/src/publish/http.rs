@@ -4,6 +4,7 @@
 
 use std::io::ErrorKind;
 use std::time::Duration;
+use tmbridge_core::sync::mask::mask_text;
 use tmbridge_core::sync::{HttpRequest, HttpResponse, Method, ResponseKind};
 
 /// Bodies above this are cut off: no WSAPI answer tmbridge asks for comes near it.
@@ -49,7 +50,7 @@ impl Http {
             Err(e) => {
                 return HttpResponse::failed(
                     ResponseKind::ConnectFailed,
-                    format!("bad request: {e}"),
+                    mask_text(&format!("bad request: {e}")),
                 );
             }
         };
@@ -81,9 +82,10 @@ impl Http {
 }
 
 /// Whether the request may have reached the server decides between "connect
-/// failed" (safe to send again) and "dropped" (the server may have acted).
+/// failed" (safe to send again) and "dropped" (the server may have acted). The
+/// text may name the URL: it is masked, as it ends up in reports and the outbox.
 fn failure(e: ureq::Error, answered: bool) -> HttpResponse {
-    let text = e.to_string();
+    let text = mask_text(&e.to_string());
     let kind = match &e {
         ureq::Error::Timeout(_) => ResponseKind::Timeout,
         ureq::Error::HostNotFound

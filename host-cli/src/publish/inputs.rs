@@ -1,9 +1,9 @@
 //! What a publish starts from: the tests of the reports, the files they attach,
 //! the clock, and the key that recognises the same work when it comes again.
 
+use super::attachments::{Attachments, Policy};
 use anyhow::{Result, anyhow};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tmbridge_core::config::ArtifactInfo;
 use tmbridge_core::junit;
 use tmbridge_core::model::TestCase;
@@ -12,36 +12,30 @@ use tmbridge_core::sync::rally::PublishInput;
 pub struct Loaded {
     pub cases: Vec<TestCase>,
     pub artifacts: Vec<ArtifactInfo>,
-    /// Attachment path as the report names it → the file found for it.
-    pub files: BTreeMap<String, PathBuf>,
+    /// What each attachment path the reports name leads to, under the policy.
+    pub files: Attachments,
 }
 
-/// Parses the reports and finds the files their tests attach.
-pub fn load(reports: &[(String, Vec<u8>)], dirs: &[PathBuf]) -> Result<Loaded> {
+/// Parses the reports and looks up the files their tests attach, each under the
+/// policy with its report's folder allowed.
+pub fn load(reports: &[(String, Vec<u8>)], policy: &Policy) -> Result<Loaded> {
     let mut out = Loaded {
         cases: Vec::new(),
         artifacts: Vec::new(),
-        files: BTreeMap::new(),
+        files: Attachments::new(policy.clone()),
     };
     for (name, bytes) in reports {
         let report = junit::parse(bytes).map_err(|e| anyhow!("{name}: {e}"))?;
         for w in &report.warnings {
             eprintln!("warning: {name}: {} [{}]", w.message, w.code);
         }
-        let base = Path::new(name).parent().map(Path::to_path_buf);
+        let report_policy = policy.for_report(report_folder(name));
         for case in report.cases() {
             for path in &case.attachments {
                 if out.artifacts.iter().any(|a| &a.path == path) {
                     continue;
                 }
-                let found = resolve_attachment(path, base.as_deref(), dirs);
-                let size = found
-                    .as_ref()
-                    .and_then(|f| std::fs::metadata(f).ok())
-                    .map(|m| m.len());
-                if let Some(f) = found {
-                    out.files.insert(path.clone(), f);
-                }
+                let size = out.files.add(path, &report_policy);
                 out.artifacts.push(ArtifactInfo {
                     path: path.clone(),
                     size,
@@ -55,24 +49,10 @@ pub fn load(reports: &[(String, Vec<u8>)], dirs: &[PathBuf]) -> Result<Loaded> {
     Ok(out)
 }
 
-/// An attachment is looked for next to its report, then in `dirs`, then from the
-/// working directory.
-pub fn resolve_attachment(
-    path: &str,
-    report_dir: Option<&Path>,
-    dirs: &[PathBuf],
-) -> Option<PathBuf> {
-    let p = Path::new(path);
-    if p.is_absolute() {
-        return p.is_file().then(|| p.to_path_buf());
-    }
-    report_dir
-        .into_iter()
-        .map(Path::to_path_buf)
-        .chain(dirs.iter().cloned())
-        .map(|d| d.join(p))
-        .chain([p.to_path_buf()])
-        .find(|c| c.is_file())
+/// The folder of a report read from a file; a report from standard input has none.
+fn report_folder(name: &str) -> Option<&Path> {
+    let path = Path::new(name);
+    if path.is_file() { path.parent() } else { None }
 }
 
 /// The clock as RFC 3339.

@@ -1,14 +1,15 @@
 //! Publishing over real HTTP: the host loop around the core's sans-IO sessions,
 //! with the durable outbox. `tmbridge publish` and `tmbridge serve` both call [`run`].
 
+pub mod attachments;
 mod http;
 mod inputs;
 pub mod mask;
 pub mod outbox;
 
 use anyhow::{Context, Result, bail};
+use attachments::{AttachmentRules, Attachments, Policy};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tmbridge_core::config::{Config, RunContext, Target};
@@ -42,8 +43,9 @@ pub struct PublishOptions {
     pub timeout: Duration,
     /// Progress lines on stderr for long work.
     pub progress: bool,
-    /// More folders to look for attachments in (after each report's own folder).
-    pub attachment_dirs: Vec<PathBuf>,
+    /// Which files reports may attach: each report's folder tree, these folders, never
+    /// these files (the outbox is always protected).
+    pub attachments: AttachmentRules,
 }
 
 impl Default for PublishOptions {
@@ -58,7 +60,7 @@ impl Default for PublishOptions {
             seed: None,
             timeout: Duration::from_secs(60),
             progress: false,
-            attachment_dirs: Vec::new(),
+            attachments: AttachmentRules::default(),
         }
     }
 }
@@ -104,7 +106,7 @@ pub struct PublishReport {
 }
 
 /// Publishes JUnit reports (name, bytes) to the target. The name is the report's
-/// path: attachments are looked for next to it. Errors are about the input or the
+/// path: attachments are read from its folder tree and the allowed folders only. Errors are about the input or the
 /// outbox; what the target said is in the report.
 pub fn run(
     config: &Config,
@@ -120,7 +122,14 @@ pub fn run(
     config
         .validate(Some(options.target))
         .map_err(|e| UsageError(format!("configuration: {e}")))?;
-    let loaded = inputs::load(&reports, &options.attachment_dirs)?;
+    let outbox_path = options
+        .outbox
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_OUTBOX));
+    let mut rules = options.attachments.clone();
+    rules.protected.push(outbox_path.clone());
+    let policy = Policy::new(&rules).map_err(UsageError)?;
+    let loaded = inputs::load(&reports, &policy)?;
     let mut context = options.context.clone();
     context.artifacts.extend(loaded.artifacts.clone());
     if context.now.trim().is_empty() {
@@ -138,16 +147,18 @@ pub fn run(
         retry: options.retry,
     };
     if options.dry_run {
-        return dry_run(input, session_options, &loaded.files);
+        // Shown with the sign-in flow a real run would use: API key or basic auth.
+        let credentials = options
+            .credentials
+            .clone()
+            .or_else(|| credentials_from_env(config).ok());
+        return dry_run(input, session_options, &loaded.files, credentials.as_ref());
     }
     let credentials = match &options.credentials {
         Some(c) => c.clone(),
         None => credentials_from_env(config)?,
     };
-    let path = options
-        .outbox
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_OUTBOX));
+    let path = outbox_path;
     let outbox = outbox::Outbox::open(&path)?;
     let target = options.target.as_str();
     let key = inputs::run_key(target, &input)?;
@@ -207,7 +218,7 @@ pub fn run(
                 std::thread::sleep(Duration::from_millis(ms));
             }
             Step::Read(file) => {
-                let bytes = read_file(&loaded.files, &file.path);
+                let bytes = loaded.files.read(&file.path);
                 session
                     .provide_file(file.id, bytes)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -216,6 +227,7 @@ pub fn run(
         }
     };
     shown.done();
+    let report = mask::masked_report(report);
     let complete = report.error.is_none();
     let status = if complete { "done" } else { "pending" };
     outbox.finish(
@@ -239,9 +251,19 @@ pub fn run(
 fn dry_run(
     input: PublishInput,
     options: SessionOptions,
-    files: &BTreeMap<String, PathBuf>,
+    files: &Attachments,
+    credentials: Option<&Credentials>,
 ) -> Result<PublishReport> {
-    let creds = Credentials::ApiKey("(dry-run)".into());
+    // Placeholders of the same kind as the real secrets: the requests show the real
+    // flow (basic auth asks for a security token first), never a real secret.
+    let placeholder = "(dry-run)".to_string();
+    let creds = match credentials {
+        Some(Credentials::Basic { .. }) => Credentials::Basic {
+            username: placeholder.clone(),
+            password: placeholder,
+        },
+        _ => Credentials::ApiKey(placeholder),
+    };
     let mut session = Publish::new(input, creds, options).map_err(start_error)?;
     let mut counter = 0;
     let mut requests = Vec::new();
@@ -256,12 +278,12 @@ fn dry_run(
             }
             Step::Wait { .. } => {}
             Step::Read(file) => {
-                let bytes = read_file(files, &file.path);
+                let bytes = files.read(&file.path);
                 session
                     .provide_file(file.id, bytes)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
-            Step::Done(report) => break report,
+            Step::Done(report) => break mask::masked_report(report),
         }
     };
     Ok(PublishReport {
@@ -287,18 +309,6 @@ pub fn credentials_from_env(config: &Config) -> Result<Credentials> {
         "no Rally credentials: set {key_env} to an API key (rally.api_key_env names the variable), or {USERNAME_ENV} and {PASSWORD_ENV}"
     ))
     .into())
-}
-
-fn read_file(
-    files: &BTreeMap<String, PathBuf>,
-    path: &str,
-) -> std::result::Result<Vec<u8>, String> {
-    let Some(found) = files.get(path) else {
-        return Err(format!(
-            "{path} was not found next to the report or in the working directory"
-        ));
-    };
-    std::fs::read(found).map_err(|e| format!("{}: {e}", found.display()))
 }
 
 /// Progress on stderr: at most one line a second, and only for long work.

@@ -12,10 +12,18 @@
 //! - `requests`: the journal, one row per create or update handed to the network:
 //!   `sent` before it goes out, then `confirmed`, `refused` or `lost` (masked URL).
 //! - `refs`: FormattedID and test set refs learned, reused by later runs.
+//!
+//! Who publishes a run is decided by an exclusive lock on a file next to the
+//! database (`<outbox>.locks/run-<hash of key>.lock`), which the operating system
+//! drops when the process dies. The `owner` column only names the last claimant in
+//! messages: a process id says nothing about liveness once it is reused.
 
-use anyhow::{Context, Result, bail};
+use crate::file_lock::FileLock;
+use anyhow::{Context, Result};
 use rusqlite::{Connection, params};
-use std::path::Path;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use tmbridge_core::config::RefCache;
 
 const SCHEMA: &str = "
@@ -56,10 +64,43 @@ PRAGMA user_version = 1;
 
 pub struct Outbox {
     conn: Connection,
+    path: PathBuf,
+    /// What the `owner` column says while this process holds a run.
     owner: String,
+    /// The runs this handle holds, by id.
+    held: RefCell<HashMap<i64, FileLock>>,
 }
 
+/// Another live process (or another handle of this one) is publishing the run.
+#[derive(Debug)]
+pub struct RunBusy {
+    pub run: i64,
+    pub outbox: PathBuf,
+    /// The `owner` column as the holder wrote it.
+    pub owner: Option<String>,
+}
+
+impl std::fmt::Display for RunBusy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "outbox.run_busy: run {} of the outbox {} is being published by another running tmbridge process",
+            self.run,
+            self.outbox.display()
+        )?;
+        if let Some(owner) = &self.owner {
+            write!(f, " ({owner})")?;
+        }
+        f.write_str(
+            "; wait for it to end, or stop it: a stopped run resumes from the outbox with the next publish of the same reports",
+        )
+    }
+}
+
+impl std::error::Error for RunBusy {}
+
 /// A run as found or stored.
+#[derive(Debug)]
 pub struct RunRow {
     pub id: i64,
     pub input: String,
@@ -81,17 +122,17 @@ impl Outbox {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)
             .with_context(|| format!("{} is not a tmbridge outbox", path.display()))?;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
         Ok(Outbox {
             conn,
-            owner: format!("{}:{nanos}", std::process::id()),
+            path: path.to_path_buf(),
+            owner: format!("pid {}", std::process::id()),
+            held: RefCell::default(),
         })
     }
 
-    /// The run with this key, taken over by this process; a new one when there is none.
+    /// The run with this key, taken over by this handle; a new one when there is none.
+    /// Fails with [`RunBusy`] while a live process holds it. A holder that died,
+    /// however, never blocks: its lock went with it.
     pub fn claim(&self, key: &str, target: &str, input: &str) -> Result<RunRow> {
         let now = now();
         self.conn.execute(
@@ -104,12 +145,23 @@ impl Outbox {
             params![key],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        if let Some(other) = owner.filter(|o| *o != self.owner)
-            && owner_alive(&other)
-        {
-            bail!(
-                "run {id} is being published by another tmbridge process ({other}); wait for it to end"
-            );
+        if !self.held.borrow().contains_key(&id) {
+            let lock_path = self.lock_path(key);
+            if let Some(dir) = lock_path.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            let lock = FileLock::try_acquire(&lock_path)
+                .with_context(|| format!("cannot lock {}", lock_path.display()))?;
+            let Some(lock) = lock else {
+                return Err(RunBusy {
+                    run: id,
+                    outbox: self.path.clone(),
+                    owner,
+                }
+                .into());
+            };
+            self.held.borrow_mut().insert(id, lock);
         }
         self.conn.execute(
             "UPDATE runs SET owner = ?1, updated_at = ?2 WHERE id = ?3",
@@ -188,7 +240,22 @@ impl Outbox {
             "UPDATE runs SET status = ?1, report = ?2, progress = ?3, owner = NULL, updated_at = ?4 WHERE id = ?5",
             params![status, report, progress, now(), run],
         )?;
+        if let Some(lock) = self.held.borrow_mut().remove(&run) {
+            lock.release_and_remove();
+        }
         Ok(())
+    }
+
+    /// The lock file of the run with this key: named by a hash, as keys are free text.
+    fn lock_path(&self, key: &str) -> PathBuf {
+        let mut dir = self.path.file_name().unwrap_or_default().to_os_string();
+        dir.push(".locks");
+        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        self.path
+            .with_file_name(dir)
+            .join(format!("run-{hash:016x}.lock"))
     }
 
     pub fn refs(&self, target: &str) -> Result<RefCache> {
@@ -246,16 +313,6 @@ impl Outbox {
     }
 }
 
-/// Whether the process that owns a run still runs (Linux: its /proc entry).
-fn owner_alive(owner: &str) -> bool {
-    let pid = owner.split(':').next().unwrap_or("");
-    let proc_root = Path::new("/proc");
-    if !proc_root.is_dir() {
-        return false;
-    }
-    !pid.is_empty() && proc_root.join(pid).exists()
-}
-
 fn now() -> String {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -284,7 +341,18 @@ mod tests {
             .unwrap();
         // Another live owner (this test process, another token) is turned away.
         let b = Outbox::open(&path).unwrap();
-        assert!(b.claim("k1", "rally", "{}").is_err());
+        let busy = b.claim("k1", "rally", "{}").unwrap_err();
+        let busy = busy.downcast_ref::<RunBusy>().expect("a RunBusy error");
+        assert_eq!((busy.run, busy.outbox.as_path()), (run.id, path.as_path()));
+        let message = busy.to_string();
+        for part in [
+            format!("run {}", run.id),
+            path.display().to_string(),
+            format!("pid {}", std::process::id()),
+            "wait for it to end".to_string(),
+        ] {
+            assert!(message.contains(&part), "{part:?} missing in {message}");
+        }
         // After the first lets go, the second resumes with the stored input and progress.
         a.finish(run.id, "pending", "{}", "{\"step\":4}").unwrap();
         let again = b.claim("k1", "rally", "{\"x\":2}").unwrap();
@@ -299,6 +367,43 @@ mod tests {
         b.store_refs("rally", &cache).unwrap();
         assert_eq!(b.refs("rally").unwrap(), cache);
         assert_eq!(b.status_of("k1").unwrap().as_deref(), Some("pending"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_claimant_that_died_never_blocks_even_when_its_pid_is_alive_again() {
+        let dir = std::env::temp_dir().join(format!("tmbridge-outbox-dead-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("outbox.db");
+        let first = Outbox::open(&path).unwrap();
+        let run = first.claim("k2", "rally", "{}").unwrap();
+        // The claimant dies without finishing: its handle and lock are gone...
+        drop(first);
+        // ...while the owner it wrote names a live process: this very one (a restarted
+        // container is PID 1 again), or PID 1 itself.
+        for pid in [std::process::id(), 1] {
+            let raw = Connection::open(&path).unwrap();
+            raw.execute(
+                "UPDATE runs SET owner = ?1 WHERE id = ?2",
+                params![format!("{pid}:1"), run.id],
+            )
+            .unwrap();
+            let next = Outbox::open(&path).unwrap();
+            let again = next.claim("k2", "rally", "{}").unwrap();
+            assert_eq!(again.id, run.id);
+            // This one dies unfinished as well, for the next round.
+        }
+        let last = Outbox::open(&path).unwrap();
+        let row = last.claim("k2", "rally", "{}").unwrap();
+        assert_eq!(row.attempts, 3, "every start counts");
+        last.finish(row.id, "done", "{}", "{}").unwrap();
+        assert_eq!(
+            std::fs::read_dir(dir.join("outbox.db.locks"))
+                .unwrap()
+                .count(),
+            0,
+            "a finished run leaves no lock file"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

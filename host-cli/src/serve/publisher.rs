@@ -1,8 +1,12 @@
 //! The publisher `serve` uses: the same code path as `tmbridge publish`
 //! ([`crate::publish::run`]) with its durable outbox, so a pipeline whose publish was
-//! interrupted resumes without sending anything twice.
+//! interrupted resumes without sending anything twice. Attachments come only from the
+//! job's downloaded artifacts (the report's folder in the event's work folder), never
+//! from elsewhere on this host, and never `serve`'s own files.
 
 use super::worker::{Failure, PublishJob, Publisher, RunValues};
+use crate::publish::attachments::AttachmentRules;
+use crate::publish::outbox::RunBusy;
 use crate::publish::{PublishOptions, run};
 use std::path::PathBuf;
 use tmbridge_core::config::{Config, RunContext, Target};
@@ -11,7 +15,13 @@ pub struct PublishToTarget {
     pub config: Config,
     /// The outbox shared by every event `serve` publishes.
     pub outbox: PathBuf,
+    /// Files a report must never attach: the event store, the configuration file (the
+    /// outbox is protected by the publish itself).
+    pub protected: Vec<PathBuf>,
 }
+
+/// What a person is told when a report names a file outside the job's artifacts.
+const HOW_TO_ALLOW_SERVE: &str = "serve attaches only files of the job's artifacts, named relative to the report (they are downloaded next to it)";
 
 fn context(run: &RunValues) -> RunContext {
     RunContext {
@@ -39,10 +49,24 @@ impl Publisher for PublishToTarget {
             target: Target::Rally,
             outbox: Some(self.outbox.clone()),
             context: context(&job.run),
+            // No folder besides each report's own: the reports lie in the event's work
+            // folder, among the artifacts downloaded for them.
+            attachments: AttachmentRules {
+                dirs: Vec::new(),
+                protected: self.protected.clone(),
+                how_to_allow: HOW_TO_ALLOW_SERVE.into(),
+                ..AttachmentRules::default()
+            },
             ..PublishOptions::default()
         };
-        let done = run(&self.config, reports, &options)
-            .map_err(|e| Failure::Permanent(format!("event {}: {e:#}", job.event_id)))?;
+        let done = run(&self.config, reports, &options).map_err(|e| {
+            let message = format!("event {}: {e:#}", job.event_id);
+            // Another process holds the run for now: a later try gets it.
+            match e.downcast_ref::<RunBusy>() {
+                Some(_) => Failure::Transient(message),
+                None => Failure::Permanent(message),
+            }
+        })?;
         let summary = serde_json::to_string(&done)
             .map_err(|e| Failure::Permanent(format!("event {}: {e}", job.event_id)))?;
         match &done.report.error {

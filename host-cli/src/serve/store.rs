@@ -28,6 +28,13 @@ pub enum Inserted {
     Duplicate(i64),
 }
 
+/// What `requeue_interrupted` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Requeued {
+    pub requeued: usize,
+    pub failed: usize,
+}
+
 pub struct EventStore {
     conn: Connection,
 }
@@ -52,16 +59,20 @@ CREATE TABLE IF NOT EXISTS events (
 impl EventStore {
     pub fn open(path: &Path) -> rusqlite::Result<EventStore> {
         let conn = Connection::open(path)?;
+        // First: every statement after it, these pragmas included, waits for a
+        // concurrent writer instead of failing at once.
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // WAL keeps the receiver and the worker from blocking each other; FULL sync
         // makes a committed event survive a power cut, which the 200 promises.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
         Ok(EventStore { conn })
     }
 
     /// Stores an event unless the same (project, pipeline, status) is there already.
+    /// One statement decides, so deliveries of the same event racing each other (GitLab
+    /// retrying while the first is still being answered) all find one row.
     pub fn insert(
         &self,
         project_id: i64,
@@ -70,30 +81,75 @@ impl EventStore {
         body: &[u8],
         now: i64,
     ) -> rusqlite::Result<Inserted> {
-        let existing: Option<i64> = self
+        if let Some(id) = self.find(project_id, pipeline_id, status)? {
+            return Ok(Inserted::Duplicate(id));
+        }
+        // Decides alone when another delivery of the event got in since the look.
+        let new: Option<i64> = self
             .conn
+            .query_row(
+                "INSERT INTO events (received_at, project_id, pipeline_id, status, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (project_id, pipeline_id, status) DO NOTHING
+                 RETURNING id",
+                params![now, project_id, pipeline_id, status, body],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = new {
+            return Ok(Inserted::New(id));
+        }
+        // Events are never deleted: the row that won is there to be read.
+        let id = self.find(project_id, pipeline_id, status)?;
+        id.map(Inserted::Duplicate)
+            .ok_or(rusqlite::Error::QueryReturnedNoRows)
+    }
+
+    fn find(
+        &self,
+        project_id: i64,
+        pipeline_id: i64,
+        status: &str,
+    ) -> rusqlite::Result<Option<i64>> {
+        self.conn
             .query_row(
                 "SELECT id FROM events WHERE project_id = ?1 AND pipeline_id = ?2 AND status = ?3",
                 params![project_id, pipeline_id, status],
                 |r| r.get(0),
             )
-            .optional()?;
-        if let Some(id) = existing {
-            return Ok(Inserted::Duplicate(id));
-        }
-        self.conn.execute(
-            "INSERT INTO events (received_at, project_id, pipeline_id, status, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![now, project_id, pipeline_id, status, body],
-        )?;
-        Ok(Inserted::New(self.conn.last_insert_rowid()))
+            .optional()
     }
 
-    /// Work left over from a process that died: back to the queue.
-    pub fn requeue_interrupted(&self) -> rusqlite::Result<usize> {
-        self.conn.execute(
-            "UPDATE events SET state = 'pending' WHERE state = 'processing'",
+    /// Events a process was working on when it died go back to the queue, due at once.
+    /// The interrupted try counts: an event that used up `max_attempts` (one that
+    /// kills the process each time, say) fails instead of looping forever. Call it
+    /// only while holding the state file's lock, so no live process is working on them.
+    pub fn requeue_interrupted(&self, max_attempts: i64) -> rusqlite::Result<Requeued> {
+        let tx = self.conn.unchecked_transaction()?;
+        let failed = tx.execute(
+            "UPDATE events SET state = 'failed',
+                 last_error = 'the process stopped while publishing it, ' || attempts || ' time(s); no attempt left (--max-attempts)'
+             WHERE state = 'processing' AND attempts >= ?1",
+            params![max_attempts],
+        )?;
+        let requeued = tx.execute(
+            "UPDATE events SET state = 'pending', next_attempt_at = 0 WHERE state = 'processing'",
             [],
-        )
+        )?;
+        tx.commit()?;
+        Ok(Requeued { requeued, failed })
+    }
+
+    /// A stop was asked for while an event was still being published: it goes back to
+    /// the queue, and the try it was in does not count (the event did not fail). The
+    /// publish itself resumes from its outbox checkpoint.
+    pub fn release(&self, id: i64) -> rusqlite::Result<bool> {
+        let changed = self.conn.execute(
+            "UPDATE events SET state = 'pending', next_attempt_at = 0, attempts = max(attempts - 1, 0)
+             WHERE id = ?1 AND state = 'processing'",
+            params![id],
+        )?;
+        Ok(changed > 0)
     }
 
     /// The oldest pending event that is due, marked as being processed.
@@ -212,7 +268,13 @@ mod tests {
         // The process dies while working on event 2; a new one reopens the file.
         drop(store);
         let store = EventStore::open(&path).unwrap();
-        assert_eq!(store.requeue_interrupted().unwrap(), 1);
+        assert_eq!(
+            store.requeue_interrupted(3).unwrap(),
+            Requeued {
+                requeued: 1,
+                failed: 0
+            }
+        );
         let again = store.claim_due(300).unwrap().unwrap();
         assert_eq!((again.id, again.attempts), (2, 2));
         store.finish(2, "{\"created\":3}").unwrap();
@@ -226,5 +288,102 @@ mod tests {
             .map(|e| (e.id, e.state))
             .collect();
         assert_eq!(states, vec![(1, "failed".into()), (2, "done".into())]);
+    }
+
+    #[test]
+    fn interrupted_tries_count_against_max_attempts_and_a_stop_gives_its_try_back() {
+        let path = temp_db("interrupted");
+        let store = EventStore::open(&path).unwrap();
+        store.insert(1, 10, "success", b"{}", 100).unwrap();
+        store.insert(1, 11, "success", b"{}", 100).unwrap();
+        // Event 1 was tried twice before; the third try is interrupted by a kill.
+        store.claim_due(200).unwrap().unwrap();
+        store.retry_or_fail(1, "Rally is down", Some(0)).unwrap();
+        store.claim_due(200).unwrap().unwrap();
+        store.retry_or_fail(1, "Rally is down", Some(0)).unwrap();
+        assert_eq!(store.claim_due(200).unwrap().unwrap().attempts, 3);
+        // Event 2 is in its first try when a stop is asked for.
+        let second = store.claim_due(200).unwrap().unwrap();
+        assert_eq!((second.id, second.attempts), (2, 1));
+        assert!(store.release(2).unwrap());
+        assert!(!store.release(2).unwrap(), "only an event in progress");
+        drop(store);
+        let store = EventStore::open(&path).unwrap();
+        let with_three = store.requeue_interrupted(3).unwrap();
+        assert_eq!(
+            with_three,
+            Requeued {
+                requeued: 0,
+                failed: 1
+            }
+        );
+        let events = store.all().unwrap();
+        assert_eq!(events[0].state, "failed");
+        assert!(
+            events[0]
+                .last_error
+                .as_deref()
+                .unwrap()
+                .contains("--max-attempts"),
+            "{:?}",
+            events[0].last_error
+        );
+        // The released event is due at once, its interrupted try not counted.
+        let again = store.claim_due(0).unwrap().unwrap();
+        assert_eq!((again.id, again.attempts), (2, 1));
+        // A kill now: with attempts left it is retried.
+        drop(store);
+        let store = EventStore::open(&path).unwrap();
+        assert_eq!(
+            store.requeue_interrupted(3).unwrap(),
+            Requeued {
+                requeued: 1,
+                failed: 0
+            }
+        );
+        assert_eq!(store.claim_due(0).unwrap().unwrap().attempts, 2);
+    }
+
+    #[test]
+    fn racing_deliveries_of_one_event_all_succeed_and_store_it_once() {
+        let path = temp_db("race");
+        EventStore::open(&path).unwrap();
+        let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let workers: Vec<_> = (0..8)
+            .map(|_| {
+                let (path, start) = (path.clone(), start.clone());
+                std::thread::spawn(move || {
+                    let store = EventStore::open(&path).unwrap();
+                    start.wait();
+                    (0..25)
+                        .map(|_| store.insert(5, 50, "success", b"{}", 1))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let answers: Vec<_> = workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect();
+        let failed: Vec<_> = answers.iter().filter(|a| a.is_err()).collect();
+        assert!(
+            failed.is_empty(),
+            "{} failed: {:?}",
+            failed.len(),
+            failed[0]
+        );
+        let new = answers
+            .iter()
+            .filter(|a| matches!(a, Ok(Inserted::New(_))))
+            .count();
+        assert_eq!(new, 1);
+        let ids: std::collections::BTreeSet<i64> = answers
+            .into_iter()
+            .map(|a| match a.unwrap() {
+                Inserted::New(id) | Inserted::Duplicate(id) => id,
+            })
+            .collect();
+        assert_eq!(ids.len(), 1, "every delivery names the same event");
+        assert_eq!(EventStore::open(&path).unwrap().all().unwrap().len(), 1);
     }
 }

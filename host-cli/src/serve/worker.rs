@@ -7,9 +7,10 @@ use super::gitlab_api::{ApiError, GitlabApi, JobInfo};
 use super::store::{EventStore, StoredEvent};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
-use tmbridge_core::gitlab::{GitlabConfig, PipelineEvent, decide, parse_pipeline_event};
+use tmbridge_core::gitlab::{GitlabConfig, decide, parse_pipeline_event};
+use tmbridge_core::sync::mask::mask_text;
 
 /// What a publish needs to know about the run, from the pipeline event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,6 +41,16 @@ pub enum Failure {
     Permanent(String),
 }
 
+impl Failure {
+    /// The same failure with every secret in its message masked.
+    fn masked(self) -> Failure {
+        match self {
+            Failure::Transient(m) => Failure::Transient(mask_text(&m)),
+            Failure::Permanent(m) => Failure::Permanent(mask_text(&m)),
+        }
+    }
+}
+
 impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Self {
         match e {
@@ -56,8 +67,9 @@ pub trait Publisher: Send {
 
 pub struct WorkerSettings {
     pub gitlab: GitlabConfig,
-    /// GitLab's URL; taken from the event's project URL when `None`.
-    pub gitlab_url: Option<String>,
+    /// GitLab's URL as the user configured it: the only host the API token goes to
+    /// (never one an event names).
+    pub gitlab_url: String,
     pub gitlab_token: String,
     /// Files to fetch from each test job's artifacts.
     pub artifact_paths: Vec<String>,
@@ -77,23 +89,25 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Runs until `stop` is set.
+/// Runs until `stop` is set, then returns after the event in hand is recorded.
+/// `current` names that event (0 when idle), so a stop that cannot wait for its
+/// end can put it back in the queue.
 pub fn run(
     store_path: &Path,
     settings: &WorkerSettings,
     publisher: &dyn Publisher,
     stop: Arc<AtomicBool>,
-) {
-    let store = match EventStore::open(store_path) {
-        Ok(s) => s,
-        Err(e) => {
-            super::log(&format!("worker cannot open {}: {e}", store_path.display()));
-            return;
-        }
-    };
+    current: Arc<AtomicI64>,
+) -> anyhow::Result<()> {
+    let store = EventStore::open(store_path)
+        .map_err(|e| anyhow::anyhow!("the worker cannot open {}: {e}", store_path.display()))?;
     while !stop.load(Ordering::SeqCst) {
         match store.claim_due(unix_now()) {
-            Ok(Some(event)) => handle(&store, settings, publisher, &event),
+            Ok(Some(event)) => {
+                current.store(event.id, Ordering::SeqCst);
+                handle(&store, settings, publisher, &event);
+                current.store(0, Ordering::SeqCst);
+            }
             Ok(None) => std::thread::sleep(settings.poll),
             Err(e) => {
                 super::log(&format!("reading the event queue failed: {e}"));
@@ -101,6 +115,7 @@ pub fn run(
             }
         }
     }
+    Ok(())
 }
 
 fn handle(
@@ -109,7 +124,10 @@ fn handle(
     publisher: &dyn Publisher,
     event: &StoredEvent,
 ) {
-    let outcome = process(settings, publisher, event);
+    // What is logged and stored never carries a secret, whatever an error quoted.
+    let outcome = process(settings, publisher, event)
+        .map(|report| mask_text(&report))
+        .map_err(Failure::masked);
     let result = match &outcome {
         Ok(report) => {
             super::log(&format!(
@@ -142,23 +160,6 @@ fn handle(
     }
 }
 
-/// GitLab's base URL from the project's page: `https://host/group/project` minus the
-/// project path.
-pub fn gitlab_base(event: &PipelineEvent) -> Option<String> {
-    let p = event.project.as_ref()?;
-    let web = p.web_url.as_deref()?.trim_end_matches('/');
-    match &p.path_with_namespace {
-        Some(path) => web
-            .strip_suffix(path.as_str())
-            .map(|b| b.trim_end_matches('/').to_string()),
-        None => {
-            let scheme_end = web.find("://")? + 3;
-            let host_end = web[scheme_end..].find('/').map(|i| scheme_end + i)?;
-            Some(web[..host_end].to_string())
-        }
-    }
-}
-
 /// Downloads the event's reports and publishes them.
 pub fn process(
     settings: &WorkerSettings,
@@ -171,14 +172,8 @@ pub fn process(
     if !decision.process {
         return Ok(serde_json::json!({"skipped": decision.reason}).to_string());
     }
-    let base = settings
-        .gitlab_url
-        .clone()
-        .or_else(|| gitlab_base(&pipeline))
-        .ok_or_else(|| {
-            Failure::Permanent("the event has no project URL; give --gitlab-url".into())
-        })?;
-    let api = GitlabApi::new(&base, &settings.gitlab_token);
+    // The event's own URLs (project.web_url...) are never where the token goes.
+    let api = GitlabApi::new(&settings.gitlab_url, &settings.gitlab_token)?;
     let project = event.project_id as u64;
     let jobs: Vec<JobInfo> = api.pipeline_jobs(project, pipeline.pipeline_id)?;
     let dir = settings.work_dir.join(format!("event-{}", event.id));
@@ -238,8 +233,9 @@ pub fn process(
 /// Downloads the files a report attaches (`[[ATTACHMENT|path]]`, attachment properties)
 /// from the same job's artifacts and puts them next to the stored report, where
 /// `publish` looks for them. Paths are taken relative to the report's folder in the
-/// artifacts; absolute paths (of the CI runner's disk) cannot be mapped and are left to
-/// `publish`, which links or notes what it cannot find.
+/// artifacts. Absolute paths (of the CI runner's disk) and paths that climb out with
+/// `..` are not fetched: they name no file of the artifacts, and `publish` refuses to
+/// read them from this host's disk, listing them as failed with the reason.
 fn fetch_attachments(
     api: &GitlabApi,
     project: u64,
@@ -264,7 +260,8 @@ fn fetch_attachments(
     for case in parsed.cases() {
         for attachment in &case.attachments {
             let relative = attachment.trim();
-            if relative.starts_with('/') || relative.contains("..") || seen.contains(&relative) {
+            let climbs = relative.split(['/', '\\']).any(|s| s == "..");
+            if relative.starts_with(['/', '\\']) || climbs || seen.contains(&relative) {
                 continue;
             }
             seen.push(relative);
@@ -303,6 +300,7 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
     use tmbridge_simulators::gitlab::{GitlabSim, JobSpec, PipelineSpec};
+    use tmbridge_simulators::{HttpRequest, HttpServer, Outcome, Reply};
 
     struct Recorder(
         Mutex<Vec<(Vec<String>, RunValues)>>,
@@ -321,10 +319,10 @@ mod tests {
         }
     }
 
-    fn settings(dir: &Path) -> WorkerSettings {
+    fn settings(dir: &Path, sim: &GitlabSim) -> WorkerSettings {
         WorkerSettings {
             gitlab: GitlabConfig::default(),
-            gitlab_url: None,
+            gitlab_url: sim.url(),
             gitlab_token: "glpat-w".into(),
             artifact_paths: vec!["junit.xml".into(), "reports/more.xml".into()],
             work_dir: dir.to_path_buf(),
@@ -360,7 +358,7 @@ mod tests {
                 .job(JobSpec::new(4, "lint", "test", "skipped").artifact("junit.xml", "<c/>")),
         );
         let rec = Recorder(Mutex::default(), Ok("{}".into()));
-        let out = process(&settings(&dir), &rec, &event(&sim, 77)).unwrap();
+        let out = process(&settings(&dir, &sim), &rec, &event(&sim, 77)).unwrap();
         assert_eq!(out, "{}");
         let calls = rec.0.lock().unwrap();
         assert_eq!(calls.len(), 1);
@@ -397,7 +395,7 @@ mod tests {
             ),
         );
         let rec = Recorder(Mutex::default(), Ok("{}".into()));
-        process(&settings(&dir), &rec, &event(&sim, 78)).unwrap();
+        process(&settings(&dir, &sim), &rec, &event(&sim, 78)).unwrap();
         let stored = dir.join("event-1/job-5/reports");
         assert_eq!(
             std::fs::read_to_string(stored.join("screenshots/pays.png")).unwrap(),
@@ -421,12 +419,12 @@ mod tests {
         );
         let rec = Recorder(Mutex::default(), Ok("{}".into()));
         sim.faults().fail_next(1, 503);
-        let e = process(&settings(&dir), &rec, &event(&sim, 78)).unwrap_err();
+        let e = process(&settings(&dir, &sim), &rec, &event(&sim, 78)).unwrap_err();
         assert!(
             matches!(e, Failure::Transient(ref m) if m.contains("503")),
             "{e:?}"
         );
-        let mut bad_token = settings(&dir);
+        let mut bad_token = settings(&dir, &sim);
         bad_token.gitlab_token = "wrong".into();
         let e = process(&bad_token, &rec, &event(&sim, 78)).unwrap_err();
         assert!(
@@ -435,19 +433,59 @@ mod tests {
         );
         assert!(rec.0.lock().unwrap().is_empty());
         // The same event then goes through.
-        process(&settings(&dir), &rec, &event(&sim, 78)).unwrap();
+        process(&settings(&dir, &sim), &rec, &event(&sim, 78)).unwrap();
         assert_eq!(rec.0.lock().unwrap()[0].1.job_id.as_deref(), Some("5"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
-    fn base_url_comes_from_the_project_page() {
-        let body = br#"{"object_kind":"pipeline","object_attributes":{"id":1,"status":"success"},
-            "project":{"id":3,"web_url":"https://gitlab.example.com/sub/group/proj","path_with_namespace":"group/proj"}}"#;
-        let e = parse_pipeline_event(body).unwrap();
+    fn the_token_goes_to_the_configured_gitlab_only_never_to_a_host_the_event_names() {
+        let dir = std::env::temp_dir().join(format!("tmbridge-worker-t-{}", std::process::id()));
+        let sim = GitlabSim::start("glpat-w");
+        sim.add_pipeline(
+            PipelineSpec::new(79, "main", "success")
+                .job(JobSpec::new(6, "unit", "test", "success").artifact("junit.xml", "<a/>")),
+        );
+        // Another host, over plain http, that records whatever reaches it.
+        let seen: Arc<std::sync::Mutex<Vec<HttpRequest>>> = Arc::default();
+        let log = seen.clone();
+        let other = HttpServer::start(Arc::new(move |req: HttpRequest| {
+            log.lock().unwrap().push(req);
+            Outcome::Reply(Reply::json(200, &serde_json::json!([])))
+        }))
+        .unwrap();
+        let mut stored = event(&sim, 79);
+        let mut body: serde_json::Value = serde_json::from_slice(&stored.body).unwrap();
+        let elsewhere = format!("{}/acme/web-shop", other.url());
+        body["project"]["web_url"] = elsewhere.clone().into();
+        body["object_attributes"]["url"] = format!("{elsewhere}/-/pipelines/79").into();
+        stored.body = serde_json::to_vec(&body).unwrap();
+
+        let rec = Recorder(Mutex::default(), Ok("{}".into()));
+        process(&settings(&dir, &sim), &rec, &stored).unwrap();
+        assert!(seen.lock().unwrap().is_empty(), "the other host was asked");
+        assert_eq!(rec.0.lock().unwrap()[0].0, vec!["<a/>"]);
+        let answered: Vec<String> = sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.status == 200)
+            .map(|r| r.path)
+            .collect();
+        assert!(
+            answered.contains(&"/api/v4/projects/42/jobs/6/artifacts/junit.xml".to_string()),
+            "the configured GitLab took the token: {answered:?}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn stored_failures_carry_no_secret() {
+        let failure =
+            Failure::Transient("could not reach https://u:pw@h/x?key=abc&b=1: refused".into())
+                .masked();
         assert_eq!(
-            gitlab_base(&e).as_deref(),
-            Some("https://gitlab.example.com/sub")
+            failure,
+            Failure::Transient("could not reach https://***@h/x?key=***&b=1: refused".into())
         );
         assert_eq!(
             safe_relative("../../etc/passwd"),

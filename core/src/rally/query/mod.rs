@@ -10,7 +10,8 @@
 //!
 //! Every entry point takes and returns plain serde values, so bindings pass JSON.
 //!
-//! Diagnostic codes (stable): syntax — `rally_query.empty`, `too_long`,
+//! Diagnostic codes (stable): syntax — `rally_query.empty`, `too_long`, `control_character`
+//! (NUL, other control characters and text-direction controls are refused, not dropped),
 //! `too_complex`, `unterminated_string`, `unbalanced_parenthesis`, `empty_group`,
 //! `unexpected_token`, `unexpected_end`, `missing_field`, `missing_operator`,
 //! `unknown_operator`, `missing_value`, `missing_condition`, `not_canonical`

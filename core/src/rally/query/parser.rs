@@ -51,6 +51,21 @@ pub fn parse_lenient(text: &str) -> Result<Parsed, Box<Diagnostic>> {
             .with_hint("Rally takes the query in the URL; split it into several queries"),
         ));
     }
+    if let Some((at, c)) = crate::controls::find_forbidden(text) {
+        return Err(Box::new(
+            Diagnostic::error(
+                "rally_query.control_character",
+                format!(
+                    "the query holds the invisible character {}",
+                    crate::controls::describe(c)
+                ),
+            )
+            .at(text, Span::new(at, at + c.len_utf8()))
+            .with_hint(
+                "remove it: control and text-direction characters change what the query means without showing",
+            ),
+        ));
+    }
     let tokens = tokenize(text)?;
     if tokens.is_empty() {
         return Err(Box::new(

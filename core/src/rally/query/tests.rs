@@ -740,3 +740,29 @@ fn the_deepest_accepted_query_fits_a_small_stack() {
         .unwrap();
     assert!(valid);
 }
+
+#[test]
+fn control_and_text_direction_characters_are_refused_where_they_are() {
+    let cases = [
+        ("(Name = \"a\0b\")", 11),
+        ("(Name contains \"x\u{202E}gnp.exe\")", 18),
+        ("(Owner = \"me\u{2066}\") AND (State = Open)", 13),
+        ("\u{200F}(Name = a)", 1),
+        ("(Name = a)\u{061C}", 11),
+        ("(Name = \"a\u{1b}[2Jb\")", 11),
+    ];
+    for (text, column) in cases {
+        let e = err(text, &Options::default());
+        assert_eq!(e.code, "rally_query.control_character", "{text:?}: {e}");
+        assert_eq!(e.location.map(|l| l.column), Some(column), "{text:?}");
+        assert!(e.message.contains("U+"), "{}", e.message);
+        let checked = check(text, &Options::default());
+        assert!(!checked.valid && checked.canonical.is_none(), "{text:?}");
+        assert!(parse(text).is_err() && parse_strict(text).is_err());
+    }
+    // Tabs and line breaks are white space, not controls.
+    assert_eq!(
+        norm("(Name = a)\t\r\nAND (State = Open)").query,
+        "((Name = a) AND (State = Open))"
+    );
+}

@@ -71,6 +71,17 @@ impl Call {
         }
     }
 
+    /// A DELETE of one object (`/attachmentcontent/123`).
+    pub fn delete(path: String, what: impl Into<String>) -> Call {
+        Call {
+            method: Method::Delete,
+            path,
+            body: None,
+            mutating: true,
+            what: what.into(),
+        }
+    }
+
     pub fn post(path: String, body: String, what: impl Into<String>) -> Call {
         Call {
             method: Method::Post,

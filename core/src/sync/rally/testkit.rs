@@ -224,6 +224,18 @@ impl FakeRally {
                     .collect();
                 ok(self.page(rows, params))
             }
+            (Method::Delete, [kind, oid]) => {
+                let r = json!(format!("{BASE}/{kind}/{oid}"));
+                let list = self.store.entry(kind.to_string()).or_default();
+                let before = list.len();
+                list.retain(|o| o.get("_ref") != Some(&r));
+                if list.len() == before {
+                    return ok(
+                        json!({"OperationResult": {"Errors": ["Cannot find object to delete"], "Warnings": []}}),
+                    );
+                }
+                ok(json!({"OperationResult": {"Errors": [], "Warnings": []}}))
+            }
             (Method::Post, ["testset", oid, "TestCases", "add"]) => {
                 let oid: u64 = oid.parse().unwrap_or(0);
                 let body: Value = serde_json::from_str(req.body.as_deref().unwrap_or("")).unwrap();

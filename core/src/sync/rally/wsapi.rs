@@ -22,6 +22,12 @@ pub fn base_url(url: Option<&str>) -> Result<String> {
             Error::new("config.missing_value", "`rally.url` is not set")
                 .with_hint("set it to https://rally1.rallydev.com (or your on-premises server)")
         })?;
+    // Sessions can start without `Config::validate`: the check is repeated here.
+    crate::config::urls::check_url(
+        "rally.url",
+        url,
+        "put the API key in the environment variable named by rally.api_key_env, or the user name and password in RALLY_USERNAME and RALLY_PASSWORD",
+    )?;
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(Error::new(
             "config.invalid_value",

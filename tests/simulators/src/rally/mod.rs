@@ -321,6 +321,30 @@ impl RallySim {
             .ok()
     }
 
+    /// AttachmentContents no Attachment points at: uploads left behind.
+    pub fn unused_contents(&self) -> Vec<String> {
+        let store = lock(&self.shared.store);
+        let used: Vec<String> = store
+            .objects
+            .values()
+            .filter(|o| o.ty.key == "attachment")
+            .filter_map(|a| a.fields.get("Content").and_then(|c| store.deref(c)))
+            .map(|c| c.reference())
+            .collect();
+        store
+            .objects
+            .values()
+            .filter(|o| o.ty.key == "attachmentcontent")
+            .map(|c| c.reference())
+            .filter(|r| !used.contains(r))
+            .collect()
+    }
+
+    /// Refs of every object clients deleted, in order.
+    pub fn deleted(&self) -> Vec<String> {
+        lock(&self.shared.store).deleted.clone()
+    }
+
     /// Test sets by name.
     pub fn test_sets(&self, name: &str) -> Vec<String> {
         self.find("testset", "Name", name)

@@ -1,8 +1,16 @@
 //! Attachments of created results: read the file (the host does), create the
 //! AttachmentContent, then the Attachment on the TestCaseResult. Where one may
-//! already be there, list the result's attachments first.
+//! already be there (a result found in Rally, a lost answer, a resumed run), list
+//! the result's attachments first and skip those with the same name.
+//!
+//! An AttachmentContent is reused after a lost answer or a restart (its ref is part
+//! of the saved progress). One that no Attachment will use (the Attachment was
+//! refused, or another upload of the same file is already attached) is deleted.
+//! Rally has no query for AttachmentContent, so one whose create answer never came
+//! back cannot be found again; it holds the file's bytes and nothing links to it.
 
 use super::{Phase, PublishInput, PublishLogic, UnitStatus, UploadStatus};
+use crate::error::Warning;
 use crate::rally::attachments::{
     PlannedUpload, RALLY_MAX_ATTACHMENT_BYTES, attachment_body, attachment_content_body, human_size,
 };
@@ -14,6 +22,9 @@ use crate::sync::report::{Entry, RecordKind};
 
 impl PublishLogic {
     pub(super) fn next_attachment(&mut self, input: &PublishInput) -> Option<Action> {
+        if let Some(a) = self.next_discard() {
+            return Some(a);
+        }
         let max = self.max_tries;
         let workspace = input.config.rally.workspace.clone();
         for i in 0..self.units().len() as u64 {
@@ -93,7 +104,7 @@ impl PublishLogic {
         result_ref: &str,
         start: u64,
     ) -> Action {
-        let q = Query::new("/attachment", "ObjectID,Name,Size")
+        let q = Query::new("/attachment", "ObjectID,Name,Size,Content")
             .filter(&eq("TestCaseResult", QValue::bare(result_ref)))
             .scoped(input.config.rally.workspace.as_deref(), None)
             .at(start);
@@ -164,6 +175,18 @@ impl PublishLogic {
                         let same = self.planned(input, unit, j).is_some_and(|p| p.name == name);
                         if todo && same {
                             self.set_upload(unit, j, UploadStatus::Done);
+                            // Attached with other bytes than the ones this run uploaded:
+                            // ours are not needed.
+                            let attached = text_of(a, "Content");
+                            if let Some(up) = self
+                                .unit_mut(unit)
+                                .and_then(|u| u.attachments.get_mut(j as usize))
+                                && up.content.is_some()
+                                && up.content != attached
+                                && let Some(c) = up.content.take()
+                            {
+                                self.discard.push(c);
+                            }
                             let key = self.upload_key(input, unit, j);
                             self.ledger.skipped.push(
                                 Entry::new(
@@ -281,8 +304,49 @@ impl PublishLogic {
         }
     }
 
+    /// Deletes the next AttachmentContent no Attachment uses.
+    fn next_discard(&mut self) -> Option<Action> {
+        let content = self.discard.first()?.clone();
+        let oid = content.rsplit('/').next().unwrap_or_default().to_string();
+        self.phase = Phase::Discard { content };
+        Some(Action::Call(Call::delete(
+            format!("/attachmentcontent/{oid}"),
+            "delete an upload no attachment uses",
+        )))
+    }
+
+    pub(super) fn on_discard(&mut self, content: String, outcome: Outcome) {
+        match outcome {
+            Outcome::Ok(_) => {}
+            // Deleted by an earlier try whose answer was lost.
+            Outcome::Refused(e) if e.code == "rally.not_found" => {}
+            Outcome::Unknown(_) if self.discard_tries + 1 < self.max_tries => {
+                self.discard_tries += 1;
+                return;
+            }
+            Outcome::GaveUp(e) => return self.stop(e, true),
+            Outcome::Refused(e) | Outcome::Unknown(e) => self.ledger.warn(Warning::new(
+                "rally.unused_upload",
+                format!(
+                    "AttachmentContent {content} is not used by any attachment and could not be deleted: {}",
+                    e.message
+                ),
+                None,
+            )),
+        }
+        self.discard.retain(|c| *c != content);
+        self.discard_tries = 0;
+    }
+
     fn fail_upload(&mut self, input: &PublishInput, unit: u64, upload: u64, why: String) {
         self.set_upload(unit, upload, UploadStatus::Failed);
+        if let Some(c) = self
+            .unit_mut(unit)
+            .and_then(|u| u.attachments.get_mut(upload as usize))
+            .and_then(|up| up.content.take())
+        {
+            self.discard.push(c);
+        }
         let key = self.upload_key(input, unit, upload);
         let path = self
             .planned(input, unit, upload)

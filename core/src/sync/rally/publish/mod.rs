@@ -2,12 +2,18 @@
 //! the sprint's test set and fill it, create one TestCaseResult per matched case
 //! (after looking for one already there), then upload its attachments.
 //!
+//! Each result carries an identity drawn from the run itself ([`identity`]), so
+//! "already there" is decided by Rally's records, not by what this process
+//! remembers: a run whose saved progress was lost, emptied or replaced by an older
+//! copy still sends nothing twice.
+//!
 //! The logic is "look at the state, decide the next call" ([`PublishLogic::advance`]);
 //! `phase` only says which answer is awaited. So after a crash, [`Logic::restart`]
 //! marks whatever was in flight as unknown and the same rules find and finish what
 //! is left, looking before creating anything again.
 
 mod attach;
+mod identity;
 mod prepare;
 mod results;
 #[cfg(test)]
@@ -109,13 +115,19 @@ pub enum Phase {
         unit: u64,
         upload: u64,
     },
+    /// Deleting an AttachmentContent no Attachment uses.
+    Discard {
+        content: String,
+    },
 }
 
-/// A TestCaseResult already in Rally.
+/// A TestCaseResult of this run already in Rally.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Found {
     pub test_case: String,
-    pub date: String,
+    /// The result token its Notes carry (see [`identity`]).
+    #[serde(default)]
+    pub unit: String,
     #[serde(rename = "ref")]
     pub reference: String,
 }
@@ -182,6 +194,11 @@ pub struct PublishLogic {
     units: Option<Vec<Unit>>,
     /// Result refs already matched to a unit: each existing record counts once.
     claimed: BTreeSet<String>,
+    /// AttachmentContents that no Attachment will use: deleted, not left behind.
+    #[serde(default)]
+    discard: Vec<String>,
+    #[serde(default)]
+    discard_tries: u32,
     /// The next page of a paged query, asked for by the answer to the previous one.
     queued: Option<super::link::Call>,
     partial_story_cases: Vec<String>,
@@ -196,6 +213,12 @@ pub struct PublishLogic {
     /// The bytes of the attachment being uploaded.
     #[serde(skip)]
     loaded: Option<(u64, u64, Vec<u8>)>,
+    /// The run's token (a function of the input alone) and each planned result's
+    /// (recomputed with the plan).
+    #[serde(skip)]
+    run_token: Option<String>,
+    #[serde(skip)]
+    tokens: Option<(String, Vec<String>)>,
 }
 
 impl PublishLogic {
@@ -228,6 +251,20 @@ impl PublishLogic {
 
     fn replan(&mut self) {
         self.plan = None;
+        self.tokens = None;
+    }
+
+    /// The run's token and the token of each result of the current plan.
+    fn tokens(&mut self, input: &PublishInput) -> Option<&(String, Vec<String>)> {
+        if self.tokens.is_none() {
+            let run = self
+                .run_token
+                .get_or_insert_with(|| identity::run_token(input))
+                .clone();
+            let units = identity::unit_tokens(&run, &self.plan(input)?.results);
+            self.tokens = Some((run, units));
+        }
+        self.tokens.as_ref()
     }
 
     fn fail(&mut self, entry: Entry) {
@@ -235,10 +272,13 @@ impl PublishLogic {
     }
 
     /// A refusal or give-up that ends the whole run, or one that fails just this step.
+    /// A 403 ends it too: rights do not change during a run, so every later call would
+    /// be refused the same way.
     fn is_fatal(outcome_error: &Error) -> bool {
         matches!(
             outcome_error.code.as_str(),
             "rally.unauthorized"
+                | "rally.forbidden"
                 | "rally.not_found"
                 | "rally.not_wsapi"
                 | "rally.redirect"
@@ -323,6 +363,7 @@ impl Logic for PublishLogic {
             | Phase::AttachRead { .. }
             | Phase::AttachContent { .. }
             | Phase::AttachCreate { .. } => self.on_attachment(input, phase, outcome),
+            Phase::Discard { content } => self.on_discard(content, outcome),
         }
     }
 
@@ -343,9 +384,24 @@ impl Logic for PublishLogic {
                 }
             }
             Phase::TestSetCreate => self.set_searched = false,
-            Phase::AddMembers { .. } => self.members = None,
             _ => {}
         }
+        // The saved progress may be older than what Rally holds (a copy restored,
+        // a journal lost): look again at everything not known for sure.
+        if let Some(units) = &mut self.units {
+            for u in units.iter_mut() {
+                match u.status {
+                    UnitStatus::Pending => u.status = UnitStatus::Unchecked,
+                    UnitStatus::Done
+                        if u.attachments.iter().any(|a| a.status == UploadStatus::Todo) =>
+                    {
+                        u.check_attachments = true;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.members = None;
         self.error = None;
         self.retryable = false;
         self.queued = None;
@@ -357,6 +413,7 @@ impl Logic for PublishLogic {
         }
         self.loaded = None;
         self.plan = None;
+        self.tokens = None;
     }
 
     fn stop(&mut self, error: Error, retryable: bool) {

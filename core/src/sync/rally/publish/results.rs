@@ -1,10 +1,11 @@
-//! TestCaseResults: look for the ones already in Rally (same test case, build and
-//! date), create the others, and after a lost answer look again before creating.
+//! TestCaseResults: look for the ones this run already put in Rally (same test case
+//! and build, and the run's identity in Notes), create the others with that identity,
+//! and after a lost answer look again before creating.
 
+use super::identity;
 use super::{Found, Phase, PublishInput, PublishLogic, UnitStatus};
-use crate::config::context::{format_millis, parse_timestamp};
 use crate::error::Error;
-use crate::rally::query::{Expr, Value as QValue};
+use crate::rally::query::{Condition, Expr, Operator, Value as QValue};
 use crate::sync::rally::driver::{Action, Logic};
 use crate::sync::rally::link::{Call, Outcome};
 use crate::sync::rally::wsapi::{self, Page, Query, any_of, eq, ref_of, text_of};
@@ -12,6 +13,9 @@ use crate::sync::report::{Entry, RecordKind};
 
 /// Results looked for per query.
 const CHECK_BATCH: usize = 20;
+
+/// Results per page of a look-up: each carries its Notes (up to 32 KB).
+const CHECK_PAGE: u64 = 50;
 
 impl PublishLogic {
     pub(super) fn next_result(&mut self, input: &PublishInput) -> Option<Action> {
@@ -51,9 +55,17 @@ impl PublishLogic {
                     );
                 }
                 UnitStatus::Pending => {
+                    let (run, units) = self.tokens(input)?.clone();
+                    let unit_token = units.get(i as usize)?.clone();
                     let plan = self.plan(input)?;
                     let result = plan.results.get(i as usize)?;
-                    let body = serde_json::to_string(&result.body).ok()?;
+                    let mut body = result.body.clone();
+                    let fields = &mut body.test_case_result;
+                    fields.notes = Some(identity::with_marker(
+                        fields.notes.as_deref(),
+                        &identity::marker(&run, &unit_token),
+                    ));
+                    let body = serde_json::to_string(&body).ok()?;
                     let what = format!("create the result of {}", result.formatted_id);
                     if let Some(u) = self.unit_mut(i) {
                         u.tries += 1;
@@ -71,7 +83,8 @@ impl PublishLogic {
         None
     }
 
-    /// A query for existing results of these units (one build, their test cases).
+    /// A query for results of this run already in Rally: these units' test cases,
+    /// the build, and the run's marker in Notes.
     fn check_call(
         &mut self,
         input: &PublishInput,
@@ -80,6 +93,7 @@ impl PublishLogic {
         found: Vec<Found>,
         recheck: bool,
     ) -> Option<Action> {
+        let run = self.tokens(input)?.0.clone();
         let plan = self.plan(input)?;
         let mut cases: Vec<String> = units
             .iter()
@@ -101,13 +115,22 @@ impl PublishLogic {
                 .map(|c| eq("TestCase", QValue::bare(c)))
                 .collect(),
         )?;
-        let expr = Expr::and(eq("Build", QValue::quoted(&build)), by_case);
-        let q = Query::new("/testcaseresult", "ObjectID,TestCase,Build,Date")
+        let marked = Expr::Condition(Condition::new(
+            "Notes",
+            Operator::Contains,
+            vec![QValue::quoted(&identity::run_marker(&run))],
+        ));
+        let expr = Expr::and(
+            Expr::and(eq("Build", QValue::quoted(&build)), by_case),
+            marked,
+        );
+        let mut q = Query::new("/testcaseresult", "ObjectID,TestCase,Notes")
             .filter(&expr)
             .scoped(input.config.rally.workspace.as_deref(), None)
             .at(start);
+        q.pagesize = CHECK_PAGE;
         let path = format!("{}&project=null", q.to_path());
-        let what = format!("look for results already sent for build {build:?}");
+        let what = format!("look for results this run already sent for build {build:?}");
         let first = *units.first()?;
         self.phase = if recheck {
             Phase::Recheck {
@@ -191,17 +214,22 @@ impl PublishLogic {
             Err(e) => return self.stop(e, false),
         };
         let page = Page::of(&v);
+        let Some(run) = self.tokens(input).map(|t| t.0.clone()) else {
+            return;
+        };
         for r in &page.results {
-            let (Some(tc), Some(date), Some(reference)) =
-                (text_of(r, "TestCase"), text_of(r, "Date"), ref_of(r))
+            let (Some(tc), Some(notes), Some(reference)) =
+                (text_of(r, "TestCase"), text_of(r, "Notes"), ref_of(r))
             else {
                 continue;
             };
-            found.push(Found {
-                test_case: crate::autofill::short_ref(&tc),
-                date: normal_date(&date),
-                reference,
-            });
+            for unit in identity::units_in(&notes, &run) {
+                found.push(Found {
+                    test_case: crate::autofill::short_ref(&tc),
+                    unit,
+                    reference: reference.clone(),
+                });
+            }
         }
         if let Some(next) = page.next_start() {
             if let Some(Action::Call(c)) = self.check_call(input, units, next, found, recheck) {
@@ -210,20 +238,25 @@ impl PublishLogic {
             return;
         }
         for i in units {
-            let Some((tc, date)) = self.plan(input).and_then(|p| {
-                p.results.get(i as usize).map(|r| {
-                    (
-                        r.body.test_case_result.test_case.clone(),
-                        normal_date(&r.body.test_case_result.date),
-                    )
-                })
+            let Some(unit_token) = self
+                .tokens(input)
+                .and_then(|t| t.1.get(i as usize).cloned())
+            else {
+                continue;
+            };
+            let Some(tc) = self.plan(input).and_then(|p| {
+                p.results
+                    .get(i as usize)
+                    .map(|r| r.body.test_case_result.test_case.clone())
             }) else {
                 continue;
             };
             let hit = found
                 .iter()
                 .find(|f| {
-                    f.test_case == tc && f.date == date && !self.claimed.contains(&f.reference)
+                    f.test_case == tc
+                        && f.unit == unit_token
+                        && !self.claimed.contains(&f.reference)
                 })
                 .map(|f| f.reference.clone());
             let (key, tests) = self.result_names(input, i);
@@ -246,9 +279,9 @@ impl PublishLogic {
                             "created; the answer was lost, and a second look found it in Rally",
                         ));
                     } else {
-                        self.ledger.skipped.push(entry(
-                            "already in Rally: a result for this test case, build and date exists",
-                        ));
+                        self.ledger
+                            .skipped
+                            .push(entry("already in Rally: this run sent this result before"));
                     }
                 }
                 None => {
@@ -278,9 +311,4 @@ impl PublishLogic {
             .map(|r| (r.formatted_id.clone(), r.tests.clone()))
             .unwrap_or_default()
     }
-}
-
-/// Dates compared the way Rally writes them (UTC, milliseconds).
-fn normal_date(text: &str) -> String {
-    parse_timestamp(text).map_or_else(|| text.trim().to_string(), format_millis)
 }

@@ -588,3 +588,271 @@ fn answers_to_unknown_ids_are_refused() {
         "sync.unexpected_file"
     );
 }
+
+/// The same work started again later, from nothing saved: another clock, another
+/// retry seed, no cache.
+fn again_later(i: &PublishInput) -> Publish {
+    let mut later = i.clone();
+    later.context.now = "2024-05-01T10:47:13.250Z".into();
+    let options = SessionOptions {
+        seed: 7,
+        retry: RetryPolicy::default(),
+    };
+    Publish::new(later, Credentials::ApiKey("good-key".into()), options).unwrap()
+}
+
+/// Every AttachmentContent is used by an Attachment, and every Attachment's
+/// content is there.
+fn contents_all_used(r: &FakeRally) -> bool {
+    let used: Vec<String> = r
+        .all("attachment")
+        .iter()
+        .map(|a| a["Content"].as_str().unwrap().to_string())
+        .collect();
+    let stored: Vec<String> = r
+        .all("attachmentcontent")
+        .iter()
+        .map(|c| crate::autofill::short_ref(c["_ref"].as_str().unwrap()))
+        .collect();
+    used.len() == stored.len() && used.iter().all(|u| stored.contains(u))
+}
+
+#[test]
+fn a_rerun_with_nothing_saved_finds_what_the_first_run_created() {
+    let i = input(three_tests());
+    let mut r = rally();
+    let first = drive(
+        &mut session(i.clone()),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    assert_eq!(first.error, None);
+    let creates = r.creates;
+    // No saved progress, a clock 47 minutes later: the results carry no timestamp,
+    // so their Date differs; their identity does not.
+    let again = drive(&mut again_later(&i), &mut r, &files(), &mut Run::default());
+    assert_eq!(again.error, None, "{again:?}");
+    assert_eq!(r.creates, creates, "created again: {:?}", again.created);
+    assert_eq!(
+        results_per_case(&r).values().copied().collect::<Vec<_>>(),
+        [1, 1]
+    );
+    assert_eq!(r.all("attachment").len(), 1);
+    assert!(
+        again
+            .skipped
+            .iter()
+            .any(|e| e.kind == RecordKind::Attachment && e.key == "TC2 fail.png")
+    );
+    // The identity is in the Notes people read, after what was there.
+    let notes: Vec<String> = r
+        .all("testcaseresult")
+        .iter()
+        .map(|o| o["Notes"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        notes.iter().all(|n| n.contains("tmbridge run ")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.starts_with("total was 0")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn another_run_of_the_same_tests_is_not_mistaken_for_this_one() {
+    let i = input(three_tests());
+    let mut r = rally();
+    drive(
+        &mut session(i.clone()),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    // The next pipeline: new results, in the same build name (a fixed `rally.build`).
+    let mut next = i.clone();
+    next.context.pipeline_id = Some("982".into());
+    next.config.rally.build = "nightly".into();
+    let mut first_nightly = i.clone();
+    first_nightly.config.rally.build = "nightly".into();
+    drive(
+        &mut session(first_nightly),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    let before = r.all("testcaseresult").len();
+    let report = drive(&mut session(next), &mut r, &files(), &mut Run::default());
+    assert_eq!(report.error, None);
+    assert_eq!(r.all("testcaseresult").len(), before + 2, "{report:?}");
+    // The same job retried (another job id, same name and tests): nothing new.
+    let mut retried = i.clone();
+    retried.context.job_name = Some("e2e".into());
+    drive(
+        &mut session(retried.clone()),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    let count = r.all("testcaseresult").len();
+    retried.context.job_id = Some("4412".into());
+    let report = drive(
+        &mut again_later(&retried),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    assert!(report.created.is_empty(), "{:?}", report.created);
+    assert_eq!(r.all("testcaseresult").len(), count);
+}
+
+#[test]
+fn repeated_tests_keep_one_result_each_across_reruns_with_nothing_saved() {
+    let mut i = input(vec![
+        case("p", "TC1 a", Status::Passed),
+        case("p", "TC1 a", Status::Passed),
+        case("p", "TC1 b", Status::Failed),
+    ]);
+    i.config.matching.aggregate = crate::matching::Aggregate::Each;
+    i.config.rally.test_set = None;
+    let mut r = rally();
+    drive(
+        &mut session(i.clone()),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    assert_eq!(r.all("testcaseresult").len(), 3);
+    for _ in 0..2 {
+        let report = drive(&mut again_later(&i), &mut r, &files(), &mut Run::default());
+        assert_eq!(report.error, None);
+        assert_eq!(r.all("testcaseresult").len(), 3, "{:?}", report.created);
+        assert_eq!(report.skipped.len(), 3);
+    }
+}
+
+#[test]
+fn a_run_resumed_from_any_older_copy_of_its_progress_sends_nothing_twice() {
+    let i = input(three_tests());
+    let mut r = rally();
+    let mut s = session(i.clone());
+    // A copy of the progress as a host saves it before each change, kept aside.
+    let mut copies: Vec<String> = Vec::new();
+    loop {
+        match s.next() {
+            Step::Send(req) => {
+                if req.method != Method::Get {
+                    copies.push(serde_json::to_string(s.progress()).unwrap());
+                }
+                let resp = r.handle(&req);
+                s.receive(req.id, resp).unwrap();
+                if req.method != Method::Get {
+                    copies.push(serde_json::to_string(s.progress()).unwrap());
+                }
+            }
+            Step::Read(f) => {
+                let bytes = files().get(&f.path).cloned().ok_or_else(String::new);
+                s.provide_file(f.id, bytes).unwrap();
+            }
+            Step::Wait { .. } => {}
+            Step::Done(report) => {
+                assert_eq!(report.error, None);
+                break;
+            }
+        }
+    }
+    assert!(copies.len() >= 10, "{}", copies.len());
+    let finished = r.clone();
+    for (n, copy) in copies.iter().enumerate() {
+        // Rally holds everything; the host restores an older copy and goes on.
+        let mut r = finished.clone();
+        let progress = serde_json::from_str(copy).unwrap();
+        let mut resumed =
+            Publish::resume(i.clone(), progress, Credentials::ApiKey("good-key".into()));
+        let report = drive(&mut resumed, &mut r, &files(), &mut Run::default());
+        assert_eq!(report.error, None, "copy {n}");
+        assert_eq!(
+            r.creates, finished.creates,
+            "copy {n}: {:?}",
+            report.created
+        );
+        assert_eq!(r.all("attachment").len(), 1, "copy {n}");
+        assert!(contents_all_used(&r), "copy {n}");
+    }
+}
+
+#[test]
+fn an_upload_whose_attachment_is_refused_is_deleted_not_left_behind() {
+    let mut r = rally();
+    r.fault(Method::Post, "/attachment/create", Fault::Status(400, None));
+    let report = drive(
+        &mut session(input(three_tests())),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    assert_eq!(report.error, None);
+    assert!(
+        report
+            .failed
+            .iter()
+            .any(|e| e.kind == RecordKind::Attachment && e.key == "TC2 fail.png"),
+        "{:?}",
+        report.failed
+    );
+    assert!(r.all("attachment").is_empty());
+    assert!(
+        r.all("attachmentcontent").is_empty(),
+        "{:?}",
+        r.all("attachmentcontent")
+    );
+    assert!(
+        r.log
+            .iter()
+            .any(|(m, p)| *m == Method::Delete && p.starts_with("/attachmentcontent/"))
+    );
+}
+
+#[test]
+fn an_upload_made_useless_by_another_run_is_deleted_and_the_used_one_kept() {
+    let i = input(three_tests());
+    let mut r = rally();
+    // Run 1 is cut off right after its upload's content was created: its saved
+    // progress holds that content.
+    let mut s = session(i.clone());
+    let saved = loop {
+        match s.next() {
+            Step::Send(req) => {
+                let resp = r.handle(&req);
+                s.receive(req.id, resp).unwrap();
+                if req.url.contains("/attachmentcontent/create") {
+                    break serde_json::to_string(s.progress()).unwrap();
+                }
+            }
+            Step::Read(f) => {
+                let bytes = files().get(&f.path).cloned().ok_or_else(String::new);
+                s.provide_file(f.id, bytes).unwrap();
+            }
+            Step::Wait { .. } => {}
+            Step::Done(_) => panic!("the run should upload a file"),
+        }
+    };
+    // Run 2 starts from nothing (the saved progress was out of reach) and attaches
+    // the file with its own upload.
+    let report = drive(&mut again_later(&i), &mut r, &files(), &mut Run::default());
+    assert_eq!(report.error, None);
+    assert_eq!(r.all("attachment").len(), 1);
+    assert_eq!(r.all("attachmentcontent").len(), 2);
+    // Run 1 comes back: the file is attached already, its own upload is deleted.
+    let mut resumed = Publish::resume(
+        i,
+        serde_json::from_str(&saved).unwrap(),
+        Credentials::ApiKey("good-key".into()),
+    );
+    let report = drive(&mut resumed, &mut r, &files(), &mut Run::default());
+    assert_eq!(report.error, None);
+    assert_eq!(r.all("attachment").len(), 1);
+    assert!(contents_all_used(&r), "{:?}", r.all("attachmentcontent"));
+}

@@ -389,6 +389,9 @@ impl PublishLogic {
                 }
             }
             Phase::AddMembers { batch } => match answer {
+                // Rally lists what a collection add did; an answer without that list
+                // is not sure: list the members again before adding.
+                Ok(v) if !v.get("Results").is_some_and(Value::is_array) => self.members = None,
                 Ok(_) => {
                     let name = self.set_name(input).unwrap_or_default();
                     if let Some(m) = &mut self.members {

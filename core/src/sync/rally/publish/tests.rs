@@ -1084,3 +1084,26 @@ fn a_conflict_answer_to_a_query_is_asked_again() {
     assert_eq!(r.all("testset").len(), 1);
     assert_eq!(results_per_case(&r).len(), 2);
 }
+
+/// A collection add answered without its list of results may not have happened: the
+/// members are listed again, so the results are not refused for a missing member.
+#[test]
+fn an_unreadable_answer_to_adding_members_lists_them_again() {
+    let mut r = small_rally();
+    let mut fates = Vec::new();
+    for (m, path) in &clean_log() {
+        if *m == Method::Post && path.ends_with("/TestCases/add") {
+            fates.push(Fate::GarbageWithoutActing(UNREADABLE_QUERY));
+            break;
+        }
+        fates.push(Fate::Normal);
+    }
+    let report = drive_with_fates(&mut r, &fates);
+    assert_eq!(report.error, None);
+    assert!(
+        report.failed.iter().all(|e| e.key == "TC9"),
+        "{:?}",
+        report.failed
+    );
+    assert_eq!(results_per_case(&r).len(), 2);
+}

@@ -228,7 +228,11 @@ impl Logic for Defect {
                 let Some(pos) = self.links.iter().position(|l| l.reference.is_none()) else {
                     return;
                 };
-                match Page::of(&v).results.first().and_then(ref_of) {
+                let page = match Page::read(&v, "look up the record to link") {
+                    Ok(page) => page,
+                    Err(e) => return self.stop(e, true),
+                };
+                match page.results.first().and_then(ref_of) {
                     Some(r) => {
                         if let Some(l) = self.links.get_mut(pos) {
                             l.reference = Some(r);
@@ -248,8 +252,13 @@ impl Logic for Defect {
                 }
             }
             Awaiting::Existing => {
+                // Read as "not there", an unreadable answer would create a second one.
+                let page = match Page::read(&v, "look for the defect") {
+                    Ok(page) => page,
+                    Err(e) => return self.stop(e, true),
+                };
                 self.must_look = false;
-                if let Some(d) = Page::of(&v).results.first() {
+                if let Some(d) = page.results.first() {
                     let out = Self::output(d);
                     self.ledger.created.push(
                         Entry::new(
@@ -263,7 +272,11 @@ impl Logic for Defect {
                 }
             }
             Awaiting::Create => {
-                let object = wsapi::created_object(&v).cloned().unwrap_or_default();
+                // An answer without the new defect: it may be there; look first.
+                let Some(object) = wsapi::created_object(&v).cloned() else {
+                    self.must_look = true;
+                    return;
+                };
                 let mut out = Self::output(&object);
                 out.name = out.name.or_else(|| Some(Self::name(input)));
                 self.ledger.created.push(
@@ -385,6 +398,27 @@ mod tests {
             panic!()
         };
         assert_eq!(d.formatted_id.as_deref(), Some("DE1"));
+    }
+
+    #[test]
+    fn an_unreadable_look_after_a_lost_answer_stops_instead_of_creating_again() {
+        let mut r = FakeRally::new();
+        r.add(
+            "testcase",
+            serde_json::json!({"FormattedID": "TC1", "Name": "pays"}),
+        );
+        r.fault(Method::Post, "/defect/create", Fault::FailAfterApply);
+        r.fault(
+            Method::Get,
+            "/defect",
+            Fault::Garbage(r#"{"QueryResult": {"TotalResultCount": "many", "Results": 7}}"#.into()),
+        );
+        let report = submit(&mut r, request());
+        assert_eq!(r.all("defect").len(), 1);
+        assert_eq!(
+            report.error.map(|e| e.code).as_deref(),
+            Some("rally.bad_answer")
+        );
     }
 
     #[test]

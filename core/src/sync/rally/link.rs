@@ -366,37 +366,8 @@ impl Link {
         };
         if let Some((ambiguous, retry_after)) = passing {
             let error = transport_error(response, &what, &url);
-            if ambiguous {
-                self.unknown_streak += 1;
-                let ms = self
-                    .policy
-                    .retry_after(retry_after)
-                    .unwrap_or_else(|| self.policy.backoff(self.unknown_streak, &mut self.rng));
-                self.wait(ms);
-                self.pending = None;
-                return Ok(Some(Outcome::Unknown(error)));
-            }
-            if attempt >= self.policy.max_attempts {
-                self.pending = None;
-                let e = Error::new(
-                    if response.kind == ResponseKind::ConnectFailed {
-                        "rally.unreachable"
-                    } else {
-                        "rally.gave_up"
-                    },
-                    format!("gave up after {attempt} tries: {}", error.message),
-                )
-                .with_hint(error.hint.unwrap_or_else(|| {
-                    "Rally or the network is having trouble; run the same command again later: nothing is sent twice".into()
-                }));
-                return Ok(Some(Outcome::GaveUp(e)));
-            }
-            let ms = self
-                .policy
-                .retry_after(retry_after)
-                .unwrap_or_else(|| self.policy.backoff(attempt, &mut self.rng));
-            self.wait(ms);
-            return Ok(None);
+            let unreachable = response.kind == ResponseKind::ConnectFailed;
+            return Ok(self.on_passing(error, ambiguous, attempt, retry_after, unreachable));
         }
         let outcome = match wsapi::envelope(response, &what, &url, self.auth) {
             Envelope::Ok { inner, warnings } => {
@@ -424,10 +395,58 @@ impl Link {
                 }
                 Outcome::Refused(e)
             }
+            // Another change raced this one: a create or update may or may not have
+            // been kept, so it is unknown like a lost answer; a read is asked again.
+            Envelope::Refused(e) if e.code == wsapi::CONFLICT => {
+                return Ok(self.on_passing(e, mutating, attempt, None, false));
+            }
             Envelope::Refused(e) => Outcome::Refused(e),
         };
         self.pending = None;
         Ok(Some(outcome))
+    }
+
+    /// A failure that may pass: a call that may have acted ends unknown (look before
+    /// sending it again); any other is sent again until the policy gives up.
+    fn on_passing(
+        &mut self,
+        error: Error,
+        ambiguous: bool,
+        attempt: u32,
+        retry_after: Option<&str>,
+        unreachable: bool,
+    ) -> Option<Outcome> {
+        if ambiguous {
+            self.unknown_streak += 1;
+            let ms = self
+                .policy
+                .retry_after(retry_after)
+                .unwrap_or_else(|| self.policy.backoff(self.unknown_streak, &mut self.rng));
+            self.wait(ms);
+            self.pending = None;
+            return Some(Outcome::Unknown(error));
+        }
+        if attempt >= self.policy.max_attempts {
+            self.pending = None;
+            let e = Error::new(
+                if unreachable {
+                    "rally.unreachable"
+                } else {
+                    "rally.gave_up"
+                },
+                format!("gave up after {attempt} tries: {}", error.message),
+            )
+            .with_hint(error.hint.unwrap_or_else(|| {
+                "Rally or the network is having trouble; run the same command again later: nothing is sent twice".into()
+            }));
+            return Some(Outcome::GaveUp(e));
+        }
+        let ms = self
+            .policy
+            .retry_after(retry_after)
+            .unwrap_or_else(|| self.policy.backoff(attempt, &mut self.rng));
+        self.wait(ms);
+        None
     }
 
     fn on_authorize(&mut self, response: &HttpResponse) -> Option<Outcome> {

@@ -201,9 +201,12 @@ impl Logic for LinkCase {
         };
         let name = input.request.name.trim().to_string();
         match awaiting {
-            Awaiting::Story => match Page::of(&v).results.first().and_then(ref_of) {
-                Some(r) => self.story = Some(r),
-                None => {
+            Awaiting::Story => match Page::read(&v, "look up the user story")
+                .map(|page| page.results.first().and_then(ref_of))
+            {
+                Err(e) => self.stop(e, true),
+                Ok(Some(r)) => self.story = Some(r),
+                Ok(None) => {
                     let id = input.request.stories.first().cloned().unwrap_or_default();
                     self.stop(
                         Error::new(
@@ -215,8 +218,13 @@ impl Logic for LinkCase {
                 }
             },
             Awaiting::Existing => {
+                // Read as "not there", an unreadable answer would create a second one.
+                let page = match Page::read(&v, "look for the test case") {
+                    Ok(page) => page,
+                    Err(e) => return self.stop(e, true),
+                };
                 self.looked = true;
-                if let Some(tc) = Page::of(&v).results.first() {
+                if let Some(tc) = page.results.first() {
                     let found = LinkedTestCase {
                         formatted_id: text_of(tc, "FormattedID"),
                         reference: ref_of(tc),
@@ -243,7 +251,11 @@ impl Logic for LinkCase {
                 }
             }
             Awaiting::Create => {
-                let object = wsapi::created_object(&v).cloned().unwrap_or(Value::Null);
+                // An answer without the new test case: it may be there; look first.
+                let Some(object) = wsapi::created_object(&v).cloned() else {
+                    self.looked = false;
+                    return;
+                };
                 let made = LinkedTestCase {
                     formatted_id: text_of(&object, "FormattedID"),
                     reference: ref_of(&object),
@@ -357,6 +369,29 @@ mod tests {
         let again = run(&mut r);
         assert_eq!(r.all("testcase").len(), 1);
         assert_eq!(again.skipped.len(), 1);
+    }
+
+    #[test]
+    fn an_unreadable_look_after_a_lost_answer_stops_instead_of_creating_again() {
+        let mut r = FakeRally::new();
+        r.add(
+            "hierarchicalrequirement",
+            serde_json::json!({"FormattedID": "US1", "Name": "Pay"}),
+        );
+        r.fault(Method::Post, "/testcase/create", Fault::DropAfterApply);
+        // The look before the create is answered; the one after the lost answer is not.
+        r.fault(Method::Get, "/testcase", Fault::Pass);
+        r.fault(
+            Method::Get,
+            "/testcase",
+            Fault::Garbage(r#"{"QueryResult": {"TotalResultCount": "many", "Results": 7}}"#.into()),
+        );
+        let report = run(&mut r);
+        assert_eq!(r.all("testcase").len(), 1);
+        assert_eq!(
+            report.error.map(|e| e.code).as_deref(),
+            Some("rally.bad_answer")
+        );
     }
 
     #[test]

@@ -26,5 +26,5 @@ pub use outputs::{
 pub use publish::{Publish, PublishInput, PublishLogic};
 pub use requirements::{ImportRequirements, RequirementsInput, RequirementsRequest};
 
-#[cfg(test)]
-pub(crate) mod testkit;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;

@@ -159,7 +159,10 @@ impl Logic for Requirements {
             Outcome::GaveUp(e) => return self.stop(e, true),
             Outcome::Refused(e) | Outcome::Unknown(e) => return self.stop(e, false),
         };
-        let page = Page::of(&v);
+        let page = match Page::read(&v, "list the user stories") {
+            Ok(page) => page,
+            Err(e) => return self.stop(e, true),
+        };
         for story in &page.results {
             let Some(reference) = ref_of(story) else {
                 continue;

@@ -23,6 +23,10 @@ pub enum Fault {
     FailAfterApply,
     /// No connection at all.
     Refuse,
+    /// Answer 200 with this body, without acting (a proxy's page, a malformed answer).
+    Garbage(String),
+    /// Answer normally: lets the next rule for the same path meet a later request.
+    Pass,
 }
 
 #[derive(Debug, Clone)]
@@ -117,6 +121,7 @@ impl FakeRally {
                 Fault::Refuse => {
                     return HttpResponse::failed(ResponseKind::ConnectFailed, "connection refused");
                 }
+                Fault::Garbage(body) => return HttpResponse::answered(200, vec![], body.clone()),
                 _ => {}
             }
         }

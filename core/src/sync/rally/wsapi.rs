@@ -169,18 +169,34 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn of(inner: &Value) -> Page {
-        Page {
-            total: inner
-                .get("TotalResultCount")
-                .and_then(Value::as_u64)
-                .unwrap_or(0),
-            start: inner.get("StartIndex").and_then(Value::as_u64).unwrap_or(1),
-            results: inner
-                .get("Results")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default(),
+    /// Reads a `QueryResult`. An answer without a `Results` list and a numeric
+    /// `TotalResultCount`, or with more results than it counts, is refused: read as
+    /// "nothing found" it would make a session create what is already there.
+    pub fn read(inner: &Value, what: &str) -> Result<Page> {
+        let results = inner.get("Results").and_then(Value::as_array);
+        let total = inner.get("TotalResultCount").and_then(Value::as_u64);
+        let start = match inner.get("StartIndex") {
+            None => Some(1),
+            Some(v) => v.as_u64().filter(|s| *s >= 1),
+        };
+        match (results, total, start) {
+            (Some(results), Some(total), Some(start)) if results.len() as u64 <= total => {
+                Ok(Page {
+                    total,
+                    start,
+                    results: results.clone(),
+                })
+            }
+            _ => Err(Error::new(
+                BAD_ANSWER,
+                format!(
+                    "Rally's answer when asked to {what} is not a query result that can be read: {}",
+                    short(&inner.to_string())
+                ),
+            )
+            .with_hint(
+                "nothing was created from it; run the same command again. If it repeats, make sure rally.url reaches Rally itself, not a proxy or login page that rewrites answers",
+            )),
         }
     }
 
@@ -190,6 +206,12 @@ impl Page {
         (!self.results.is_empty() && next <= self.total).then_some(next)
     }
 }
+
+/// The code of an answer that is well-formed JSON but not the result asked for.
+pub const BAD_ANSWER: &str = "rally.bad_answer";
+
+/// The code of Rally's "Concurrency conflict": another change raced this one.
+pub const CONFLICT: &str = "rally.conflict";
 
 /// The short ref (`/testcase/123`) of an object or a reference.
 pub fn ref_of(object: &Value) -> Option<String> {
@@ -324,7 +346,9 @@ pub fn envelope(response: &HttpResponse, what: &str, url: &str, auth: AuthMode) 
                 .with_hint("the HTTP session ended; keep its cookies between requests"),
             );
         }
-        let code = if lower.contains("not authorized") || lower.contains("permission") {
+        let code = if lower.contains("concurrency conflict") {
+            CONFLICT
+        } else if lower.contains("not authorized") || lower.contains("permission") {
             "rally.forbidden"
         } else if lower.contains("could not parse") {
             "rally.bad_query"
@@ -406,11 +430,32 @@ mod tests {
             r#"{"TotalResultCount": 5, "StartIndex": 1, "PageSize": 2, "Results": [{}, {}]}"#,
         )
         .unwrap();
-        assert_eq!(Page::of(&v).next_start(), Some(3));
+        assert_eq!(Page::read(&v, "x").unwrap().next_start(), Some(3));
         let last: Value =
             serde_json::from_str(r#"{"TotalResultCount": 5, "StartIndex": 5, "Results": [{}]}"#)
                 .unwrap();
-        assert_eq!(Page::of(&last).next_start(), None);
+        assert_eq!(Page::read(&last, "x").unwrap().next_start(), None);
+    }
+
+    #[test]
+    fn a_query_result_that_cannot_be_read_is_refused_not_empty() {
+        for inner in [
+            r#"{"TotalResultCount": "many", "Results": 7}"#,
+            r#"{"Errors": [], "Warnings": []}"#,
+            r#"{"TotalResultCount": 1}"#,
+            r#"{"Results": []}"#,
+            r#"{"TotalResultCount": 0, "StartIndex": 1, "Results": [{}]}"#,
+            r#"{"TotalResultCount": 1, "StartIndex": "one", "Results": [{}]}"#,
+        ] {
+            let v: Value = serde_json::from_str(inner).unwrap();
+            let e = Page::read(&v, "look").unwrap_err();
+            assert_eq!(e.code, BAD_ANSWER, "{inner}");
+            assert!(e.message.contains("look"), "{}", e.message);
+        }
+        let empty: Value =
+            serde_json::from_str(r#"{"TotalResultCount": 0, "StartIndex": 1, "Results": []}"#)
+                .unwrap();
+        assert!(Page::read(&empty, "look").unwrap().results.is_empty());
     }
 
     fn answer(status: u16, body: &str) -> HttpResponse {
@@ -473,6 +518,18 @@ mod tests {
                 AuthMode::Basic
             )),
             "rally.invalid_key"
+        );
+        assert_eq!(
+            code(envelope(
+                &answer(
+                    200,
+                    r#"{"OperationResult": {"Errors": ["Concurrency conflict: [Object has been modified since being read for update in this context]"]}}"#
+                ),
+                "x",
+                "u",
+                AuthMode::ApiKey
+            )),
+            CONFLICT
         );
     }
 }

@@ -153,11 +153,15 @@ impl PublishLogic {
         };
         match phase {
             Phase::AttachList { unit, .. } => {
-                let v = match answer {
-                    Ok(v) => v,
-                    Err(e) => return self.stop(e, false),
-                };
-                let page = Page::of(&v);
+                let page =
+                    match answer.and_then(|v| Page::read(&v, "list the result's attachments")) {
+                        Ok(page) => page,
+                        // Without knowing what is attached, uploading could duplicate: stop.
+                        Err(e) => {
+                            let retry = e.code == wsapi::BAD_ANSWER;
+                            return self.stop(e, retry);
+                        }
+                    };
                 for a in &page.results {
                     let Some(name) = text_of(a, "Name") else {
                         continue;
@@ -216,8 +220,10 @@ impl PublishLogic {
                 }
             }
             Phase::AttachContent { unit, upload } => match answer {
-                Ok(v) => match wsapi::created_object(&v).and_then(ref_of) {
-                    Some(r) => {
+                Ok(v) => {
+                    // Without the new content's ref it is as good as lost: an orphaned
+                    // AttachmentContent is invisible, so it is sent again.
+                    if let Some(r) = wsapi::created_object(&v).and_then(ref_of) {
                         if let Some(up) = self
                             .unit_mut(unit)
                             .and_then(|u| u.attachments.get_mut(upload as usize))
@@ -226,13 +232,7 @@ impl PublishLogic {
                         }
                         self.loaded = None;
                     }
-                    None => self.fail_upload(
-                        input,
-                        unit,
-                        upload,
-                        "Rally answered without the content's ref".into(),
-                    ),
-                },
+                }
                 // An orphaned AttachmentContent is invisible: just send it again.
                 Err(e) if super::prepare::is_lost(&e) => {}
                 Err(e) => {
@@ -241,6 +241,12 @@ impl PublishLogic {
                 }
             },
             Phase::AttachCreate { unit, upload } => match answer {
+                // An answer without the new attachment: it may be there; list first.
+                Ok(v) if wsapi::created_object(&v).is_none() => {
+                    if let Some(u) = self.unit_mut(unit) {
+                        u.check_attachments = true;
+                    }
+                }
                 Ok(v) => {
                     self.set_upload(unit, upload, UploadStatus::Done);
                     let key = self.upload_key(input, unit, upload);

@@ -230,9 +230,12 @@ impl PublishLogic {
             Phase::Iteration => {
                 self.iteration_checked = true;
                 self.replan();
-                match answer {
-                    Ok(v) => {
-                        let page = Page::of(&v);
+                match answer.and_then(|v| Page::read(&v, "find the sprint's iteration")) {
+                    Err(e) if e.code == wsapi::BAD_ANSWER => {
+                        self.iteration_checked = false;
+                        self.stop(e, true);
+                    }
+                    Ok(page) => {
                         if let Some(it) = page.results.first() {
                             let name = text_of(it, "Name");
                             self.sprint = name.as_deref().map(sprint_number);
@@ -246,45 +249,49 @@ impl PublishLogic {
                     )),
                 }
             }
-            Phase::Lookup { batch, .. } => match answer {
-                Ok(v) => {
-                    let page = Page::of(&v);
-                    for tc in &page.results {
-                        if let (Some(id), Some(r)) = (text_of(tc, "FormattedID"), ref_of(tc)) {
-                            self.cache.rally_test_cases.insert(id, r);
+            Phase::Lookup { batch, .. } => {
+                match answer.and_then(|v| Page::read(&v, "look up test cases")) {
+                    // Not "no such test case": what Rally holds is unknown.
+                    Err(e) if e.code == wsapi::BAD_ANSWER => self.stop(e, true),
+                    Ok(page) => {
+                        for tc in &page.results {
+                            if let (Some(id), Some(r)) = (text_of(tc, "FormattedID"), ref_of(tc)) {
+                                self.cache.rally_test_cases.insert(id, r);
+                            }
                         }
-                    }
-                    if let Some(next) = page.next_start() {
-                        let action = self.lookup_call(input, batch, next);
-                        if let Action::Call(c) = action {
-                            self.requeue(c);
+                        if let Some(next) = page.next_start() {
+                            let action = self.lookup_call(input, batch, next);
+                            if let Action::Call(c) = action {
+                                self.requeue(c);
+                            }
+                            return;
                         }
-                        return;
-                    }
-                    for id in batch {
-                        if !self.cache.rally_test_cases.contains_key(&id) {
-                            self.missing_case(
-                                input,
-                                &id,
-                                "no test case with this FormattedID in the workspace",
-                            );
+                        for id in batch {
+                            if !self.cache.rally_test_cases.contains_key(&id) {
+                                self.missing_case(
+                                    input,
+                                    &id,
+                                    "no test case with this FormattedID in the workspace",
+                                );
+                            }
                         }
+                        self.replan();
                     }
-                    self.replan();
+                    Err(e) => {
+                        for id in batch {
+                            self.missing_case(input, &id, &e.message);
+                        }
+                        self.replan();
+                    }
                 }
-                Err(e) => {
-                    for id in batch {
-                        self.missing_case(input, &id, &e.message);
-                    }
-                    self.replan();
-                }
-            },
+            }
             Phase::TestSetFind => {
-                self.set_searched = true;
                 let name = self.set_name(input);
-                match answer {
-                    Ok(v) => {
-                        let page = Page::of(&v);
+                match answer.and_then(|v| Page::read(&v, "find the test set")) {
+                    Ok(page) => {
+                        // Searched only once the answer is read: a resumed run that
+                        // stopped here looks again before creating.
+                        self.set_searched = true;
                         let hit = page
                             .results
                             .iter()
@@ -299,7 +306,10 @@ impl PublishLogic {
                             self.replan();
                         }
                     }
-                    Err(e) => self.stop(e, false),
+                    Err(e) => {
+                        let retry = e.code == wsapi::BAD_ANSWER;
+                        self.stop(e, retry)
+                    }
                 }
             }
             Phase::TestSetCreate => {
@@ -318,22 +328,19 @@ impl PublishLogic {
                             );
                             self.replan();
                         }
-                        None => self.stop(
-                            crate::error::Error::new(
-                                "rally.no_ref",
-                                format!("Rally created test set {name:?} but gave no ref"),
-                            ),
-                            false,
-                        ),
+                        // An answer without the new set: it may be there; look again.
+                        None => self.set_searched = false,
                     },
                     // Lost answer: look for it before creating it again.
                     Err(e) if is_lost(&e) => self.set_searched = false,
                     Err(e) => self.stop(e, false),
                 }
             }
-            Phase::StoryCases { start } => match answer {
-                Ok(v) => {
-                    let page = Page::of(&v);
+            Phase::StoryCases { start } => match answer
+                .and_then(|v| Page::read(&v, "find the test cases of the sprint's user stories"))
+            {
+                Err(e) if e.code == wsapi::BAD_ANSWER => self.stop(e, true),
+                Ok(page) => {
                     let mut refs = self.story_cases.take().unwrap_or_default();
                     refs.extend(page.results.iter().filter_map(ref_of));
                     if let Some(next) = page.next_start() {
@@ -364,23 +371,27 @@ impl PublishLogic {
                     self.story_cases = Some(Vec::new());
                 }
             },
-            Phase::Members { start: _ } => match answer {
-                Ok(v) => {
-                    let page = Page::of(&v);
-                    self.partial_members
-                        .extend(page.results.iter().filter_map(ref_of));
-                    if let Some(next) = page.next_start() {
-                        let oid = self.set_oid(input);
-                        if let Action::Call(c) = self.members_call(&oid, next) {
-                            self.requeue(c);
+            Phase::Members { start: _ } => {
+                match answer.and_then(|v| Page::read(&v, "list the test set's test cases")) {
+                    Ok(page) => {
+                        self.partial_members
+                            .extend(page.results.iter().filter_map(ref_of));
+                        if let Some(next) = page.next_start() {
+                            let oid = self.set_oid(input);
+                            if let Action::Call(c) = self.members_call(&oid, next) {
+                                self.requeue(c);
+                            }
+                            return;
                         }
-                        return;
+                        self.members = Some(std::mem::take(&mut self.partial_members));
                     }
-                    self.members = Some(std::mem::take(&mut self.partial_members));
+                    Err(e) => self.stop(e, false),
                 }
-                Err(e) => self.stop(e, false),
-            },
+            }
             Phase::AddMembers { batch } => match answer {
+                // Rally lists what a collection add did; an answer without that list
+                // is not sure: list the members again before adding.
+                Ok(v) if !v.get("Results").is_some_and(Value::is_array) => self.members = None,
                 Ok(_) => {
                     let name = self.set_name(input).unwrap_or_default();
                     if let Some(m) = &mut self.members {
@@ -450,11 +461,12 @@ impl PublishLogic {
     }
 }
 
-/// A lost answer, as the link reports it.
+/// A lost answer, as the link reports it, or a conflict that may have left the
+/// change in place: either way, look before sending it again.
 pub(super) fn is_lost(e: &crate::error::Error) -> bool {
     matches!(
         e.code.as_str(),
-        "rally.server_error" | "rally.timeout" | "rally.dropped"
+        "rally.server_error" | "rally.timeout" | "rally.dropped" | wsapi::CONFLICT
     )
 }
 

@@ -181,12 +181,13 @@ impl PublishLogic {
                                     .with_tests(tests),
                             );
                         }
-                        None => self.fail_unit(
-                            unit,
-                            key,
-                            tests,
-                            "Rally answered without the new record's ref".into(),
-                        ),
+                        // An answer without the new record (a proxy's page, another
+                        // result type): it may have been created; look before again.
+                        None => {
+                            if let Some(u) = self.unit_mut(unit) {
+                                u.status = UnitStatus::Unknown;
+                            }
+                        }
                     },
                     Err(e) if super::prepare::is_lost(&e) => {
                         if let Some(u) = self.unit_mut(unit) {
@@ -208,12 +209,15 @@ impl PublishLogic {
         answer: Result<serde_json::Value, Error>,
         recheck: bool,
     ) {
-        let v = match answer {
-            Ok(v) => v,
+        let what = "look for results this run already sent";
+        let page = match answer.and_then(|v| Page::read(&v, what)) {
+            Ok(page) => page,
             // Without knowing what is there, creating could duplicate: stop.
-            Err(e) => return self.stop(e, false),
+            Err(e) => {
+                let retry = e.code == wsapi::BAD_ANSWER;
+                return self.stop(e, retry);
+            }
         };
-        let page = Page::of(&v);
         let Some(run) = self.tokens(input).map(|t| t.0.clone()) else {
             return;
         };

@@ -856,3 +856,254 @@ fn an_upload_made_useless_by_another_run_is_deleted_and_the_used_one_kept() {
     assert_eq!(r.all("attachment").len(), 1);
     assert!(contents_all_used(&r), "{:?}", r.all("attachmentcontent"));
 }
+
+/// What happens to one request in [`drive_with_fates`]: the faults of the session
+/// fuzz target, scripted.
+#[derive(Debug, Clone, Copy)]
+enum Fate {
+    Normal,
+    Refuse,
+    LoseAfterActing,
+    GarbageWithoutActing(&'static str),
+    GarbageAfterActing(&'static str),
+}
+
+const UNREADABLE_QUERY: &str = r#"{"QueryResult": {"TotalResultCount": "many", "Results": 7}}"#;
+const CONFLICT: &str =
+    r#"{"OperationResult": {"Errors": ["Concurrency conflict"], "Warnings": []}}"#;
+
+/// Rally with the sprint, TC1 and TC2.
+fn small_rally() -> FakeRally {
+    let mut r = FakeRally::new();
+    r.add(
+        "iteration",
+        json!({"Name": "Sprint 14", "StartDate": "2024-04-22T00:00:00.000Z", "EndDate": "2024-05-05T23:59:59.000Z", "Project": "/project/2"}),
+    );
+    r.add("testcase", json!({"FormattedID": "TC1", "Name": "logs in"}));
+    r.add("testcase", json!({"FormattedID": "TC2", "Name": "pays"}));
+    r
+}
+
+/// Drives a new publish to the end, one fate per request (then normal answers).
+fn drive_with_fates(r: &mut FakeRally, fates: &[Fate]) -> Report {
+    drive_session(&mut session(input(three_tests())), r, fates)
+}
+
+fn drive_session(s: &mut Publish, r: &mut FakeRally, fates: &[Fate]) -> Report {
+    use crate::sync::protocol::{HttpResponse, ResponseKind};
+    let mut fates = fates.iter().copied();
+    for _ in 0..10_000 {
+        match s.next() {
+            Step::Send(req) => {
+                let answer = match fates.next().unwrap_or(Fate::Normal) {
+                    Fate::Normal => r.handle(&req),
+                    Fate::Refuse => HttpResponse::failed(ResponseKind::ConnectFailed, "refused"),
+                    Fate::LoseAfterActing => {
+                        r.handle(&req);
+                        HttpResponse::failed(ResponseKind::Dropped, "connection reset")
+                    }
+                    Fate::GarbageWithoutActing(body) => HttpResponse::answered(200, vec![], body),
+                    Fate::GarbageAfterActing(body) => {
+                        r.handle(&req);
+                        HttpResponse::answered(200, vec![], body)
+                    }
+                };
+                s.receive(req.id, answer).unwrap();
+            }
+            Step::Wait { .. } => {}
+            Step::Read(f) => {
+                let file = files()
+                    .get(&f.path)
+                    .cloned()
+                    .ok_or_else(|| "no file".into());
+                s.provide_file(f.id, file).unwrap();
+            }
+            Step::Done(report) => return report,
+        }
+    }
+    panic!("the session did not finish");
+}
+
+fn assert_nothing_twice(r: &FakeRally) {
+    for (case, count) in results_per_case(r) {
+        assert_eq!(count, 1, "{count} results for {case}");
+    }
+    assert!(r.all("testset").len() <= 1, "a second test set");
+    assert!(r.all("attachment").len() <= 1, "a second attachment");
+}
+
+/// Found by fuzzing: a query answered 200 with a `QueryResult` that has no readable
+/// results was taken as "no result of this run yet", so the look-up after a lost
+/// create sent the create again.
+#[test]
+fn an_unreadable_query_answer_is_never_taken_for_nothing_found() {
+    use Fate::*;
+    let mut r = small_rally();
+    let report = drive_with_fates(
+        &mut r,
+        &[
+            Refuse,
+            LoseAfterActing,
+            GarbageWithoutActing(UNREADABLE_QUERY),
+            Normal,
+            GarbageWithoutActing(UNREADABLE_QUERY),
+            LoseAfterActing,
+            GarbageWithoutActing(UNREADABLE_QUERY),
+            LoseAfterActing,
+            GarbageWithoutActing(""),
+            GarbageAfterActing(UNREADABLE_QUERY),
+        ],
+    );
+    assert_nothing_twice(&r);
+    let error = report
+        .error
+        .expect("the session stops on what it cannot read");
+    assert_eq!(error.code, "rally.bad_answer");
+    assert!(report.retryable);
+}
+
+/// The requests of a run without faults.
+fn clean_log() -> Vec<(Method, String)> {
+    let mut r = small_rally();
+    drive_with_fates(&mut r, &[]);
+    r.log
+}
+
+/// The same answer to each query of a clean run: the session stops at the first,
+/// whichever it is, and a rerun finishes the work without sending anything twice.
+#[test]
+fn an_unreadable_answer_to_any_query_stops_and_a_rerun_sends_nothing_twice() {
+    let clean = clean_log();
+    let queries = clean.iter().filter(|(m, _)| *m == Method::Get).count();
+    assert!(queries >= 5, "{queries}");
+    for target in 0..queries {
+        let mut r = small_rally();
+        // The fates apply to requests in order: normal up to the target-th query.
+        let mut fates = Vec::new();
+        let mut gets = 0;
+        for (m, _) in &clean {
+            if *m == Method::Get {
+                if gets == target {
+                    fates.push(Fate::GarbageWithoutActing(UNREADABLE_QUERY));
+                    break;
+                }
+                gets += 1;
+            }
+            fates.push(Fate::Normal);
+        }
+        let first = drive_with_fates(&mut r, &fates);
+        assert_eq!(
+            first.error.map(|e| e.code).as_deref(),
+            Some("rally.bad_answer"),
+            "query {target}"
+        );
+        let again = drive_with_fates(&mut r, &[]);
+        assert_eq!(again.error, None, "query {target}");
+        assert_nothing_twice(&r);
+        assert_eq!(results_per_case(&r).len(), 2, "query {target}");
+        assert_eq!(r.all("attachment").len(), 1, "query {target}");
+    }
+}
+
+/// A create answered with "Concurrency conflict", or with a body holding no new
+/// record, may have been kept: the session looks before creating again, and reports
+/// what it finds instead of a failure.
+#[test]
+fn a_create_answered_with_a_conflict_or_without_the_record_is_looked_for() {
+    for garbage in [
+        CONFLICT,
+        UNREADABLE_QUERY,
+        "{\"CreateResult\": {\"Errors\": []}}",
+    ] {
+        for acted in [true, false] {
+            let mut r = small_rally();
+            let mut fates: Vec<Fate> = Vec::new();
+            for (m, path) in &clean_log() {
+                if *m == Method::Post && path.starts_with("/testcaseresult/create") {
+                    fates.push(if acted {
+                        Fate::GarbageAfterActing(garbage)
+                    } else {
+                        Fate::GarbageWithoutActing(garbage)
+                    });
+                    break;
+                }
+                fates.push(Fate::Normal);
+            }
+            let report = drive_with_fates(&mut r, &fates);
+            assert_eq!(report.error, None, "{garbage} acted={acted}");
+            assert!(
+                report.failed.iter().all(|e| e.key == "TC9"),
+                "{:?}",
+                report.failed
+            );
+            assert_nothing_twice(&r);
+            assert_eq!(results_per_case(&r).len(), 2, "{garbage} acted={acted}");
+        }
+    }
+}
+
+/// A run that stopped on an unreadable answer to the test set search, resumed from
+/// its saved progress, searches again instead of creating a second set.
+#[test]
+fn a_run_resumed_after_an_unreadable_test_set_search_searches_again() {
+    let mut r = small_rally();
+    drive_with_fates(&mut r, &[]);
+    assert_eq!(r.all("testset").len(), 1);
+    let mut fates = Vec::new();
+    for (m, path) in &clean_log() {
+        if *m == Method::Get && path == "/testset" {
+            fates.push(Fate::GarbageWithoutActing(UNREADABLE_QUERY));
+            break;
+        }
+        fates.push(Fate::Normal);
+    }
+    let mut s = session(input(three_tests()));
+    let stopped = drive_session(&mut s, &mut r, &fates);
+    assert_eq!(
+        stopped.error.map(|e| e.code).as_deref(),
+        Some("rally.bad_answer")
+    );
+    let saved = serde_json::to_string(s.progress()).unwrap();
+    let mut resumed = Publish::resume(
+        input(three_tests()),
+        serde_json::from_str(&saved).unwrap(),
+        Credentials::ApiKey("good-key".into()),
+    );
+    let report = drive_session(&mut resumed, &mut r, &[]);
+    assert_eq!(report.error, None);
+    assert_nothing_twice(&r);
+}
+
+/// Rally's "Concurrency conflict" to a query changed nothing: it is asked again.
+#[test]
+fn a_conflict_answer_to_a_query_is_asked_again() {
+    let mut r = small_rally();
+    let report = drive_with_fates(&mut r, &[Fate::GarbageWithoutActing(CONFLICT)]);
+    assert_eq!(report.error, None);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    assert_eq!(r.all("testset").len(), 1);
+    assert_eq!(results_per_case(&r).len(), 2);
+}
+
+/// A collection add answered without its list of results may not have happened: the
+/// members are listed again, so the results are not refused for a missing member.
+#[test]
+fn an_unreadable_answer_to_adding_members_lists_them_again() {
+    let mut r = small_rally();
+    let mut fates = Vec::new();
+    for (m, path) in &clean_log() {
+        if *m == Method::Post && path.ends_with("/TestCases/add") {
+            fates.push(Fate::GarbageWithoutActing(UNREADABLE_QUERY));
+            break;
+        }
+        fates.push(Fate::Normal);
+    }
+    let report = drive_with_fates(&mut r, &fates);
+    assert_eq!(report.error, None);
+    assert!(
+        report.failed.iter().all(|e| e.key == "TC9"),
+        "{:?}",
+        report.failed
+    );
+    assert_eq!(results_per_case(&r).len(), 2);
+}

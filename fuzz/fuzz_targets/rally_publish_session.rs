@@ -165,7 +165,7 @@ fuzz_target!(|data: &[u8]| {
                     panic!("receive refused the answer to its own request: {e}");
                 }
             }
-            Step::Wait { .. } => {}
+            Step::Wait { .. } | Step::Save => {}
             Step::Read(file) => {
                 let bytes = files.get(&file.path).cloned().ok_or_else(|| "no such file".to_string());
                 session.provide_file(file.id, bytes).expect("the file was asked for");

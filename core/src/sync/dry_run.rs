@@ -35,6 +35,18 @@ pub fn answer(request: &HttpRequest, counter: &mut u64) -> HttpResponse {
             result["Object"] = object;
             ok(json!({ "CreateResult": result }))
         }
+        (Method::Post, [.., "add"]) => {
+            // A collection add answers with what it added, as Rally does.
+            let added = request
+                .body
+                .as_deref()
+                .and_then(|b| serde_json::from_str::<Value>(b).ok())
+                .and_then(|v| v.get("CollectionItems").cloned())
+                .unwrap_or_else(|| json!([]));
+            let mut result = empty();
+            result["Results"] = added;
+            ok(json!({ "OperationResult": result }))
+        }
         (Method::Post, _) => ok(json!({ "OperationResult": empty() })),
         (Method::Get, [kind, id]) if !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) => {
             ok(json!({ "Object": {"_ref": format!("/{kind}/{id}"), "Name": "(dry run)"} }))

@@ -910,7 +910,7 @@ fn drive_session(s: &mut Publish, r: &mut FakeRally, fates: &[Fate]) -> Report {
                 };
                 s.receive(req.id, answer).unwrap();
             }
-            Step::Wait { .. } => {}
+            Step::Wait { .. } | Step::Save => {}
             Step::Read(f) => {
                 let file = files()
                     .get(&f.path)

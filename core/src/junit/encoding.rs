@@ -259,8 +259,14 @@ fn declared_encoding(head: &[u8]) -> Option<(String, usize)> {
     if !rest.starts_with(b"<?xml") || !rest.get(5).is_some_and(u8::is_ascii_whitespace) {
         return None;
     }
-    let end = memchr::memmem::find(rest, b"?>")?;
-    let decl = &rest[..end];
+    // The declaration ends at its first `>`, which must close `?>`: looking further
+    // would read text of the document, and what is read would then depend on how
+    // much of the input has arrived.
+    let close = memchr::memchr(b'>', rest)?;
+    if close == 0 || rest[close - 1] != b'?' {
+        return None;
+    }
+    let decl = &rest[..close - 1];
     let mut at = memchr::memmem::find(decl, b"encoding")? + "encoding".len();
     let skip_ws = |at: &mut usize| {
         while decl.get(*at).is_some_and(u8::is_ascii_whitespace) {
@@ -290,6 +296,18 @@ mod tests {
         let mut out = String::new();
         d.read_to_string(&mut out).map_err(|e| e.to_string())?;
         Ok(out)
+    }
+
+    #[test]
+    fn an_encoding_after_the_first_angle_bracket_is_not_the_declaration() {
+        // A broken declaration: `encoding` appears only in the document's text, after
+        // the first `>`, with a `?>` further on. Whole and streamed reads must agree.
+        let text: &[u8] = b"<?xml versie<tstsuite name=\"s\">text encoding='x-weird' ?> more";
+        assert_eq!(declared_encoding(text), None);
+        assert_eq!(
+            declared_encoding(b"<?xml version='1.0' encoding='ISO-8859-1'?><a/>"),
+            Some(("ISO-8859-1".to_string(), 30))
+        );
     }
 
     #[test]

@@ -28,13 +28,17 @@ export function sessionSuite(label, t) {
       });
     }
 
-    it('saving after a write and resuming gives the same steps', () => {
-      const vector = named('session.replay.rally-publish.json');
-      const expected = JSON.parse(vector.expected).ok.steps;
-      const at = savesAfterWrites(vector);
-      assert.ok(at.length >= 3, `${at}`);
-      for (const i of at) assert.deepEqual(driveTranscript(t, vector, { resumeAt: i }).steps, expected, `resumed at ${i}`);
-    });
+    // A resumed publish re-checks what it may not have finished (its transcript's own
+    // `resume` covers that); these sessions keep nothing to re-check and go on exactly.
+    for (const name of ['session.replay.rally-link-case.json', 'session.replay.rally-defect.json']) {
+      it(`saving after a write and resuming gives the same steps (${name})`, () => {
+        const vector = named(name);
+        const expected = JSON.parse(vector.expected).ok.steps;
+        const at = savesAfterWrites(vector);
+        assert.ok(at.length >= 1, `${at}`);
+        for (const i of at) assert.deepEqual(driveTranscript(t, vector, { resumeAt: i }).steps, expected, `resumed at ${i}`);
+      });
+    }
 
     it('bad starts throw SessionError with the core code', () => {
       const attempt = (f) => {

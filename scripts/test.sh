@@ -24,7 +24,7 @@ cargo test
 step "the core builds for wasm32-unknown-unknown"
 cargo build -p tmbridge-core --target wasm32-unknown-unknown
 
-step "fuzz the JUnit reader, the Rally query parser and auto-fill templates (bounded)"
+step "fuzz every target: readers, the Rally query parser, templates, a publish session (bounded)"
 # libFuzzer needs nightly flags: use the nightly toolchain when it is installed, else
 # the stable compiler with RUSTC_BOOTSTRAP=1 (same flags, no download).
 if rustup toolchain list | grep -q '^nightly'; then fuzz=(cargo +nightly fuzz); else fuzz=(env RUSTC_BOOTSTRAP=1 cargo fuzz); fi

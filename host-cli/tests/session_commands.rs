@@ -315,29 +315,32 @@ fn link_creates_the_test_case_once() {
     );
 }
 
-#[test]
-fn defect_submit_refuses_an_unready_form_and_files_a_ready_one() {
-    let rally = RallySim::start();
-    let dir = temp_dir("defect");
-    let cfg = config(&dir.0, &rally, &rally.seeded().project);
+/// A failed run whose links point at this Rally's story, test case and result, and
+/// the form settings this Rally needs.
+struct DefectInputs {
+    run: PathBuf,
+    settings: PathBuf,
+    story: String,
+    case: String,
+    result: String,
+}
+
+fn defect_inputs(rally: &RallySim, dir: &Path) -> DefectInputs {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/autofill");
-    let schema = fixtures.join("rally-defect-typedef.json");
-    // The failed run, its links pointing at this Rally's story, test case and result.
     let story = rally.add_user_story("US931", "Pay by card at checkout", None);
     let case = rally.add_test_case("TC931", "Checkout rejects an expired card", Some(&story));
     let result = rally.insert(
         "testcaseresult",
         serde_json::json!({"TestCase": case, "Verdict": "Fail", "Build": "1893", "Date": "2024-05-01T10:00:00.000Z"}),
     );
-    let run = dir.0.join("failed-run.json");
+    let run = dir.join("failed-run.json");
     let run_json = std::fs::read_to_string(fixtures.join("failed-run.json"))
         .unwrap()
         .replace("/hierarchicalrequirement/60011223", &story)
         .replace("/testcase/66120987", &case)
         .replace("/testcaseresult/771203344", &result);
     std::fs::write(&run, run_json).unwrap();
-    // The form for this Rally: the fields it needs, filled from the run and defaults.
-    let settings = dir.0.join("form.json");
+    let settings = dir.join("form.json");
     let form = serde_json::json!({
         "hidden": ["SubmittedBy", "Owner", "Workspace", "Iteration", "Release"],
         "allowed_values": {"Project": [{"value": "Web Team", "reference": rally.seeded().project}]},
@@ -345,6 +348,29 @@ fn defect_submit_refuses_an_unready_form_and_files_a_ready_one() {
         "defaults": {"Project": rally.seeded().project, "Environment": "Test", "State": "Submitted", "ScheduleState": "Defined"}
     });
     std::fs::write(&settings, form.to_string()).unwrap();
+    DefectInputs {
+        run,
+        settings,
+        story,
+        case,
+        result,
+    }
+}
+
+#[test]
+fn defect_submit_refuses_an_unready_form_and_files_a_ready_one() {
+    let rally = RallySim::start();
+    let dir = temp_dir("defect");
+    let cfg = config(&dir.0, &rally, &rally.seeded().project);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/autofill");
+    let schema = fixtures.join("rally-defect-typedef.json");
+    let DefectInputs {
+        run,
+        settings,
+        story,
+        case,
+        result,
+    } = defect_inputs(&rally, &dir.0);
     let submit = |settings: Option<&Path>| {
         let mut args = vec![
             "defect",
@@ -401,4 +427,98 @@ fn defect_submit_refuses_an_unready_form_and_files_a_ready_one() {
             "{field}: {defect:?}"
         );
     }
+}
+
+#[test]
+fn defect_schema_loads_the_form_that_defect_submit_then_files() {
+    let rally = RallySim::start();
+    let dir = temp_dir("defect-schema");
+    let cfg = config(&dir.0, &rally, &rally.seeded().project);
+    let cfg = cfg.to_str().unwrap();
+    let saved = dir.0.join("forms").join("defect-schema.json");
+    let args = [
+        "defect",
+        "schema",
+        "--target",
+        "rally",
+        "--config",
+        cfg,
+        "--out",
+        saved.to_str().unwrap(),
+    ];
+    let out = tmbridge(rally.api_key(), &args);
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}{}", text(&out.stderr));
+    assert!(said.contains("Defect ("), "{said}");
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+    assert_eq!(schema["type_name"], "Defect");
+    let fields = schema["fields"].as_array().unwrap();
+    let field = |name: &str| fields.iter().find(|f| f["name"] == name).cloned();
+    assert_eq!(field("Name").unwrap()["required"], true, "{schema}");
+    for name in ["State", "Severity", "Project", "TestCase", "Description"] {
+        assert!(field(name).is_some(), "{name} missing: {schema}");
+    }
+    // Read requests only: the schema session changes nothing.
+    assert!(rally.ledger().is_empty(), "{:?}", rally.ledger());
+
+    // The saved schema is what `defect submit` takes.
+    let inputs = defect_inputs(&rally, &dir.0);
+    let filed = tmbridge(
+        rally.api_key(),
+        &[
+            "defect",
+            "submit",
+            "--target",
+            "rally",
+            "--config",
+            cfg,
+            "--schema",
+            saved.to_str().unwrap(),
+            "--settings",
+            inputs.settings.to_str().unwrap(),
+            "--run",
+            inputs.run.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let said = text(&filed.stdout);
+    assert_eq!(
+        filed.status.code(),
+        Some(0),
+        "{said}{}",
+        text(&filed.stderr)
+    );
+    let outcome: serde_json::Value = serde_json::from_str(&said).unwrap();
+    let reference = outcome["report"]["details"]["ref"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let defect = rally.object(&reference).unwrap();
+    assert_eq!(defect["Name"], "Checkout rejects an expired card");
+    assert!(defect["TestCase"].as_str().unwrap().ends_with(&inputs.case));
+
+    // Dry run: the requests are printed, nothing is sent, no file is written.
+    let again = dir.0.join("dry.json");
+    let dry = tmbridge(
+        "unused",
+        &[
+            "defect",
+            "schema",
+            "--target",
+            "rally",
+            "--config",
+            cfg,
+            "--dry-run",
+            "--out",
+            again.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        text(&dry.stdout).contains("/typedefinition?query="),
+        "{}",
+        text(&dry.stdout)
+    );
+    assert!(!again.exists());
 }

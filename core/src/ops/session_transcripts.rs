@@ -172,7 +172,27 @@ fn scenarios() -> Vec<Scenario> {
         json!({"FormattedID": "US2", "Name": "Pay by card"}),
     );
 
+    let mut schema_rally = FakeRally::new();
+    schema_rally.max_page = 2;
+    schema_rally.add_defect_type();
+
     vec![
+        Scenario {
+            file: "session.replay.rally-schema.json",
+            description: "Load the Defect form's schema from WSAPI v2.0: the type, its Attributes and each drop-down's AllowedValues, each paged separately; the host crashes after one page and resumes.",
+            start: json!({
+                "kind": "rally.schema",
+                "input": {"config": config("/workspace/1", "/project/2"), "request": {"type_name": "Defect"}},
+                "options": {"seed": 3}
+            }),
+            secrets: key("good-key"),
+            rally: schema_rally,
+            files: vec![],
+            crash: Some(Crash {
+                method: Method::Get,
+                path: "/attributedefinition/Severity/AllowedValues",
+            }),
+        },
         Scenario {
             file: "session.replay.rally-connect.json",
             description: "Test the connection with a good API key: the user, the workspace and the project are read and named.",

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Every kind a host can start, in the order `session.kinds` lists them.
 pub const KINDS: &[Kind] = &[
     rally::CONNECT,
+    rally::SCHEMA,
     rally::PUBLISH,
     rally::REQUIREMENTS,
     rally::LINK_CASE,

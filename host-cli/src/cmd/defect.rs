@@ -1,3 +1,4 @@
+//! `tmbridge defect schema`: load the Defect form's metadata from Rally and save it.
 //! `tmbridge defect submit`: fill the Rally defect form from a failed run, refuse it
 //! while a required field is empty, then file it and link it.
 
@@ -18,7 +19,37 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 pub enum Command {
+    Schema(SchemaArgs),
     Submit(SubmitArgs),
+}
+
+/// Load the Defect form's metadata (fields, required marks, allowed values) from Rally.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:
+  tmbridge defect schema --target rally --config tmbridge.toml --out defect-schema.json
+  tmbridge defect schema --target rally --config tmbridge.toml --type TestCase --format json
+  tmbridge defect submit --target rally --config tmbridge.toml --schema defect-schema.json \\
+      --run failed-run.json
+
+It reads the type definition of the workspace in rally.workspace, pages through its
+Attributes and through the AllowedValues of every drop-down field (WSAPI v2.0 gives
+both as separate collections), and writes the form schema that `defect submit` and
+`tmbridge autofill` read. Without --out the schema is printed as a table of fields.
+
+Exit codes: 0 loaded; 1 Rally could not be reached or answered oddly (try again
+later); 2 bad command line, configuration or credentials.")]
+pub struct SchemaArgs {
+    /// The test-management system.
+    #[arg(long, value_enum)]
+    pub target: TargetArg,
+    #[command(flatten)]
+    pub common: Common,
+    /// The Rally type's ElementName.
+    #[arg(long = "type", value_name = "NAME", default_value = "Defect")]
+    pub type_name: String,
+    /// Write the schema here (JSON), replacing the file only once it is complete.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Auto-fill a defect from a failed run and file it in Rally.
@@ -63,8 +94,104 @@ pub struct SubmitArgs {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
+        Command::Schema(args) => schema(args),
         Command::Submit(args) => submit(args),
     }
+}
+
+fn schema(args: SchemaArgs) -> anyhow::Result<ExitCode> {
+    let command = "defect schema";
+    let config = match rally_session::config(command, &args.common) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let secrets = match rally_session::secrets(command, &config, args.common.dry_run) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    let input = serde_json::json!({ "config": config, "request": { "type_name": args.type_name } });
+    let outcome = match rally_session::run(command, "rally.schema", &input, &secrets, &args.common)?
+    {
+        Ok(o) => o,
+        Err(code) => return Ok(code),
+    };
+    let schema = match &outcome.report.details {
+        Details::Schema(s) => s.schema.as_ref(),
+        _ => None,
+    };
+    if let (Some(path), Some(schema)) = (&args.out, schema)
+        && outcome.report.error.is_none()
+    {
+        let text = serde_json::to_string_pretty(schema)?;
+        if let Err(e) = crate::atomic_file::write(path, text.as_bytes()) {
+            return Ok(rally_session::usage(command, format!("{e:#}")));
+        }
+    }
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match args.common.format {
+        Format::Json | Format::Ndjson => rally_session::write_json(&mut out, &outcome)?,
+        Format::Table => {
+            if args.common.dry_run {
+                rally_session::write_requests(&mut out, &outcome.requests)?;
+            }
+            if let Some(schema) = schema {
+                write_fields(&mut out, schema)?;
+                if let Some(path) = &args.out {
+                    writeln!(out, "saved to {}", path.display())?;
+                }
+            }
+            rally_session::write_error(&mut out, &outcome.report)?;
+        }
+    }
+    out.flush()?;
+    Ok(rally_session::exit_code(&outcome.report))
+}
+
+/// The schema for people: one line per field.
+fn write_fields(
+    out: &mut impl Write,
+    schema: &tmbridge_core::autofill::Schema,
+) -> std::io::Result<()> {
+    let mut table =
+        crate::table::Table::new(&["field", "label", "type", "required", "allowed values"]);
+    for f in &schema.fields {
+        let allowed = if !f.allowed_values_loaded {
+            "(picked in Rally)".to_string()
+        } else if f.allowed_values.is_empty() {
+            String::new()
+        } else {
+            let shown: Vec<&str> = f
+                .allowed_values
+                .iter()
+                .take(6)
+                .map(|v| v.value.as_str())
+                .collect();
+            let more = f.allowed_values.len().saturating_sub(shown.len());
+            if more > 0 {
+                format!("{}, ... ({more} more)", shown.join(", "))
+            } else {
+                shown.join(", ")
+            }
+        };
+        table.row(vec![
+            f.name.clone(),
+            f.label.clone(),
+            f.attribute_type.clone(),
+            if f.required {
+                "yes".into()
+            } else {
+                String::new()
+            },
+            allowed,
+        ]);
+    }
+    writeln!(out, "{} ({} fields)", schema.type_name, schema.fields.len())?;
+    table.write(out)?;
+    for w in &schema.warnings {
+        writeln!(out, "warning: {}", w.message)?;
+    }
+    Ok(())
 }
 
 fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {

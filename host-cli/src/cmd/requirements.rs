@@ -347,16 +347,7 @@ fn load_state(path: &Path) -> Result<WatchState> {
     }
 }
 
-/// Written to a temporary file and renamed: a kill leaves the old or the new state.
+/// A kill leaves the old or the new state.
 fn save_state(path: &Path, state: &WatchState) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let temp = path.with_extension("tmp");
-    let mut file =
-        std::fs::File::create(&temp).with_context(|| format!("cannot write {}", temp.display()))?;
-    file.write_all(serde_json::to_string(state)?.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&temp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    crate::atomic_file::write(path, serde_json::to_string(state)?.as_bytes())
 }

@@ -6,6 +6,7 @@ use super::driver::{Logic, Progress, RallySession, SessionOptions};
 use super::link::Credentials;
 use super::link_case::LinkCase;
 use super::requirements::Requirements;
+use super::schema::{SchemaLogic, SchemaRequest};
 use super::{DefectRequest, LinkRequest, Publish, PublishInput, RequirementsRequest};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -20,6 +21,14 @@ pub const CONNECT: Kind = Kind {
     input: "{ config: Config }",
     start: start::<ConnectStart>,
     resume: resume::<Connect>,
+};
+
+pub const SCHEMA: Kind = Kind {
+    name: "rally.schema",
+    summary: "load a type's form metadata (Defect by default), attributes and allowed values paged",
+    input: "{ config: Config, request?: SchemaRequest }",
+    start: start::<SchemaStart>,
+    resume: resume::<SchemaLogic>,
 };
 
 pub const PUBLISH: Kind = Kind {
@@ -124,6 +133,21 @@ impl RallyStart for DefectStart {
     type Logic = Defect;
     fn build(self, c: Credentials, o: SessionOptions) -> Result<RallySession<Defect>> {
         RallySession::<Defect>::new(&self.config.rally, self.request, c, o)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SchemaStart {
+    config: Config,
+    #[serde(default)]
+    request: SchemaRequest,
+}
+
+impl RallyStart for SchemaStart {
+    type Logic = SchemaLogic;
+    fn build(self, c: Credentials, o: SessionOptions) -> Result<RallySession<SchemaLogic>> {
+        RallySession::<SchemaLogic>::new(&self.config.rally, self.request, c, o)
     }
 }
 

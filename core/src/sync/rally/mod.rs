@@ -11,6 +11,7 @@ mod lookup;
 pub mod outputs;
 pub mod publish;
 pub mod requirements;
+pub mod schema;
 mod session_end;
 pub mod wsapi;
 
@@ -21,10 +22,11 @@ pub use link::{AuthMode, Credentials};
 pub use link_case::{LinkInput, LinkRequest, LinkTestCase};
 pub use outputs::{
     ConnectionInfo, DefectOutput, Details, LinkedTestCase, NamedRef, PublishDetails, Requirement,
-    RequirementsOutput,
+    RequirementsOutput, SchemaOutput,
 };
 pub use publish::{Publish, PublishInput, PublishLogic};
 pub use requirements::{ImportRequirements, RequirementsInput, RequirementsRequest};
+pub use schema::{LoadSchema, SchemaInput, SchemaLogic, SchemaRequest};
 
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;

@@ -15,6 +15,7 @@ pub enum Details {
     Requirements(RequirementsOutput),
     LinkTestCase(LinkedTestCase),
     Defect(DefectOutput),
+    Schema(SchemaOutput),
 }
 
 /// A record in people's terms.
@@ -96,4 +97,10 @@ pub struct DefectOutput {
     /// The defect's Name (its summary).
     pub name: Option<String>,
     pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaOutput {
+    /// The type's form schema; `None` when the session stopped before it was read.
+    pub schema: Option<crate::autofill::Schema>,
 }

@@ -54,6 +54,8 @@ pub struct FakeRally {
     /// Every request seen (method, path).
     pub log: Vec<(Method, String)>,
     pub creates: u64,
+    /// Collections read by path (`/typedefinition/12/Attributes`) → their items.
+    pub collections: BTreeMap<String, Vec<Value>>,
 }
 
 impl FakeRally {
@@ -76,6 +78,66 @@ impl FakeRally {
         obj.insert("_type".into(), json!(kind));
         self.store.entry(kind.to_string()).or_default().push(obj);
         r
+    }
+
+    /// A collection stub as WSAPI v2.0 gives it, its items served at its path.
+    pub fn collection(&mut self, path: &str, items: Vec<Value>) -> Value {
+        let stub =
+            json!({"_ref": format!("{BASE}{path}"), "_type": "Collection", "Count": items.len()});
+        self.collections.insert(path.to_string(), items);
+        stub
+    }
+
+    /// A WSAPI v2.0 Defect type: its Attributes and each attribute's AllowedValues
+    /// are collections of their own.
+    pub fn add_defect_type(&mut self) {
+        let mut attributes = Vec::new();
+        for (name, kind, values) in [
+            ("Name", "STRING", &[][..]),
+            (
+                "Severity",
+                "RATING",
+                &[
+                    "None",
+                    "Crash/Data Loss",
+                    "Major Problem",
+                    "Minor Problem",
+                    "Cosmetic",
+                ][..],
+            ),
+            (
+                "State",
+                "STATE",
+                &["Submitted", "Open", "Fixed", "Closed"][..],
+            ),
+            ("Project", "OBJECT", &["every", "project"][..]),
+            ("Description", "TEXT", &[][..]),
+        ] {
+            let items = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| json!({"StringValue": v, "ValueIndex": i}))
+                .collect();
+            let stub =
+                self.collection(&format!("/attributedefinition/{name}/AllowedValues"), items);
+            attributes.push(json!({
+                "ElementName": name,
+                "Name": name,
+                "AttributeType": kind,
+                "Required": name == "Name" || name == "Severity",
+                "AllowedValues": stub,
+            }));
+        }
+        let td = self.add(
+            "typedefinition",
+            json!({"ElementName": "Defect", "Name": "Defect"}),
+        );
+        let stub = self.collection(&format!("{td}/Attributes"), attributes);
+        if let Some(types) = self.store.get_mut("typedefinition")
+            && let Some(last) = types.last_mut()
+        {
+            last.insert("Attributes".into(), stub);
+        }
     }
 
     pub fn all(&self, kind: &str) -> Vec<&Map<String, Value>> {
@@ -227,6 +289,10 @@ impl FakeRally {
                     .iter()
                     .map(|r| json!({"_ref": format!("{BASE}{r}")}))
                     .collect();
+                ok(self.page(rows, params))
+            }
+            (Method::Get, [_, _, _]) if self.collections.contains_key(path) => {
+                let rows = self.collections.get(path).cloned().unwrap_or_default();
                 ok(self.page(rows, params))
             }
             (Method::Delete, [kind, oid]) => {

@@ -14,9 +14,11 @@ rustup target list --installed | grep -qx wasm32-unknown-unknown \
   || rustup target add wasm32-unknown-unknown
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked || cargo install cargo-fuzz
 
-step "format and lints"
+step "format, lints, no module cycles"
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
+python3 scripts/check-module-cycles.py core/src host-cli/src tests/simulators/src \
+    bindings/wasm/src bindings/python/src bindings/node/src
 
 step "Rust tests (core and CLI)"
 cargo test

@@ -9,14 +9,17 @@ pub mod controls;
 pub mod error;
 pub mod gitlab;
 pub mod junit;
+pub mod mask;
 pub mod matching;
 pub mod model;
 pub mod ops;
 pub mod qtest;
 pub mod rally;
+pub mod scalar;
 pub mod session;
 pub mod status;
 pub mod sync;
+pub mod target;
 pub mod testrail;
 
 pub use error::{Error, Location, Result, Warning};

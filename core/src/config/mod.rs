@@ -20,49 +20,25 @@
 //! credentials is refused (see [`urls`]).
 
 pub mod context;
+pub mod gitlab;
+pub mod matching;
+pub mod qtest;
+pub mod rally;
 pub mod template;
+pub mod testrail;
 pub mod urls;
 
+pub use crate::scalar::Scalar;
+pub use crate::target::Target;
 pub use context::{ArtifactInfo, RefCache, RunContext};
 
 use crate::error::{Error, Location, Result, Warning};
-use crate::gitlab::GitlabConfig;
-use crate::matching::MatchingConfig;
-use crate::qtest::QtestConfig;
-use crate::rally::payload::RallyConfig;
-use crate::testrail::TestrailConfig;
+use gitlab::GitlabConfig;
+use matching::MatchingConfig;
+use qtest::QtestConfig;
+use rally::RallyConfig;
 use serde::{Deserialize, Serialize};
-
-/// The test-management system results go to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Target {
-    Rally,
-    Qtest,
-    Testrail,
-}
-
-impl Target {
-    pub const ALL: [Target; 3] = [Target::Rally, Target::Qtest, Target::Testrail];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Target::Rally => "rally",
-            Target::Qtest => "qtest",
-            Target::Testrail => "testrail",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<Target> {
-        Target::ALL
-            .into_iter()
-            .find(|t| t.as_str().eq_ignore_ascii_case(text.trim()))
-            .ok_or_else(|| {
-                Error::new("config.unknown_target", format!("{text:?} is not a target"))
-                    .with_hint("allowed: rally, qtest, testrail")
-            })
-    }
-}
+use testrail::TestrailConfig;
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,45 +92,6 @@ fn location_at(bytes: &[u8], line: usize, column: usize) -> Location {
         offset += 1;
     }
     Location::in_text(bytes, offset.saturating_add(column.saturating_sub(1)))
-}
-
-/// A configured scalar read as text: TOML and JSON may write ids and statuses as
-/// numbers (`run_id = 7`) or strings (`run_id = "R7"`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Scalar(pub String);
-
-impl Serialize for Scalar {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Scalar;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string or a whole number")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-impl From<&str> for Scalar {
-    fn from(s: &str) -> Scalar {
-        Scalar(s.to_string())
-    }
 }
 
 /// A configuration error: the key, what is wrong, and what is allowed.

@@ -4,7 +4,7 @@
 
 use super::Config;
 use crate::error::{Error, Result};
-use crate::sync::mask::credentials_in_url;
+use crate::mask::credentials_in_url;
 
 /// The error code of a URL that holds a user name, password or secret parameter.
 pub const CREDENTIALS_IN_URL: &str = "config.credentials_in_url";

@@ -1,34 +1,9 @@
 //! Several results on one case (parameterised or repeated tests) → the results sent.
 
-use super::{MatchedCase, Member};
+use super::{Aggregate, MatchedCase, Member};
 use crate::model::Status;
-use serde::{Deserialize, Serialize};
-
-/// The rule that turns several results for one case into what is published.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Aggregate {
-    /// One result with the most severe status (error > failed > skipped > flaky > passed).
-    #[default]
-    Worst,
-    /// One result with the status of the last test in the report.
-    Last,
-    /// One result with the status of the first test in the report.
-    First,
-    /// One result per test.
-    Each,
-}
 
 impl Aggregate {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Aggregate::Worst => "worst",
-            Aggregate::Last => "last",
-            Aggregate::First => "first",
-            Aggregate::Each => "each",
-        }
-    }
-
     /// Applies the rule to the members of one case (in input order, never empty).
     pub fn apply(self, key: &str, members: Vec<Member>) -> Vec<MatchedCase> {
         if self == Aggregate::Each || members.len() == 1 {

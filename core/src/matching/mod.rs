@@ -9,143 +9,16 @@
 
 mod aggregate;
 pub mod details;
-pub mod ids;
+pub use crate::target::case_ids as ids;
 #[cfg(test)]
 pub(crate) mod testutil;
 
-pub use aggregate::Aggregate;
+pub use crate::config::matching::{Aggregate, CaseIds, MatchingConfig, Source};
 
 use crate::config::{RefCache, Target};
-use crate::error::{Error, Result};
 use crate::model::{Status, TestCase};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// Where a case key came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// The `matching.mapping` table of the configuration.
-    Mapping,
-    /// Ids written in the test name (`C123`, `TC123`, `[TC-123]`).
-    Name,
-    /// Ids in a test property (`test_id`, `testrail_case_id`, `test_key`).
-    Property,
-    /// `classname.name`: qTest's automation content; for TestRail and Rally, resolved
-    /// to a case through the host's ref cache.
-    AutomationId,
-}
-
-impl Source {
-    pub const ALL: [Source; 4] = [
-        Source::Mapping,
-        Source::Name,
-        Source::Property,
-        Source::AutomationId,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Mapping => "mapping",
-            Source::Name => "name",
-            Source::Property => "property",
-            Source::AutomationId => "automation_id",
-        }
-    }
-}
-
-/// One case id or several, as a mapping table value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum CaseIds {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl CaseIds {
-    pub fn values(&self) -> &[String] {
-        match self {
-            CaseIds::One(s) => std::slice::from_ref(s),
-            CaseIds::Many(v) => v,
-        }
-    }
-}
-
-/// The `[matching]` section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MatchingConfig {
-    /// Sources to try, in order.
-    pub sources: Vec<Source>,
-    /// Property names that hold case ids, tried in order.
-    pub properties: Vec<String>,
-    /// How several results for one case become one.
-    pub aggregate: Aggregate,
-    /// Test key (`classname.name` or the bare name) → case id(s).
-    pub mapping: BTreeMap<String, CaseIds>,
-}
-
-impl Default for MatchingConfig {
-    fn default() -> Self {
-        MatchingConfig {
-            sources: Source::ALL.to_vec(),
-            properties: vec![
-                "test_id".into(),
-                "testrail_case_id".into(),
-                "test_key".into(),
-            ],
-            aggregate: Aggregate::Worst,
-            mapping: BTreeMap::new(),
-        }
-    }
-}
-
-impl MatchingConfig {
-    /// Checks the section for a target: sources not repeated, property names given,
-    /// every mapping value a valid id for the target.
-    pub fn validate(&self, target: Option<Target>) -> Result<()> {
-        if self.sources.is_empty() {
-            return Err(Error::new(
-                "config.invalid_value",
-                "`matching.sources` is empty: no test could ever match",
-            )
-            .with_hint("allowed: mapping, name, property, automation_id"));
-        }
-        for (i, s) in self.sources.iter().enumerate() {
-            if self.sources[..i].contains(s) {
-                return Err(Error::new(
-                    "config.invalid_value",
-                    format!("`matching.sources` lists {} twice", s.as_str()),
-                ));
-            }
-        }
-        if let Some(p) = self.properties.iter().find(|p| p.trim().is_empty()) {
-            return Err(Error::new(
-                "config.invalid_value",
-                format!("`matching.properties` holds an empty name ({p:?})"),
-            ));
-        }
-        if let Some(target) = target {
-            for (key, ids) in &self.mapping {
-                if ids.values().is_empty() {
-                    return Err(Error::new(
-                        "config.invalid_value",
-                        format!("`matching.mapping.{key:?}` lists no case id"),
-                    ));
-                }
-                for v in ids.values() {
-                    ids::keys_in_value(target, v).map_err(|m| {
-                        Error::new(
-                            "config.invalid_value",
-                            format!("`matching.mapping.{key:?}`: {m}"),
-                        )
-                    })?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
 
 /// One test inside a matched result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,10 +1,10 @@
 //! Defect auto-fill ops: the schema from Rally's metadata, the form, its edits, the
 //! fill itself, and the helpers a form editor needs.
 
-use super::Document;
+use super::document::Document;
+use super::input::Nothing;
 use super::input::{document, no_document};
-use super::meta::Nothing;
-use super::registry::Op;
+use super::op::Op;
 use crate::autofill::{
     self, AllowedValue, Edited, FillOutput, Form, FormEdit, Problem, RunContext, Schema, Settings,
     SourceInfo, TextFormat,

@@ -1,9 +1,9 @@
 //! GitLab webhook ops: read a Pipeline Hook event, decide whether to process it, and
 //! verify the token.
 
-use super::Document;
+use super::document::Document;
 use super::input::{document, no_document};
-use super::registry::Op;
+use super::op::Op;
 use crate::error::Result;
 use crate::gitlab::{self, GitlabConfig, PipelineDecision, PipelineEvent};
 use serde::Deserialize;

@@ -1,8 +1,9 @@
 //! Reading an op's input: JSON errors with positions, and documents that may come
 //! inside the JSON or beside it.
 
-use super::Document;
+use super::document::Document;
 use crate::error::{Error, Location};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 /// Reads the whole of `json` as `T`; trailing data is an error.
@@ -99,6 +100,11 @@ pub fn no_document(op: &str, beside: Option<&[u8]>) -> Result<(), Error> {
         )),
     }
 }
+
+/// An input with no fields: `{}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nothing {}
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,9 @@
 //! JUnit ops: the whole report, its event stream, and the stream for bindings.
 
+use super::document::Document;
+use super::envelope::{error_envelope, ok_envelope};
 use super::input::{document, from_json};
-use super::registry::Op;
-use super::{Document, error_envelope, ok_envelope};
+use super::op::Op;
 use crate::error::Result;
 use crate::junit::{self, Event, Options, Reader};
 use crate::model::Report;

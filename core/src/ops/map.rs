@@ -1,9 +1,9 @@
 //! Mapping ops: test results (a JUnit report or parsed test cases) into everything a
 //! sync to Rally, qTest or TestRail would send, and the configuration check.
 
-use super::Document;
+use super::document::Document;
 use super::input::{document, no_document};
-use super::registry::Op;
+use super::op::Op;
 use crate::config::{Config, RefCache, RunContext, Target};
 use crate::error::{Error, Result, Warning};
 use crate::model::TestCase;

@@ -12,24 +12,26 @@
 //! through base64).
 
 mod autofill;
-mod catalog;
 mod document;
+mod envelope;
 mod gitlab;
 mod input;
 mod junit;
 mod map;
-mod meta;
+mod op;
 mod rally_query;
 mod registry;
 mod session;
 
-pub use catalog::{OpSpec, list_ops};
 pub use document::Document;
+pub use envelope::{error_envelope, ok_envelope};
 pub use junit::EventStream;
+pub use op::OpSpec;
+pub use registry::list_ops;
 pub use session::SessionEnvelopes;
 
 use crate::error::Error;
-use serde::{Serialize, Serializer};
+use serde::Serializer;
 
 /// Runs `op` on `input_json`, answering with the envelope as JSON bytes. Never panics,
 /// never fails: every problem is an `error` envelope.
@@ -54,30 +56,6 @@ pub fn call_into<S: Serializer>(
     registry::call_into(op, input_json, document, output)
 }
 
-/// The envelope of a value, as JSON bytes.
-pub fn ok_envelope<T: Serialize>(value: &T) -> Vec<u8> {
-    match serde_json::to_vec(&Envelope {
-        ok: Some(value),
-        error: None,
-    }) {
-        Ok(bytes) => bytes,
-        Err(e) => error_envelope(&Error::new(
-            "ops.internal",
-            format!("could not write the output as JSON: {e}"),
-        )),
-    }
-}
-
-/// The envelope of an error, as JSON bytes.
-pub fn error_envelope(error: &Error) -> Vec<u8> {
-    let envelope: Envelope<'_, ()> = Envelope {
-        ok: None,
-        error: Some(error),
-    };
-    // An Error holds only strings and integers: writing it cannot fail.
-    serde_json::to_vec(&envelope).unwrap_or_default()
-}
-
 /// The text a person reads for an error given as JSON (the `error` of an envelope):
 /// the core's `Display`, so every binding shows the same words.
 pub fn error_text(error_json: &[u8]) -> String {
@@ -85,13 +63,6 @@ pub fn error_text(error_json: &[u8]) -> String {
         Ok(error) => error.to_string(),
         Err(e) => format!("(unreadable error: {e})"),
     }
-}
-
-/// `{"ok": ..., "error": ...}`: exactly one of the two is not null.
-#[derive(Serialize)]
-pub(crate) struct Envelope<'a, T: Serialize> {
-    pub ok: Option<&'a T>,
-    pub error: Option<&'a Error>,
 }
 
 #[cfg(test)]

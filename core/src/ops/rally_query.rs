@@ -1,8 +1,8 @@
 //! Rally query ops: normalise, check, parse, poll, and reading lookups.
 
-use super::Document;
+use super::document::Document;
 use super::input::{document, no_document};
-use super::registry::Op;
+use super::op::Op;
 use crate::error::Result;
 use crate::rally::query::{self, CheckOutput, Expr, Lookup, NormalizeOutput, Options};
 use serde::Deserialize;

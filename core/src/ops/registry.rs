@@ -1,43 +1,19 @@
-//! The table of ops and how one runs: JSON in, the envelope out through any serializer.
+//! The table of ops and how one runs: JSON in, the envelope out through any
+//! serializer. The two ops that describe the table (`ops.list`, `ops.version`) live
+//! here with it.
 
-use super::catalog::OpSpec;
-use super::input::from_json;
-use super::{Envelope, error_envelope};
+use super::envelope::{Envelope, error_envelope};
+use super::input::{Nothing, from_json, no_document};
+use super::op::{Op, OpSpec};
 use crate::error::{Error, Result};
-use serde::de::DeserializeOwned;
-use serde::{Serialize, Serializer};
-
-/// One op: its description and what it does. Adding an op = one impl + one line in
-/// [`for_each_op!`].
-pub trait Op {
-    const NAME: &'static str;
-    const SUMMARY: &'static str;
-    /// The input's shape, in TypeScript notation (the types live in the bindings' `.d.ts`).
-    const INPUT: &'static str;
-    const OUTPUT: &'static str;
-    /// The input field that may instead be passed as a separate document, if any.
-    const DOCUMENT: Option<&'static str> = None;
-    type Input: DeserializeOwned;
-    type Output: Serialize;
-    fn run(input: Self::Input, document: Option<&[u8]>) -> Result<Self::Output>;
-
-    fn spec() -> OpSpec {
-        OpSpec {
-            name: Self::NAME.to_string(),
-            summary: Self::SUMMARY.to_string(),
-            input: Self::INPUT.to_string(),
-            output: Self::OUTPUT.to_string(),
-            document: Self::DOCUMENT.map(str::to_string),
-        }
-    }
-}
+use serde::{Deserialize, Serialize, Serializer};
 
 /// Calls `$m!` with every op type, in the order `list_ops` shows them.
 macro_rules! for_each_op {
     ($m:ident) => {
         $m! {
-            super::meta::ListOps,
-            super::meta::Version,
+            ListOps,
+            Version,
             super::junit::Parse,
             super::junit::Events,
             super::map::Map,
@@ -71,7 +47,8 @@ macro_rules! specs {
     };
 }
 
-pub fn specs() -> Vec<OpSpec> {
+/// Every op, in a stable order.
+pub fn list_ops() -> Vec<OpSpec> {
     for_each_op!(specs)
 }
 
@@ -131,7 +108,7 @@ fn run<O: Op, S: Serializer>(
 }
 
 fn unknown_op(op: &str) -> Error {
-    let names: Vec<String> = specs().into_iter().map(|s| s.name).collect();
+    let names: Vec<String> = list_ops().into_iter().map(|s| s.name).collect();
     let near: Vec<&String> = names
         .iter()
         .filter(|n| n.contains(op) || (!n.is_empty() && op.contains(n.as_str())))
@@ -148,4 +125,47 @@ fn unknown_op(op: &str) -> Error {
     };
     let shown: String = op.chars().take(80).collect();
     Error::new("ops.unknown_op", format!("there is no op named `{shown}`")).with_hint(hint)
+}
+
+pub struct ListOps;
+
+impl Op for ListOps {
+    const NAME: &'static str = "ops.list";
+    const SUMMARY: &'static str = "Every op with its input and output shapes.";
+    const INPUT: &'static str = "{}";
+    const OUTPUT: &'static str = "OpSpec[]";
+    type Input = Nothing;
+    type Output = Vec<OpSpec>;
+
+    fn run(_: Nothing, document: Option<&[u8]>) -> Result<Vec<OpSpec>> {
+        no_document(Self::NAME, document)?;
+        Ok(list_ops())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    /// Version of the tmbridge core.
+    pub core: String,
+    /// Number of ops this core offers.
+    pub ops: u64,
+}
+
+pub struct Version;
+
+impl Op for Version {
+    const NAME: &'static str = "ops.version";
+    const SUMMARY: &'static str = "The core's version and how many ops it offers.";
+    const INPUT: &'static str = "{}";
+    const OUTPUT: &'static str = "{ core: string, ops: number }";
+    type Input = Nothing;
+    type Output = VersionInfo;
+
+    fn run(_: Nothing, document: Option<&[u8]>) -> Result<VersionInfo> {
+        no_document(Self::NAME, document)?;
+        Ok(VersionInfo {
+            core: env!("CARGO_PKG_VERSION").to_string(),
+            ops: list_ops().len() as u64,
+        })
+    }
 }

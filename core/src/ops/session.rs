@@ -2,10 +2,10 @@
 //! answers (the transcripts every runtime must agree on). Live sessions are driven
 //! through each binding's session handle, which wraps `crate::session`.
 
+use super::envelope::{error_envelope, ok_envelope};
+use super::input::Nothing;
 use super::input::{from_json, no_document};
-use super::meta::Nothing;
-use super::registry::Op;
-use super::{error_envelope, ok_envelope};
+use super::op::Op;
 use crate::error::{Error, Result};
 use crate::session::{
     KindInfo, ReplayInput, ReplayOutput, Secrets, SessionHandle, kind_list, replay,

@@ -7,10 +7,7 @@ use crate::error::{Error, Result};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-/// Rally's limit for one attachment.
-pub const RALLY_MAX_ATTACHMENT_BYTES: u64 = 50 * 1024 * 1024;
-/// Artifacts up to this size are uploaded unless configured otherwise.
-pub const DEFAULT_INLINE_MAX_BYTES: u64 = 5 * 1024 * 1024;
+pub use crate::config::rally::{DEFAULT_INLINE_MAX_BYTES, RALLY_MAX_ATTACHMENT_BYTES};
 
 /// An artifact to upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

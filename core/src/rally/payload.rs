@@ -3,147 +3,17 @@
 //! A pure function of the configuration, the tests, the run context and the ref cache:
 //! FormattedIDs the cache cannot turn into refs are listed as lookups.
 
-use super::attachments::{
-    AttachmentPlan, DEFAULT_INLINE_MAX_BYTES, RALLY_MAX_ATTACHMENT_BYTES, human_size,
-    plan_attachments,
-};
+use super::attachments::{AttachmentPlan, human_size, plan_attachments};
 use super::test_set::{DEFAULT_TEST_SET_TEMPLATE, TestSetPlan, test_set_name, test_set_plan};
-use crate::config::context::{RUN_PREFIXES, RUN_VARS, format_millis, parse_timestamp};
-use crate::config::{Config, RefCache, RunContext, Target, invalid, template};
+use crate::config::context::{format_millis, parse_timestamp};
+use crate::config::{Config, RefCache, RunContext, Target, template};
 use crate::error::{Error, Result, Warning};
 use crate::matching::details::{attachments, failure_text, first_case, html_escape};
 use crate::matching::{MatchedCase, ResultLine, ReviewItem, match_cases};
 use crate::model::TestCase;
-use crate::status::{RALLY_VERDICTS, ResolvedStatuses, StatusMap, TargetStatuses};
 use serde::{Deserialize, Serialize};
 
-/// The unit of TestCaseResult `Duration`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DurationUnit {
-    #[default]
-    Seconds,
-    Milliseconds,
-}
-
-/// The `[rally]` section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RallyConfig {
-    /// `https://rally1.rallydev.com`
-    pub url: Option<String>,
-    /// The environment variable that holds the API key.
-    pub api_key_env: String,
-    /// Refs (`/workspace/123`, `/project/456`, `/user/789`).
-    pub workspace: Option<String>,
-    pub project: Option<String>,
-    pub tester: Option<String>,
-    /// `Build` of each result, a run template.
-    pub build: String,
-    /// Name template of the sprint test set; no test set when unset.
-    pub test_set: Option<String>,
-    /// The workspace's Verdict AllowedValues; the built-in ones by default.
-    pub allowed_verdicts: Vec<String>,
-    /// Test status → Verdict.
-    pub statuses: StatusMap,
-    pub duration_unit: DurationUnit,
-    /// Artifacts up to this size are uploaded; larger ones are linked. At most 50 MB.
-    pub inline_attachment_max_bytes: u64,
-    /// Download link of an artifact: run placeholders plus `{path}` and `{name}`.
-    pub artifact_url: Option<String>,
-    /// Longest Notes, in characters.
-    pub notes_max_chars: u64,
-}
-
-impl Default for RallyConfig {
-    fn default() -> Self {
-        RallyConfig {
-            url: None,
-            api_key_env: "RALLY_API_KEY".into(),
-            workspace: None,
-            project: None,
-            tester: None,
-            build: "GitLab-{pipeline_id}".into(),
-            test_set: Some(DEFAULT_TEST_SET_TEMPLATE.into()),
-            allowed_verdicts: RALLY_VERDICTS.iter().map(|s| s.to_string()).collect(),
-            statuses: StatusMap::default(),
-            duration_unit: DurationUnit::Seconds,
-            inline_attachment_max_bytes: DEFAULT_INLINE_MAX_BYTES,
-            artifact_url: Some("{job_url}/artifacts/file/{path}".into()),
-            notes_max_chars: 32_000,
-        }
-    }
-}
-
-impl RallyConfig {
-    /// The Verdict table, checked against the allowed verdicts.
-    pub fn statuses(&self) -> Result<ResolvedStatuses> {
-        self.statuses.resolve(
-            "rally.statuses",
-            &TargetStatuses::Rally {
-                allowed: self.allowed_verdicts.clone(),
-            },
-        )
-    }
-
-    /// Checks the section. `selected`: Rally is the target of this run.
-    pub fn validate(&self, _selected: bool) -> Result<Vec<Warning>> {
-        if self.allowed_verdicts.is_empty() {
-            return Err(invalid(
-                "rally.allowed_verdicts",
-                "lists no verdict; leave it out for Pass, Fail, Error, Blocked, Inconclusive",
-            ));
-        }
-        let warnings = self.statuses()?.warnings;
-        template::check("rally.build", &self.build, RUN_VARS, RUN_PREFIXES)?;
-        if self.build.trim().is_empty() {
-            return Err(invalid(
-                "rally.build",
-                "is empty; Rally needs a Build on every result",
-            ));
-        }
-        if let Some(t) = &self.test_set {
-            template::check("rally.test_set", t, RUN_VARS, RUN_PREFIXES)?;
-        }
-        if let Some(t) = &self.artifact_url {
-            let names: Vec<&str> = RUN_VARS.iter().copied().chain(["path", "name"]).collect();
-            template::check("rally.artifact_url", t, &names, RUN_PREFIXES)?;
-        }
-        if self.inline_attachment_max_bytes > RALLY_MAX_ATTACHMENT_BYTES {
-            return Err(invalid(
-                "rally.inline_attachment_max_bytes",
-                format!(
-                    "{} is over Rally's attachment limit; allowed: 0 to {RALLY_MAX_ATTACHMENT_BYTES} (50 MB)",
-                    self.inline_attachment_max_bytes
-                ),
-            ));
-        }
-        if self.notes_max_chars < 200 {
-            return Err(invalid("rally.notes_max_chars", "must be at least 200"));
-        }
-        if self.api_key_env.trim().is_empty() {
-            return Err(invalid(
-                "rally.api_key_env",
-                "name the environment variable that holds the API key",
-            ));
-        }
-        for (key, value) in [
-            ("workspace", &self.workspace),
-            ("project", &self.project),
-            ("tester", &self.tester),
-        ] {
-            if let Some(v) = value
-                && !v.contains('/')
-            {
-                return Err(invalid(
-                    &format!("rally.{key}"),
-                    format!("{v:?} is not a ref; give it like /{key}/12345"),
-                ));
-            }
-        }
-        Ok(warnings)
-    }
-}
+pub use crate::config::rally::{DurationUnit, RallyConfig};
 
 /// `{"TestCaseResult": {...}}`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

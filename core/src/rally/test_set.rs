@@ -5,7 +5,7 @@ use crate::config::{RefCache, RunContext, template};
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
-pub const DEFAULT_TEST_SET_TEMPLATE: &str = "Sprint-{N}-Automated-Tests";
+pub use crate::config::rally::DEFAULT_TEST_SET_TEMPLATE;
 
 /// The test set of this run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -194,6 +194,7 @@ fn every_rally_kind_starts_from_json() {
         json!({"kind": "rally.requirements", "input": {"config": config(), "request": {"query": "(Name contains \"Pay\")"}}}),
         json!({"kind": "rally.link_case", "input": {"config": config(), "request": {"name": "pays by card", "stories": ["US5"]}}}),
         json!({"kind": "rally.defect", "input": {"config": config(), "request": {"payload": {"Defect": {"Name": "Checkout fails"}}}}}),
+        json!({"kind": "rally.schema", "input": {"config": config()}}),
     ];
     for start in starts {
         let kind = start["kind"].as_str().unwrap().to_string();
@@ -221,6 +222,7 @@ fn every_rally_kind_starts_from_json() {
         names,
         [
             "rally.connect",
+            "rally.schema",
             "rally.publish",
             "rally.requirements",
             "rally.link_case",

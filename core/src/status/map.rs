@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A target status as configured: TOML and JSON may write TestRail ids as numbers.
-pub use crate::config::Scalar as StatusValue;
+pub use crate::scalar::Scalar as StatusValue;
 
 /// A mapping table. In TOML:
 ///

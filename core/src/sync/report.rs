@@ -1,7 +1,7 @@
 //! The final word of a session: what was created, updated, skipped or failed, and
 //! why, plus what the session found out (refs, requirements, the defect).
 
-use super::rally::outputs::Details;
+use super::details::Details;
 use crate::error::{Error, Warning};
 use serde::{Deserialize, Serialize};
 

@@ -11,6 +11,7 @@
 mod front;
 pub mod gitlab_api;
 pub mod http;
+mod listen;
 pub mod publisher;
 pub mod receive;
 pub mod store;
@@ -154,7 +155,7 @@ pub fn run(opts: ServeOptions, publisher: Box<dyn worker::Publisher>) -> anyhow:
         gitlab: opts.gitlab.clone(),
         store_path: opts.state.clone(),
     });
-    let threads = http::start(listener, receiver, opts.limits, stop.clone())?;
+    let threads = listen::start(listener, receiver, opts.limits, stop.clone())?;
     let settings = worker::WorkerSettings {
         gitlab: opts.gitlab,
         gitlab_url: opts.gitlab_url,

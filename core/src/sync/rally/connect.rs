@@ -4,12 +4,13 @@
 
 use super::driver::{Action, Logic, RallySession, SessionOptions};
 use super::link::{AuthMode, Call, Credentials, Link, Outcome};
-use super::outputs::{ConnectionInfo, Details, NamedRef};
 use super::session_end;
 use super::wsapi::{self, ref_of, text_of};
 use crate::autofill::short_ref;
 use crate::error::{Error, Result};
 use crate::rally::payload::RallyConfig;
+use crate::sync::details::Details;
+use crate::sync::details::rally::{ConnectionInfo, NamedRef};
 use crate::sync::report::{Ledger, Report};
 use crate::sync::retry::RetryPolicy;
 use serde::{Deserialize, Serialize};

@@ -6,13 +6,14 @@
 use super::driver::{Action, Logic, RallySession, SessionOptions};
 use super::link::{Call, Credentials, Link, Outcome};
 use super::lookup::{find, find_id, given_ref};
-use super::outputs::{DefectOutput, Details};
 use super::session_end;
 use super::wsapi::{self, Page, eq, ref_of, text_of};
 use crate::autofill::{Payload, PayloadValue, short_ref};
 use crate::error::{Error, Result};
 use crate::rally::payload::RallyConfig;
 use crate::rally::query::{Expr, Value as QValue};
+use crate::sync::details::Details;
+use crate::sync::details::rally::DefectOutput;
 use crate::sync::report::{Entry, Ledger, RecordKind, Report};
 use serde::{Deserialize, Serialize};
 

@@ -2,7 +2,7 @@
 //! (authentication, the security token, cookies), retries what is safe to retry,
 //! waits as told, and hands the logic one [`Outcome`] per call.
 
-use super::wsapi::{self, Envelope};
+use super::wsapi::{self, Envelope, short};
 use crate::error::{Error, Warning};
 use crate::sync::protocol::{HttpRequest, HttpResponse, Method, ResponseKind};
 use crate::sync::report::Stats;
@@ -39,12 +39,7 @@ impl Credentials {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMode {
-    ApiKey,
-    Basic,
-}
+pub use crate::sync::details::rally::AuthMode;
 
 /// One logical call. The link may send it several times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -567,15 +562,4 @@ fn transport_error(response: &HttpResponse, what: &str, url: &str) -> Error {
             ),
         ),
     }
-}
-
-/// The start of a body, on one line, for messages.
-pub(crate) fn short(text: &str) -> String {
-    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() <= 200 {
-        return line;
-    }
-    let mut cut: String = line.chars().take(200).collect();
-    cut.push('…');
-    cut
 }

@@ -5,7 +5,6 @@
 use super::driver::{Action, Logic, RallySession, SessionOptions};
 use super::link::{Call, Credentials, Link, Outcome};
 use super::lookup::{find, find_id, given_ref};
-use super::outputs::{Details, LinkedTestCase};
 use super::session_end;
 use super::wsapi::{self, Page, eq, ref_of, text_of};
 use crate::autofill::short_ref;
@@ -13,6 +12,8 @@ use crate::error::{Error, Result};
 use crate::matching::details::html_escape;
 use crate::rally::payload::RallyConfig;
 use crate::rally::query::{Expr, Value as QValue};
+use crate::sync::details::Details;
+use crate::sync::details::rally::LinkedTestCase;
 use crate::sync::report::{Entry, Ledger, RecordKind, Report};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};

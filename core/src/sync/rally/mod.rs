@@ -7,21 +7,23 @@ pub mod driver;
 pub mod kinds;
 pub mod link;
 pub mod link_case;
+/// The data every Rally session reports, kept with the other targets' in `sync::details`.
+pub use super::details::rally as outputs;
 mod lookup;
-pub mod outputs;
 pub mod publish;
 pub mod requirements;
 pub mod schema;
 mod session_end;
 pub mod wsapi;
 
+pub use super::details::Details;
 pub use connect::{ConnectInput, TestConnection};
 pub use defect::{DefectInput, DefectRequest, SubmitDefect};
 pub use driver::{Progress, RallySession, SessionOptions};
 pub use link::{AuthMode, Credentials};
 pub use link_case::{LinkInput, LinkRequest, LinkTestCase};
 pub use outputs::{
-    ConnectionInfo, DefectOutput, Details, LinkedTestCase, NamedRef, PublishDetails, Requirement,
+    ConnectionInfo, DefectOutput, LinkedTestCase, NamedRef, PublishDetails, Requirement,
     RequirementsOutput, SchemaOutput,
 };
 pub use publish::{Publish, PublishInput, PublishLogic};

@@ -4,13 +4,14 @@
 
 use super::driver::{Action, Logic, RallySession, SessionOptions};
 use super::link::{Call, Credentials, Link, Outcome};
-use super::outputs::{Details, Requirement, RequirementsOutput};
 use super::wsapi::{self, Page, Query, ref_of, text_of};
 use crate::autofill::short_ref;
 use crate::config::context::{format_millis, parse_timestamp};
 use crate::error::{Error, Result};
 use crate::rally::payload::RallyConfig;
 use crate::rally::query::{self, Options};
+use crate::sync::details::Details;
+use crate::sync::details::rally::{Requirement, RequirementsOutput};
 use crate::sync::report::{Ledger, Report};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -8,13 +8,14 @@
 
 use super::driver::{Action, Logic, RallySession, SessionOptions};
 use super::link::{Call, Credentials, Link, Outcome};
-use super::outputs::{Details, SchemaOutput};
 use super::session_end;
 use super::wsapi::{self, Page, Query, eq};
 use crate::autofill::{Schema, schema_from_metadata, short_ref};
 use crate::error::{Error, Result};
 use crate::rally::payload::RallyConfig;
 use crate::rally::query::Value as QValue;
+use crate::sync::details::Details;
+use crate::sync::details::rally::SchemaOutput;
 use crate::sync::report::{Ledger, Report};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -2,8 +2,8 @@
 //! the first failure wins, and the report carries the link's warnings and counts.
 
 use super::link::Link;
-use super::outputs::Details;
 use crate::error::Error;
+use crate::sync::details::Details;
 use crate::sync::report::{Ledger, Report};
 
 /// A create whose answer is lost is looked up, then sent again: at most this

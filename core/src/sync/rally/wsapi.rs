@@ -2,11 +2,10 @@
 //! (`QueryResult`, `CreateResult`, `OperationResult`, `{"<Type>": {...}}`) with their
 //! `Errors` and `Warnings`, and errors a person can act on.
 
-use super::link::AuthMode;
-use super::link::short;
 use crate::autofill::short_ref;
 use crate::error::{Error, Result};
 use crate::rally::query::{Condition, Expr, Operator, Value as QValue, print};
+use crate::sync::details::rally::AuthMode;
 use crate::sync::protocol::HttpResponse;
 use serde_json::Value;
 
@@ -371,6 +370,17 @@ pub fn envelope(response: &HttpResponse, what: &str, url: &str, auth: AuthMode) 
 /// The object inside a `CreateResult`.
 pub fn created_object(inner: &Value) -> Option<&Value> {
     inner.get("Object").filter(|o| o.is_object())
+}
+
+/// The start of a body, on one line, for messages.
+pub(crate) fn short(text: &str) -> String {
+    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= 200 {
+        return line;
+    }
+    let mut cut: String = line.chars().take(200).collect();
+    cut.push('…');
+    cut
 }
 
 #[cfg(test)]

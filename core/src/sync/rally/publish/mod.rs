@@ -21,12 +21,13 @@ mod tests;
 
 use super::driver::{Action, Logic, RallySession, SessionOptions};
 use super::link::{Credentials, Link, Outcome};
-use super::outputs::{Details, NamedRef, PublishDetails};
 use super::wsapi;
 use crate::config::{Config, RefCache, RunContext};
 use crate::error::{Error, Result};
 use crate::model::TestCase;
 use crate::rally::payload::{RallyPlan, plan};
+use crate::sync::details::Details;
+use crate::sync::details::rally::{NamedRef, PublishDetails};
 use crate::sync::report::{Entry, Ledger, RecordKind, Report};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;

@@ -6,7 +6,7 @@
 //! `x C123`, `C123_x`, `x_C123()`). Rally ids are `TC123` words; qTest ids are
 //! bracketed PIDs (`[TC-123]`).
 
-use crate::config::Target;
+use super::Target;
 
 /// Largest id accepted: ids must stay exact in every runtime's JSON numbers.
 const MAX_ID: u64 = (1 << 53) - 1;

@@ -1,21 +1,16 @@
 //! What each Rally session found out, carried in the report's `details`.
 
-use super::link::AuthMode;
 use crate::config::RefCache;
 use crate::matching::{ResultLine, ReviewItem};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Session-specific results.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "session", rename_all = "snake_case")]
-pub enum Details {
-    Connection(ConnectionInfo),
-    Publish(PublishDetails),
-    Requirements(RequirementsOutput),
-    LinkTestCase(LinkedTestCase),
-    Defect(DefectOutput),
-    Schema(SchemaOutput),
+/// How a Rally session signs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMode {
+    ApiKey,
+    Basic,
 }
 
 /// A record in people's terms.

@@ -1,0 +1,18 @@
+//! What a session found out, beyond what it created: the `details` of its report,
+//! one variant per kind of session. Plain data: each target's sessions fill them in.
+
+pub mod rally;
+
+use serde::{Deserialize, Serialize};
+
+/// Session-specific results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "session", rename_all = "snake_case")]
+pub enum Details {
+    Connection(rally::ConnectionInfo),
+    Publish(rally::PublishDetails),
+    Requirements(rally::RequirementsOutput),
+    LinkTestCase(rally::LinkedTestCase),
+    Defect(rally::DefectOutput),
+    Schema(rally::SchemaOutput),
+}

@@ -24,8 +24,17 @@ impl Fetch {
             Some(p) if p.eq_ignore_ascii_case("true") => Fetch::All,
             Some(p) if p.eq_ignore_ascii_case("false") => Fetch::RefOnly,
             Some(p) => Fetch::Fields(
-                p.split(',')
-                    .map(|f| f.trim().split(':').next().unwrap_or("").to_string())
+                // pyral sends `fetch="ObjectID,Name"`: quotes are not part of the names.
+                p.trim_matches('"')
+                    .split(',')
+                    .map(|f| {
+                        f.trim()
+                            .trim_matches('"')
+                            .split(':')
+                            .next()
+                            .unwrap_or("")
+                            .to_string()
+                    })
                     .filter(|f| !f.is_empty())
                     .collect(),
             ),

@@ -66,26 +66,45 @@ class TlsProxy:
             threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
 
     def _serve(self, raw: socket.socket) -> None:
+        """One request, one answer: read the whole request (head and Content-Length
+        body), pass it on, relay the whole answer, close the TLS session cleanly."""
         try:
             client = self.context.wrap_socket(raw, server_side=True)
         except (ssl.SSLError, OSError):
             raw.close()
             return
         try:
-            head = b""
-            while b"\r\n\r\n" not in head:
+            data = b""
+            while b"\r\n\r\n" not in data:
                 chunk = client.recv(65536)
                 if not chunk:
                     return
-                head += chunk
-            line_end = head.index(b"\r\n") + 2
-            head = head[:line_end] + b"X-Forwarded-Proto: https\r\n" + head[line_end:]
-            upstream = socket.create_connection(self.upstream)
-            upstream.sendall(head)
-            pump = threading.Thread(target=_copy, args=(client, upstream), daemon=True)
-            pump.start()
-            _copy(upstream, client)
-        except OSError:
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value.strip())
+            while len(body) < length:
+                chunk = client.recv(65536)
+                if not chunk:
+                    return
+                body += chunk
+            lines = head.split(b"\r\n")
+            head = b"\r\n".join([lines[0], b"X-Forwarded-Proto: https", *lines[1:]])
+            with socket.create_connection(self.upstream) as upstream:
+                upstream.sendall(head + b"\r\n\r\n" + body)
+                while True:
+                    answer = upstream.recv(65536)
+                    if not answer:
+                        break
+                    client.sendall(answer)
+            try:
+                client.unwrap()
+            except (ssl.SSLError, OSError):
+                pass
+        except (ssl.SSLError, OSError, ValueError):
             pass
         finally:
             try:
@@ -94,22 +113,6 @@ class TlsProxy:
                 pass
 
 
-def _copy(source: socket.socket, sink: socket.socket) -> None:
-    try:
-        while True:
-            data = source.recv(65536)
-            if not data:
-                break
-            sink.sendall(data)
-    except OSError:
-        pass
-    finally:
-        try:
-            sink.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-
-
 def trust(ca_cert: Path) -> None:
-    """Makes `requests` (and so pyral and python-gitlab) trust the test CA only."""
+    """Makes `requests` (and so pyral) trust the test CA and nothing else."""
     os.environ["REQUESTS_CA_BUNDLE"] = str(ca_cert)

@@ -80,6 +80,17 @@ impl Render<'_> {
             obj.fields.get("VersionId").cloned().unwrap_or(json!("1")),
         );
         m.insert("_refObjectName".into(), json!(obj.display_name()));
+        // Rally always shows an allowed value's text, even without `fetch`; pyral's
+        // hydrator reads it from every AllowedValues item.
+        if obj.ty.key == "allowedattributevalue" {
+            m.insert(
+                "StringValue".into(),
+                obj.fields
+                    .get("StringValue")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            );
+        }
         m.insert("_type".into(), json!(obj.ty.name));
         Value::Object(m)
     }

@@ -444,6 +444,14 @@ fn query(
     within: Option<Vec<u64>>,
 ) -> Reply {
     let mut warnings = Vec::new();
+    // A collection endpoint (`/testcase/1/Attachments`) without `fetch` gives whole
+    // objects, as Rally does: pyral reads `Name`, `Content`, `FormattedID` straight off
+    // collection items. A plain query without `fetch` gives reference stubs only.
+    let default_fetch = if within.is_some() {
+        Fetch::All
+    } else {
+        Fetch::RefOnly
+    };
     let (ws, projects) = match scope(store, req, account) {
         Ok(s) => s,
         Err(r) => return r,
@@ -518,7 +526,7 @@ fn query(
     filter::sort(store, &mut hits, req.param("order"));
     let total = hits.len();
     let render = Render { store, base };
-    let fetch = Fetch::parse(req.param("fetch"), Fetch::RefOnly);
+    let fetch = Fetch::parse(req.param("fetch"), default_fetch);
     let results: Vec<Value> = hits
         .iter()
         .skip(start - 1)

@@ -1,8 +1,10 @@
 //! The schema service pyral reads once at connect: `GET /slm/schema/v2.0/workspace/<oid>`
 //! (or `/project/<oid>`, optionally followed by a cache hash segment) answers a
 //! `QueryResult` whose `Results` are every TypeDefinition of the workspace, each with
-//! its `Attributes` inline (full AttributeDefinitions). Constrained attributes point
-//! at their `AllowedValues` collection; the others have an empty list.
+//! its `Attributes` inline (full AttributeDefinitions) and each attribute's
+//! `AllowedValues` inline too (`StringValue`, `LocalizedStringValue`; an empty list for
+//! an unconstrained attribute), which is what pyral's `getAllowedValues` reads. The
+//! WSAPI's own `AttributeDefinition` shows `AllowedValues` as a collection reference.
 
 use super::render::{Fetch, Render, envelope};
 use super::store::{Account, Store};
@@ -48,9 +50,13 @@ pub fn answer(store: &Store, base: &str, account: &Account, rest: &str) -> crate
                 .filter_map(|a| store.get(a))
                 .map(|a| {
                     let mut av = render.object(a, &Fetch::All);
-                    if a.fields.get("Constrained") != Some(&Value::Bool(true)) {
-                        av["AllowedValues"] = json!([]);
-                    }
+                    let values: Vec<Value> = store
+                        .collection(a, "AllowedValues")
+                        .into_iter()
+                        .filter_map(|v| store.get(v))
+                        .map(|v| render.object(v, &Fetch::All))
+                        .collect();
+                    av["AllowedValues"] = Value::Array(values);
                     av
                 })
                 .collect();

@@ -106,7 +106,11 @@ pub fn parse_date(text: &str) -> Option<Timestamp> {
     if let Ok(ts) = t.parse::<Timestamp>() {
         return Some(ts);
     }
-    if let Ok(d) = t.parse::<jiff::civil::Date>() {
+    // Only a bare `YYYY-MM-DD`: jiff's date parser would also take the date part of
+    // a zone-less date-time, which is exactly what must be refused.
+    if t.len() == 10
+        && let Ok(d) = t.parse::<jiff::civil::Date>()
+    {
         return d
             .to_zoned(jiff::tz::TimeZone::UTC)
             .ok()

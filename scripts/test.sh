@@ -21,6 +21,8 @@ cargo clippy --all-targets -- -D warnings
 step "Rust tests (core and CLI)"
 cargo test
 
+step "real clients (pyral over TLS, python-gitlab) against the simulators"; bash scripts/test-real-clients.sh
+
 step "the core builds for wasm32-unknown-unknown"
 cargo build -p tmbridge-core --target wasm32-unknown-unknown
 

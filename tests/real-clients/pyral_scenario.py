@@ -27,7 +27,7 @@ def refused(action, *words: str) -> str:
 
 
 def connect_and_select(rally: Rally) -> None:
-    workspace, _ = rally.getWorkspace().Name, None
+    workspace = rally.getWorkspace().Name
     assert workspace == WORKSPACE, workspace
     assert rally.getProject().Name == PROJECT, rally.getProject().Name
     projects = sorted(p.Name for p in rally.getProjects(workspace=WORKSPACE))

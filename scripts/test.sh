@@ -23,6 +23,8 @@ python3 scripts/check-module-cycles.py core/src host-cli/src tests/simulators/sr
 step "Rust tests (core and CLI)"
 cargo test
 
+step "real clients (pyral over TLS, python-gitlab) against the simulators"; bash scripts/test-real-clients.sh
+
 step "the core builds for wasm32-unknown-unknown"
 cargo build -p tmbridge-core --target wasm32-unknown-unknown
 

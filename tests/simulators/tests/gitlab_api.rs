@@ -119,3 +119,77 @@ fn webhook_sender_posts_a_pipeline_hook() {
     assert_eq!(event.project.unwrap().id, sim.project_id());
     assert_eq!(event.jobs.len(), 4);
 }
+
+#[test]
+fn project_pipelines_link_paging_and_test_report() {
+    let sim = GitlabSim::start("glpat-test");
+    let junit = r#"<testsuite name="s"><testcase classname="A" name="ok" time="0.5"/><testcase classname="A" name="bad" time="0.25"><failure message="boom">trace</failure></testcase><testcase classname="A" name="later"><skipped/></testcase></testsuite>"#;
+    sim.add_pipeline(PipelineSpec::new(901, "main", "success"));
+    sim.add_pipeline(
+        PipelineSpec::new(902, "main", "failed")
+            .job(JobSpec::new(1, "unit", "test", "failed").artifact("junit.xml", junit))
+            .job(JobSpec::new(2, "lint", "test", "success")),
+    );
+    let auth = [("PRIVATE-TOKEN", "glpat-test")];
+    let base = format!("{}/api/v4/projects", sim.url());
+    let project = request("GET", &format!("{base}/acme%2Fweb-shop"), &auth, None).unwrap();
+    assert_eq!(project.status, 200);
+    let project = project.json().unwrap();
+    assert_eq!(project["id"], 42);
+    assert_eq!(project["path_with_namespace"], "acme/web-shop");
+    assert_eq!(project["default_branch"], "main");
+
+    let page1 = request(
+        "GET",
+        &format!("{base}/42/pipelines?per_page=1"),
+        &auth,
+        None,
+    )
+    .unwrap();
+    assert_eq!(page1.json().unwrap()[0]["id"], 902);
+    let link = page1.header("link").unwrap().to_string();
+    let next = link
+        .split(", ")
+        .find(|l| l.ends_with("rel=\"next\""))
+        .and_then(|l| l.split(['<', '>']).nth(1))
+        .expect("a next link")
+        .to_string();
+    let page2 = request("GET", &next, &auth, None).unwrap();
+    assert_eq!(page2.json().unwrap()[0]["id"], 901);
+    assert!(!page2.header("link").unwrap().contains("rel=\"next\""));
+
+    let report = request(
+        "GET",
+        &format!("{base}/42/pipelines/902/test_report"),
+        &auth,
+        None,
+    )
+    .unwrap()
+    .json()
+    .unwrap();
+    assert_eq!(report["total_count"], 3);
+    assert_eq!(report["success_count"], 1);
+    assert_eq!(report["failed_count"], 1);
+    assert_eq!(report["skipped_count"], 1);
+    let suite = &report["test_suites"][0];
+    assert_eq!(suite["name"], "unit");
+    let bad = suite["test_cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "bad")
+        .unwrap();
+    assert_eq!(bad["status"], "failed");
+    assert_eq!(bad["classname"], "A");
+    assert_eq!(bad["execution_time"], 0.25);
+    let empty = request(
+        "GET",
+        &format!("{base}/42/pipelines/901/test_report"),
+        &auth,
+        None,
+    )
+    .unwrap()
+    .json()
+    .unwrap();
+    assert_eq!(empty["total_count"], 0);
+}

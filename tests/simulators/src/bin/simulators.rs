@@ -2,21 +2,31 @@
 //!
 //! ```text
 //! tmbridge-simulators [--rally 127.0.0.1:8081] [--gitlab 127.0.0.1:8082] [--gitlab-token TOKEN]
+//!                     [--gitlab-demo-pipeline]
 //! ```
+//!
+//! `--gitlab-demo-pipeline` adds pipeline 1001 on `main` (failed) with a `unit-tests` job
+//! whose artifacts are `junit.xml` (two passed tests, one failed) and `screenshots/login.png`,
+//! and a `lint` job without artifacts.
 //!
 //! It prints the URLs and credentials, then serves until it is killed. Faults can be
 //! armed with `curl -X POST 'http://127.0.0.1:8081/__sim/faults?kind=server_error&count=3'`.
 
 use std::process::ExitCode;
-use tmbridge_simulators::gitlab::GitlabSim;
+use tmbridge_simulators::gitlab::{GitlabSim, JobSpec, PipelineSpec};
 use tmbridge_simulators::rally::RallySim;
 
 fn main() -> ExitCode {
     let mut rally_addr = "127.0.0.1:0".to_string();
     let mut gitlab_addr = "127.0.0.1:0".to_string();
     let mut token = "glpat-simulated-token".to_string();
+    let mut demo = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
+        if a == "--gitlab-demo-pipeline" {
+            demo = true;
+            continue;
+        }
         let value = args.next();
         match (a.as_str(), value) {
             ("--rally", Some(v)) => rally_addr = v,
@@ -24,7 +34,7 @@ fn main() -> ExitCode {
             ("--gitlab-token", Some(v)) => token = v,
             _ => {
                 eprintln!(
-                    "usage: tmbridge-simulators [--rally ADDR] [--gitlab ADDR] [--gitlab-token TOKEN]"
+                    "usage: tmbridge-simulators [--rally ADDR] [--gitlab ADDR] [--gitlab-token TOKEN] [--gitlab-demo-pipeline]"
                 );
                 return ExitCode::from(2);
             }
@@ -44,6 +54,9 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if demo {
+        gitlab.add_pipeline(demo_pipeline());
+    }
     let s = rally.seeded();
     println!("rally.url = {}", rally.url());
     println!("rally api key (ZSESSIONID) = {}", s.api_key);
@@ -60,4 +73,27 @@ fn main() -> ExitCode {
     loop {
         std::thread::park();
     }
+}
+
+const DEMO_JUNIT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="checkout" tests="3" failures="1" time="1.5">
+  <testcase classname="checkout.CardTest" name="pays by card" file="tests/card_test.py" time="0.5"/>
+  <testcase classname="checkout.CardTest" name="refunds" file="tests/card_test.py" time="0.25"/>
+  <testcase classname="checkout.LoginTest" name="logs in" file="tests/login_test.py" time="0.75">
+    <failure message="expected 200, got 500">AssertionError: expected 200, got 500</failure>
+  </testcase>
+</testsuite>
+"#;
+
+fn demo_pipeline() -> PipelineSpec {
+    PipelineSpec::new(1001, "main", "failed")
+        .job(
+            JobSpec::new(7001, "unit-tests", "test", "failed")
+                .artifact("junit.xml", DEMO_JUNIT.as_bytes())
+                .artifact(
+                    "screenshots/login.png",
+                    b"\x89PNG\r\n\x1a\nsimulated".to_vec(),
+                ),
+        )
+        .job(JobSpec::new(7002, "lint", "test", "success"))
 }

@@ -4,7 +4,7 @@
 use super::{ApiLog, JobSpec, PipelineSpec, Shared};
 use crate::faults::{FaultKind, lock};
 use crate::server::{HttpRequest, Outcome, Reply};
-use crate::url::decode_component;
+use crate::url::{decode_component, encode_component};
 use serde_json::{Value, json};
 
 pub(crate) fn handle(shared: &Shared, req: HttpRequest) -> Outcome {
@@ -76,45 +76,31 @@ fn route(shared: &Shared, req: &HttpRequest) -> Reply {
             .find_map(|p| p.jobs.iter().find(|j| j.id == id).map(|j| (p, j)))
     };
     match tail {
+        [] => Reply::json(200, &project_json(shared, &base, &web)),
+        ["pipelines"] => {
+            // GitLab lists the newest pipeline first.
+            let mut list: Vec<&PipelineSpec> = pipelines.iter().collect();
+            list.sort_by_key(|p| std::cmp::Reverse(p.id));
+            let items: Vec<Value> = list.iter().map(|p| pipeline_json(p, &web)).collect();
+            paged(req, &base, items)
+        }
+        ["pipelines", pid, "test_report"] => {
+            match pipelines.iter().find(|p| p.id.to_string() == *pid) {
+                Some(p) => Reply::json(200, &super::report::test_report(p)),
+                None => message(404, "404 Not found"),
+            }
+        }
         ["pipelines", pid] => match pipelines.iter().find(|p| p.id.to_string() == *pid) {
             Some(p) => Reply::json(200, &pipeline_json(p, &web)),
             None => message(404, "404 Not found"),
         },
         ["pipelines", pid, "jobs"] => match pipelines.iter().find(|p| p.id.to_string() == *pid) {
             Some(p) => {
-                let per_page = req
-                    .param("per_page")
-                    .and_then(|v| v.parse::<usize>().ok())
-                    .unwrap_or(20)
-                    .clamp(1, 100);
-                let page = req
-                    .param("page")
-                    .and_then(|v| v.parse::<usize>().ok())
-                    .unwrap_or(1)
-                    .max(1);
                 // GitLab lists the newest job first.
                 let mut jobs: Vec<&JobSpec> = p.jobs.iter().collect();
                 jobs.sort_by_key(|j| std::cmp::Reverse(j.id));
-                let total = jobs.len();
-                let pages = total.div_ceil(per_page).max(1);
-                let items: Vec<Value> = jobs
-                    .iter()
-                    .skip((page - 1) * per_page)
-                    .take(per_page)
-                    .map(|j| job_json(p, j, &web))
-                    .collect();
-                let mut reply = Reply::json(200, &Value::Array(items))
-                    .with_header("X-Total", &total.to_string())
-                    .with_header("X-Total-Pages", &pages.to_string())
-                    .with_header("X-Per-Page", &per_page.to_string())
-                    .with_header("X-Page", &page.to_string());
-                let next = if page < pages {
-                    (page + 1).to_string()
-                } else {
-                    String::new()
-                };
-                reply = reply.with_header("X-Next-Page", &next);
-                reply
+                let items: Vec<Value> = jobs.iter().map(|j| job_json(p, j, &web)).collect();
+                paged(req, &base, items)
             }
             None => message(404, "404 Not found"),
         },
@@ -131,6 +117,95 @@ fn route(shared: &Shared, req: &HttpRequest) -> Reply {
         },
         _ => message(404, "404 Not Found"),
     }
+}
+
+/// One page of a list, with GitLab's offset-pagination headers: `X-Total`,
+/// `X-Total-Pages`, `X-Page`, `X-Per-Page`, `X-Next-Page` / `X-Prev-Page`, and the
+/// `Link` header (`rel="next"`, `"first"`, `"last"`) that clients follow.
+fn paged(req: &HttpRequest, base: &str, items: Vec<Value>) -> Reply {
+    let per_page = req
+        .param("per_page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(20)
+        .clamp(1, 100);
+    let page = req
+        .param("page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let total = items.len();
+    let pages = total.div_ceil(per_page).max(1);
+    let body: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    let path = req.target.split('?').next().unwrap_or("");
+    let link_to = |n: usize| {
+        let mut query: Vec<String> = req
+            .query
+            .iter()
+            .filter(|(k, _)| k != "page" && k != "per_page")
+            .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+            .collect();
+        query.push(format!("page={n}"));
+        query.push(format!("per_page={per_page}"));
+        format!("<{base}{path}?{}>", query.join("&"))
+    };
+    let mut links = Vec::new();
+    if page < pages {
+        links.push(format!("{}; rel=\"next\"", link_to(page + 1)));
+    }
+    if page > 1 {
+        links.push(format!("{}; rel=\"prev\"", link_to(page - 1)));
+    }
+    links.push(format!("{}; rel=\"first\"", link_to(1)));
+    links.push(format!("{}; rel=\"last\"", link_to(pages)));
+    let next = if page < pages {
+        (page + 1).to_string()
+    } else {
+        String::new()
+    };
+    let prev = if page > 1 {
+        (page - 1).to_string()
+    } else {
+        String::new()
+    };
+    Reply::json(200, &Value::Array(body))
+        .with_header("X-Total", &total.to_string())
+        .with_header("X-Total-Pages", &pages.to_string())
+        .with_header("X-Per-Page", &per_page.to_string())
+        .with_header("X-Page", &page.to_string())
+        .with_header("X-Next-Page", &next)
+        .with_header("X-Prev-Page", &prev)
+        .with_header("Link", &links.join(", "))
+}
+
+fn project_json(shared: &Shared, base: &str, web: &str) -> Value {
+    let name = shared
+        .project_path
+        .rsplit('/')
+        .next()
+        .unwrap_or(&shared.project_path);
+    let namespace = shared.project_path.rsplit_once('/').map_or("", |(n, _)| n);
+    json!({
+        "id": shared.project_id,
+        "name": name,
+        "path": name,
+        "path_with_namespace": shared.project_path,
+        "name_with_namespace": shared.project_path.replace('/', " / "),
+        "description": "Simulated project",
+        "default_branch": "main",
+        "visibility": "private",
+        "web_url": web,
+        "http_url_to_repo": format!("{web}.git"),
+        "created_at": TIME,
+        "last_activity_at": TIME,
+        "archived": false,
+        "namespace": {"id": 7, "name": namespace, "path": namespace, "kind": "group",
+                      "full_path": namespace, "web_url": format!("{base}/groups/{namespace}")},
+        "_links": {"self": format!("{base}/api/v4/projects/{}", shared.project_id)},
+    })
 }
 
 fn content_type(path: &str) -> &'static str {

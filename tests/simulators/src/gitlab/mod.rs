@@ -5,6 +5,7 @@
 
 mod api;
 mod hook;
+mod report;
 
 pub use hook::{pipeline_hook, send_webhook};
 

@@ -19,6 +19,19 @@ enum Found {
     Bool(bool),
     Date(Timestamp),
     Ref(String, u64),
+    /// A FormattedID (`TC12`): Rally compares and sorts these by their number.
+    FormattedId(String, u64),
+}
+
+/// `TC12` → ("TC", 12).
+fn split_formatted_id(text: &str) -> Option<(String, u64)> {
+    let t = text.trim();
+    let digits = t.find(|c: char| c.is_ascii_digit())?;
+    let (prefix, number) = t.split_at(digits);
+    if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    Some((prefix.to_ascii_uppercase(), number.parse().ok()?))
 }
 
 /// Checks every field path of the query against the type; Rally refuses unknown
@@ -150,6 +163,14 @@ fn values_at(store: &Store, obj: &Obj, path: &[&str], out: &mut Vec<Found>) {
                 .map(Found::Date)
                 .unwrap_or(Found::Null),
         ),
+        _ if name == "FormattedID" => out.push(
+            obj.text(name)
+                .map(|t| match split_formatted_id(t) {
+                    Some((p, n)) => Found::FormattedId(p, n),
+                    None => Found::Text(t.to_string()),
+                })
+                .unwrap_or(Found::Null),
+        ),
         _ => out.push(match obj.fields.get(name) {
             None | Some(Value::Null) => Found::Null,
             Some(Value::Bool(b)) => Found::Bool(*b),
@@ -168,6 +189,7 @@ fn text_of(f: &Found) -> String {
         Found::Bool(b) => b.to_string(),
         Found::Date(t) => t.to_string(),
         Found::Ref(ty, oid) => format!("/{ty}/{oid}"),
+        Found::FormattedId(p, n) => format!("{p}{n}"),
     }
 }
 
@@ -223,6 +245,12 @@ fn compare(f: &Found, v: &tmbridge_core::rally::query::Value, now: Timestamp) ->
         Found::Date(t) => date_value(&v.text, now).map(|x| t.cmp(&x)),
         Found::Text(s) => Some(s.as_str().cmp(v.text.as_str())),
         Found::Ref(_, oid) => v.text.trim().parse::<u64>().ok().map(|x| oid.cmp(&x)),
+        // `FormattedID > TC9` compares numbers; a bare number means the same prefix.
+        Found::FormattedId(prefix, n) => match split_formatted_id(&v.text) {
+            Some((p, x)) if p == *prefix => Some(n.cmp(&x)),
+            Some((p, _)) => Some(prefix.cmp(&p)),
+            None => v.text.trim().parse::<u64>().ok().map(|x| n.cmp(&x)),
+        },
     }
 }
 
@@ -263,6 +291,9 @@ fn order_found(a: Option<&Found>, b: Option<&Found>) -> Ordering {
             x.partial_cmp(y).unwrap_or(Ordering::Equal)
         }
         (Some(Found::Date(x)), Some(Found::Date(y))) => x.cmp(y),
+        (Some(Found::FormattedId(px, x)), Some(Found::FormattedId(py, y))) => {
+            px.cmp(py).then(x.cmp(y))
+        }
         (Some(x), Some(y)) => text_of(x).cmp(&text_of(y)),
         (None, Some(_)) => Ordering::Less,
         (Some(_), None) => Ordering::Greater,

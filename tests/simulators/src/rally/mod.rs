@@ -8,6 +8,7 @@ mod control;
 mod filter;
 mod render;
 mod routes;
+mod schema;
 mod seed;
 mod store;
 mod types;
@@ -144,7 +145,8 @@ impl RallySim {
         lock(&self.shared.requests).clone()
     }
 
-    /// Refuse TestCaseResults whose TestCase is not in their TestSet (off by default).
+    /// Refuse TestCaseResults whose TestCase is not in their TestSet, as Rally does (on
+    /// by default; off only to reproduce a lenient server).
     pub fn set_strict_test_set_membership(&self, on: bool) {
         lock(&self.shared.store).strict_test_set_membership = on;
     }

@@ -24,8 +24,17 @@ impl Fetch {
             Some(p) if p.eq_ignore_ascii_case("true") => Fetch::All,
             Some(p) if p.eq_ignore_ascii_case("false") => Fetch::RefOnly,
             Some(p) => Fetch::Fields(
-                p.split(',')
-                    .map(|f| f.trim().split(':').next().unwrap_or("").to_string())
+                // pyral sends `fetch="ObjectID,Name"`: quotes are not part of the names.
+                p.trim_matches('"')
+                    .split(',')
+                    .map(|f| {
+                        f.trim()
+                            .trim_matches('"')
+                            .split(':')
+                            .next()
+                            .unwrap_or("")
+                            .to_string()
+                    })
                     .filter(|f| !f.is_empty())
                     .collect(),
             ),
@@ -71,6 +80,17 @@ impl Render<'_> {
             obj.fields.get("VersionId").cloned().unwrap_or(json!("1")),
         );
         m.insert("_refObjectName".into(), json!(obj.display_name()));
+        // Rally always shows an allowed value's text, even without `fetch`; pyral's
+        // hydrator reads it from every AllowedValues item.
+        if obj.ty.key == "allowedattributevalue" {
+            m.insert(
+                "StringValue".into(),
+                obj.fields
+                    .get("StringValue")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            );
+        }
         m.insert("_type".into(), json!(obj.ty.name));
         Value::Object(m)
     }

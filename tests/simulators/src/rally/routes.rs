@@ -13,6 +13,8 @@ use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 pub const PREFIX: &str = "/slm/webservice/v2.0";
+/// Where Rally serves a workspace's whole schema (pyral's `getSchemaInfo`).
+pub const SCHEMA_PREFIX: &str = "/slm/schema/v2.0";
 const MAX_PAGESIZE: usize = 2000;
 const DEFAULT_PAGESIZE: usize = 20;
 
@@ -125,7 +127,28 @@ fn authenticate(store: &Store, req: &HttpRequest) -> Option<Auth> {
         .map(Auth::Basic)
 }
 
+/// The WSAPI base URL the client sees: behind a TLS front (`X-Forwarded-Proto`) the
+/// references must carry the scheme and host the client used, as Rally's do.
+fn public_base(shared: &Shared, req: &HttpRequest) -> String {
+    match (req.header("x-forwarded-proto"), req.header("host")) {
+        (Some(proto), Some(host)) if matches!(proto.trim(), "http" | "https") => {
+            let host = req.header("x-forwarded-host").unwrap_or(host);
+            format!("{}://{}{PREFIX}", proto.trim(), host.trim())
+        }
+        _ => shared.base(),
+    }
+}
+
 fn route(shared: &Shared, req: &HttpRequest) -> Reply {
+    if let Some(rest) = req.path.strip_prefix(SCHEMA_PREFIX) {
+        let store = lock(&shared.store);
+        return match authenticate(&store, req) {
+            Some(auth) => {
+                super::schema::answer(&store, &public_base(shared, req), auth.account(), rest)
+            }
+            None => unauthorized(),
+        };
+    }
     let Some(rest) = req.path.strip_prefix(PREFIX) else {
         return errors(
             "OperationResult",
@@ -141,13 +164,9 @@ fn route(shared: &Shared, req: &HttpRequest) -> Reply {
         .collect();
     let mut store = lock(&shared.store);
     let Some(auth) = authenticate(&store, req) else {
-        return errors(
-            "OperationResult",
-            401,
-            vec!["Not authorized: give a valid API key in the ZSESSIONID header, or a user name and password".into()],
-        );
+        return unauthorized();
     };
-    let base = shared.base();
+    let base = public_base(shared, req);
     let method = req.method.to_ascii_uppercase();
     match (method.as_str(), segments.as_slice()) {
         ("GET", ["security", "authorize"]) => {
@@ -175,6 +194,10 @@ fn route(shared: &Shared, req: &HttpRequest) -> Reply {
                 ),
             }
         }
+        ("GET", [ty]) if ty.eq_ignore_ascii_case("users") => match type_def("user") {
+            Some(t) => query(&store, &base, req, auth.account(), t, None),
+            None => errors("QueryResult", 404, vec!["Not Found: users".into()]),
+        },
         ("GET", [ty]) => match type_def(ty) {
             Some(t) => query(&store, &base, req, auth.account(), t, None),
             None => errors(
@@ -256,8 +279,21 @@ fn route(shared: &Shared, req: &HttpRequest) -> Reply {
     }
 }
 
+fn unauthorized() -> Reply {
+    errors(
+        "OperationResult",
+        401,
+        vec!["Not authorized: give a valid API key in the ZSESSIONID header, or a user name and password".into()],
+    )
+}
+
+/// 403 for an object outside what the account may use: the same rule as queries
+/// (which leave such objects out) and creates.
 fn forbidden_read(store: &Store, account: &Account, oid: u64) -> Option<Reply> {
     let obj = store.get(oid)?;
+    if store.visible(account, obj) {
+        return None;
+    }
     let ws = match obj.ty.key {
         "workspace" => Some(obj.oid),
         _ => obj
@@ -266,14 +302,25 @@ fn forbidden_read(store: &Store, account: &Account, oid: u64) -> Option<Reply> {
             .and_then(parse_ref)
             .map(|(_, w)| w),
     };
-    match ws {
-        Some(w) if !account.workspaces.contains(&w) => Some(errors(
-            "OperationResult",
-            403,
-            vec![format!("Not authorized to access workspace /workspace/{w}")],
-        )),
-        _ => None,
-    }
+    let what = match ws {
+        Some(w) if !account.workspaces.contains(&w) => format!("workspace /workspace/{w}"),
+        _ => match obj.ty.key {
+            "project" => format!("project {}", obj.reference()),
+            _ => format!(
+                "project {}",
+                obj.fields
+                    .get("Project")
+                    .and_then(|p| store.deref(p))
+                    .map(|p| p.reference())
+                    .unwrap_or_default()
+            ),
+        },
+    };
+    Some(errors(
+        "OperationResult",
+        403,
+        vec![format!("Not authorized to access {what}")],
+    ))
 }
 
 fn read(store: &Store, base: &str, req: &HttpRequest, oid: u64) -> Reply {
@@ -397,6 +444,14 @@ fn query(
     within: Option<Vec<u64>>,
 ) -> Reply {
     let mut warnings = Vec::new();
+    // A collection endpoint (`/testcase/1/Attachments`) without `fetch` gives whole
+    // objects, as Rally does: pyral reads `Name`, `Content`, `FormattedID` straight off
+    // collection items. A plain query without `fetch` gives reference stubs only.
+    let default_fetch = if within.is_some() {
+        Fetch::All
+    } else {
+        Fetch::RefOnly
+    };
     let (ws, projects) = match scope(store, req, account) {
         Ok(s) => s,
         Err(r) => return r,
@@ -449,13 +504,9 @@ fn query(
     let mut hits: Vec<u64> = candidates
         .into_iter()
         .filter_map(|oid| store.get(oid))
+        .filter(|o| store.visible(account, o))
         .filter(|o| match o.ty.key {
-            "workspace" => account.workspaces.contains(&o.oid),
-            "subscription"
-            | "user"
-            | "typedefinition"
-            | "attributedefinition"
-            | "allowedattributevalue" => true,
+            "workspace" | "subscription" | "user" | "userprofile" | "allowedattributevalue" => true,
             _ => o.fields.get("Workspace").and_then(Value::as_str) == Some(ws_ref.as_str()),
         })
         .filter(|o| match (&projects, o.ty.has_project()) {
@@ -475,7 +526,7 @@ fn query(
     filter::sort(store, &mut hits, req.param("order"));
     let total = hits.len();
     let render = Render { store, base };
-    let fetch = Fetch::parse(req.param("fetch"), Fetch::RefOnly);
+    let fetch = Fetch::parse(req.param("fetch"), default_fetch);
     let results: Vec<Value> = hits
         .iter()
         .skip(start - 1)
@@ -584,7 +635,7 @@ fn write(
                 Ok(b) => b,
                 Err(r) => return r,
             };
-            match store.update(oid, &body) {
+            match store.update(oid, &body, account) {
                 Ok(()) => {
                     let render = Render { store, base };
                     let obj = render.object(store.get(oid).expect("exists"), &fetch);

@@ -1,7 +1,7 @@
 //! The objects the Rally simulator holds, how they are created and changed, and the
 //! ledger of everything created.
 
-use super::types::{Inverse, Kind, TypeDef, VERDICTS, type_def};
+use super::types::{Inverse, Kind, TypeDef, allowed_values, max_length, type_def};
 use base64::Engine;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
@@ -98,21 +98,20 @@ pub fn format_date(ts: Timestamp) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-/// RFC 3339, or a bare date (midnight UTC), as Rally accepts them.
+/// What Rally takes in a date attribute: an ISO 8601 date-time WITH a time zone
+/// (`Z` or an offset), or a bare date (midnight UTC). A date-time without a zone is
+/// refused: Rally cannot know which instant it means.
 pub fn parse_date(text: &str) -> Option<Timestamp> {
     let t = text.trim();
     if let Ok(ts) = t.parse::<Timestamp>() {
         return Some(ts);
     }
-    if let Ok(d) = t.parse::<jiff::civil::Date>() {
+    // Only a bare `YYYY-MM-DD`: jiff's date parser would also take the date part of
+    // a zone-less date-time, which is exactly what must be refused.
+    if t.len() == 10
+        && let Ok(d) = t.parse::<jiff::civil::Date>()
+    {
         return d
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .ok()
-            .map(|z| z.timestamp());
-    }
-    // `2024-05-01T10:00:00` without a zone: UTC.
-    if let Ok(dt) = t.parse::<jiff::civil::DateTime>() {
-        return dt
             .to_zoned(jiff::tz::TimeZone::UTC)
             .ok()
             .map(|z| z.timestamp());
@@ -128,6 +127,8 @@ impl Store {
     pub fn new() -> Store {
         Store {
             next_oid: 10_000,
+            // Rally refuses a result whose test case is not in its test set.
+            strict_test_set_membership: true,
             ..Store::default()
         }
     }
@@ -192,6 +193,29 @@ impl Store {
                 ws_ok && (account.projects.is_empty() || account.projects.contains(&obj.oid))
             }
             _ => true,
+        }
+    }
+
+    /// The one scoping rule for query, read and write: an object is visible when the
+    /// account may use its workspace and, for objects in a project (and projects
+    /// themselves), that project. Global objects (subscription, users, schema) are.
+    pub fn visible(&self, account: &Account, obj: &Obj) -> bool {
+        match obj.ty.key {
+            "workspace" | "project" => self.may_use(account, obj),
+            "subscription" | "user" | "userprofile" => true,
+            _ => {
+                let ws_ok = obj
+                    .fields
+                    .get("Workspace")
+                    .and_then(parse_ref)
+                    .is_none_or(|(_, w)| account.workspaces.contains(&w));
+                let project_ok = obj
+                    .fields
+                    .get("Project")
+                    .and_then(|p| self.deref(p))
+                    .is_none_or(|p| self.may_use(account, p));
+                ws_ok && project_ok
+            }
         }
     }
 
@@ -268,7 +292,14 @@ impl Store {
                 continue;
             }
             if value.is_null() {
-                out.insert(field.to_string(), Value::Null);
+                if ty.required.contains(&field) {
+                    errors.push(format!(
+                        "Validation error: {}.{field} should not be null",
+                        ty.name
+                    ));
+                } else {
+                    out.insert(field.to_string(), Value::Null);
+                }
                 continue;
             }
             match convert_value(self, ty, field, kind, value) {
@@ -378,13 +409,6 @@ impl Store {
         let invalid = |m: String| Err(CreateError::Invalid(vec![m]));
         match ty.key {
             "testcaseresult" => {
-                let verdict = fields.get("Verdict").and_then(Value::as_str).unwrap_or("");
-                if !VERDICTS.contains(&verdict) {
-                    return invalid(format!(
-                        "Could not convert: {verdict:?} is not a valid value for TestCaseResult.Verdict; allowed: {}",
-                        VERDICTS.join(", ")
-                    ));
-                }
                 if self.strict_test_set_membership
                     && let (Some(set), Some(tc)) = (fields.get("TestSet"), fields.get("TestCase"))
                     && let Some(set) = self.deref(set)
@@ -459,21 +483,38 @@ impl Store {
     }
 
     /// Changes attributes of an object.
-    pub fn update(&mut self, oid: u64, body: &Map<String, Value>) -> Result<(), CreateError> {
+    pub fn update(
+        &mut self,
+        oid: u64,
+        body: &Map<String, Value>,
+        account: &Account,
+    ) -> Result<(), CreateError> {
         let Some(ty) = self.objects.get(&oid).map(|o| o.ty) else {
             return Err(CreateError::Invalid(vec![
                 "Cannot find object to update".into(),
             ]));
         };
         let fields = self.convert(ty, body).map_err(CreateError::Invalid)?;
-        let obj = self.objects.get_mut(&oid).expect("checked above");
+        // An update is checked like a create: the object as it would be afterwards.
+        let mut merged = self.objects[&oid].fields.clone();
         for (k, v) in fields {
             if v.is_null() {
-                obj.fields.remove(&k);
+                merged.remove(&k);
             } else {
-                obj.fields.insert(k, v);
+                merged.insert(k, v);
             }
         }
+        if let Some(p) = merged.get("Project").and_then(|p| self.deref(p))
+            && !self.may_use(account, p)
+        {
+            return Err(CreateError::Forbidden(format!(
+                "Not authorized to access project {}",
+                p.reference()
+            )));
+        }
+        self.validate(ty, &merged)?;
+        let obj = self.objects.get_mut(&oid).expect("checked above");
+        obj.fields = merged;
         let version = obj
             .text("VersionId")
             .and_then(|v| v.parse::<u64>().ok())
@@ -590,20 +631,39 @@ fn convert_value(
         )
     };
     match kind {
-        Kind::Text => match value {
-            Value::String(s) => {
-                if ty.key == "attachmentcontent"
-                    && field == "Content"
-                    && base64::engine::general_purpose::STANDARD.decode(s).is_err()
-                {
-                    return Err(bad("base64 text"));
-                }
-                Ok(Value::from(s.clone()))
+        Kind::Text => {
+            let s = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => return Err(bad("text")),
+            };
+            if ty.key == "attachmentcontent"
+                && field == "Content"
+                && base64::engine::general_purpose::STANDARD.decode(&s).is_err()
+            {
+                return Err(bad("base64 text"));
             }
-            Value::Number(n) => Ok(Value::from(n.to_string())),
-            Value::Bool(b) => Ok(Value::from(b.to_string())),
-            _ => Err(bad("text")),
-        },
+            if let Some(allowed) = allowed_values(ty.key, field)
+                && !allowed.contains(&s.as_str())
+            {
+                return Err(format!(
+                    "Could not convert: {:?} is not a valid value for {}.{field}; allowed: {}",
+                    s,
+                    ty.name,
+                    allowed.join(", ")
+                ));
+            }
+            if let Some(max) = max_length(ty.key, field, kind)
+                && s.chars().count() > max
+            {
+                return Err(format!(
+                    "Validation error: {}.{field} length is greater than the maximum length of {max}",
+                    ty.name
+                ));
+            }
+            Ok(Value::from(s))
+        }
         Kind::Int => value
             .as_u64()
             .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
@@ -624,7 +684,12 @@ fn convert_value(
             .as_str()
             .and_then(parse_date)
             .map(|t| Value::from(format_date(t)))
-            .ok_or_else(|| bad("date")),
+            .ok_or_else(|| {
+                format!(
+                    "Could not convert: Cannot parse date {value} for {}.{field}: give an ISO 8601 date-time with a time zone (2024-05-01T10:00:00Z or 2024-05-01T12:00:00+02:00) or a date (2024-05-01)",
+                    ty.name
+                )
+            }),
         Kind::Ref(targets) => {
             let obj = store
                 .deref(value)

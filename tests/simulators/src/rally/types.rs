@@ -42,6 +42,8 @@ pub struct TypeDef {
     pub required: &'static [&'static str],
     /// Clients may create it.
     pub creatable: bool,
+    /// The abstract type it derives from (`TypeDefinition.Parent`).
+    pub parent: &'static str,
 }
 
 const ARTIFACTS: &[&str] = &["hierarchicalrequirement", "defect", "testcase", "testset"];
@@ -70,8 +72,20 @@ pub static TYPES: &[TypeDef] = &[
         key: "subscription",
         name: "Subscription",
         prefix: None,
-        fields: &[("Name", Kind::Text)],
+        fields: &[
+            ("Name", Kind::Text),
+            ("SubscriptionID", Kind::Int),
+            ("State", Kind::Text),
+            (
+                "Workspaces",
+                Kind::Collection {
+                    member: "workspace",
+                    inverse: Inverse::Field("Subscription"),
+                },
+            ),
+        ],
         required: &[],
+        parent: "DomainObject",
         creatable: false,
     },
     TypeDef {
@@ -82,6 +96,7 @@ pub static TYPES: &[TypeDef] = &[
             ("Name", Kind::Text),
             ("Description", Kind::Text),
             ("State", Kind::Text),
+            ("Subscription", Kind::Ref(&["subscription"])),
             (
                 "Projects",
                 Kind::Collection {
@@ -91,6 +106,7 @@ pub static TYPES: &[TypeDef] = &[
             ),
         ],
         required: &["Name"],
+        parent: "DomainObject",
         creatable: false,
     },
     TypeDef {
@@ -118,6 +134,7 @@ pub static TYPES: &[TypeDef] = &[
             ),
         ],
         required: &["Name"],
+        parent: "WorkspaceDomainObject",
         creatable: false,
     },
     TypeDef {
@@ -130,8 +147,29 @@ pub static TYPES: &[TypeDef] = &[
             ("DisplayName", Kind::Text),
             ("FirstName", Kind::Text),
             ("LastName", Kind::Text),
+            ("Disabled", Kind::Bool),
+            ("SubscriptionAdmin", Kind::Bool),
+            ("UserProfile", Kind::Ref(&["userprofile"])),
         ],
         required: &["UserName"],
+        parent: "DomainObject",
+        creatable: false,
+    },
+    TypeDef {
+        key: "userprofile",
+        name: "UserProfile",
+        prefix: None,
+        fields: &[
+            ("DefaultWorkspace", Kind::Ref(&["workspace"])),
+            ("DefaultProject", Kind::Ref(&["project"])),
+            ("TimeZone", Kind::Text),
+            ("DateFormat", Kind::Text),
+            ("DateTimeFormat", Kind::Text),
+            ("EmailNotificationEnabled", Kind::Bool),
+            ("SessionTimeoutSeconds", Kind::Int),
+        ],
+        required: &[],
+        parent: "DomainObject",
         creatable: false,
     },
     TypeDef {
@@ -147,6 +185,7 @@ pub static TYPES: &[TypeDef] = &[
             ("Project", Kind::Ref(&["project"])),
         ],
         required: &["Name", "StartDate", "EndDate"],
+        parent: "WorkspaceDomainObject",
         creatable: true,
     },
     TypeDef {
@@ -161,6 +200,7 @@ pub static TYPES: &[TypeDef] = &[
             ("Project", Kind::Ref(&["project"])),
         ],
         required: &["Name", "ReleaseStartDate", "ReleaseDate"],
+        parent: "WorkspaceDomainObject",
         creatable: true,
     },
     TypeDef {
@@ -196,6 +236,7 @@ pub static TYPES: &[TypeDef] = &[
             ATTACHMENTS,
         ],
         required: &["Name"],
+        parent: "Artifact",
         creatable: true,
     },
     TypeDef {
@@ -231,6 +272,7 @@ pub static TYPES: &[TypeDef] = &[
             ATTACHMENTS,
         ],
         required: &["Name"],
+        parent: "Artifact",
         creatable: true,
     },
     TypeDef {
@@ -272,6 +314,7 @@ pub static TYPES: &[TypeDef] = &[
             ATTACHMENTS,
         ],
         required: &["Name"],
+        parent: "Artifact",
         creatable: true,
     },
     TypeDef {
@@ -298,6 +341,7 @@ pub static TYPES: &[TypeDef] = &[
             ATTACHMENTS,
         ],
         required: &["Name"],
+        parent: "Artifact",
         creatable: true,
     },
     TypeDef {
@@ -322,6 +366,7 @@ pub static TYPES: &[TypeDef] = &[
             ),
         ],
         required: &["TestCase", "Build", "Date", "Verdict"],
+        parent: "WorkspaceDomainObject",
         creatable: true,
     },
     TypeDef {
@@ -333,6 +378,7 @@ pub static TYPES: &[TypeDef] = &[
             ("Attachment", Kind::Ref(&["attachment"])),
         ],
         required: &["Content"],
+        parent: "WorkspaceDomainObject",
         creatable: true,
     },
     TypeDef {
@@ -350,6 +396,7 @@ pub static TYPES: &[TypeDef] = &[
             ("User", Kind::Ref(&["user"])),
         ],
         required: &["Name", "Content", "ContentType", "Size"],
+        parent: "WorkspaceDomainObject",
         creatable: true,
     },
     TypeDef {
@@ -361,8 +408,17 @@ pub static TYPES: &[TypeDef] = &[
             ("ElementName", Kind::Text),
             ("DisplayName", Kind::Text),
             ("TypePath", Kind::Text),
+            ("IDPrefix", Kind::Text),
+            ("Abstract", Kind::Bool),
+            ("Parent", Kind::Ref(&["typedefinition"])),
+            ("Ordinal", Kind::Int),
             ("Creatable", Kind::Bool),
             ("Queryable", Kind::Bool),
+            ("ReadOnly", Kind::Bool),
+            ("Deletable", Kind::Bool),
+            ("Restorable", Kind::Bool),
+            // A ref to the type's revision history in Rally; not simulated (null).
+            ("RevisionHistory", Kind::Text),
             (
                 "Attributes",
                 Kind::Collection {
@@ -372,6 +428,7 @@ pub static TYPES: &[TypeDef] = &[
             ),
         ],
         required: &["Name"],
+        parent: "WorkspaceDomainObject",
         creatable: false,
     },
     TypeDef {
@@ -388,6 +445,15 @@ pub static TYPES: &[TypeDef] = &[
             ("Hidden", Kind::Bool),
             ("Filterable", Kind::Bool),
             ("Sortable", Kind::Bool),
+            ("SystemRequired", Kind::Bool),
+            ("VisibleOnlyToAdmins", Kind::Bool),
+            ("Note", Kind::Text),
+            ("SchemaType", Kind::Text),
+            ("RealAttributeType", Kind::Text),
+            ("Constrained", Kind::Bool),
+            ("AllowedValueType", Kind::Ref(&["typedefinition"])),
+            ("MaxLength", Kind::Int),
+            ("MaxFractionalDigits", Kind::Int),
             ("TypeDefinition", Kind::Ref(&["typedefinition"])),
             (
                 "AllowedValues",
@@ -398,6 +464,7 @@ pub static TYPES: &[TypeDef] = &[
             ),
         ],
         required: &["Name"],
+        parent: "WorkspaceDomainObject",
         creatable: false,
     },
     TypeDef {
@@ -406,10 +473,12 @@ pub static TYPES: &[TypeDef] = &[
         prefix: None,
         fields: &[
             ("StringValue", Kind::Text),
+            ("LocalizedStringValue", Kind::Text),
             ("ValueIndex", Kind::Int),
             ("AttributeDefinition", Kind::Ref(&["attributedefinition"])),
         ],
         required: &[],
+        parent: "WorkspaceDomainObject",
         creatable: false,
     },
 ];
@@ -449,6 +518,70 @@ impl TypeDef {
 
 /// Verdicts a TestCaseResult may have (the AllowedValues of a default workspace).
 pub const VERDICTS: &[&str] = &["Blocked", "Error", "Fail", "Inconclusive", "Pass"];
+
+const SCHEDULE_STATES: &[&str] = &["Defined", "In-Progress", "Completed", "Accepted"];
+const OPEN_CLOSED: &[&str] = &["Open", "Closed"];
+
+/// The values a constrained attribute takes in a new workspace (its `AllowedValues`);
+/// `None` for an unconstrained attribute. An empty string is Rally's "None" entry,
+/// offered where the attribute is not required.
+pub fn allowed_values(type_key: &str, field: &str) -> Option<&'static [&'static str]> {
+    Some(match (type_key, field) {
+        ("testcaseresult", "Verdict") => VERDICTS,
+        ("testcase", "LastVerdict") => VERDICTS,
+        ("testcase", "Type") => &[
+            "Acceptance",
+            "Functional",
+            "Non-Functional",
+            "Performance",
+            "Regression",
+            "Usability",
+            "User Interface",
+        ],
+        ("testcase", "Method") => &["Automated", "Manual"],
+        ("testcase", "Priority") => &["None", "Useful", "Important", "Critical"],
+        ("defect", "State") => &["Submitted", "Open", "Fixed", "Closed"],
+        ("defect", "Severity") => &[
+            "None",
+            "Crash/Data Loss",
+            "Major Problem",
+            "Minor Problem",
+            "Cosmetic",
+        ],
+        ("defect", "Priority") => &[
+            "None",
+            "Resolve Immediately",
+            "High Attention",
+            "Normal",
+            "Low",
+        ],
+        ("defect", "Environment") => &["None", "Development", "Test", "Production"],
+        ("hierarchicalrequirement" | "defect" | "testset", "ScheduleState") => SCHEDULE_STATES,
+        ("iteration", "State") => &["Planning", "Committed", "Accepted"],
+        ("release", "State") => &["Planning", "Active", "Accepted"],
+        ("workspace" | "project" | "subscription", "State") => OPEN_CLOSED,
+        _ => return None,
+    })
+}
+
+/// Rally's `MaxLength` of a text attribute (as its schema reports it): rich text
+/// holds 32 KB, names and other strings 256 characters, short constrained strings
+/// and builds 128 (Defect.FoundInBuild in Rally's schema). `None` for no limit.
+pub fn max_length(type_key: &str, field: &str, kind: Kind) -> Option<usize> {
+    if kind != Kind::Text {
+        return None;
+    }
+    match (type_key, field) {
+        ("attachmentcontent", "Content") => None,
+        (_, "Description" | "Notes" | "Objective" | "PreConditions" | "ValidationInput")
+        | (_, "ValidationExpectedResult" | "Note") => Some(32_768),
+        (_, "FoundInBuild" | "FixedInBuild" | "TargetBuild" | "VerifiedInBuild") => Some(128),
+        _ if allowed_values(type_key, field).is_some() => Some(128),
+        ("attachment", "ContentType") => Some(128),
+        ("user" | "userprofile", _) | ("typedefinition" | "attributedefinition", _) => None,
+        _ => Some(256),
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -459,6 +459,22 @@ fn defect_schema_loads_the_form_that_defect_submit_then_files() {
     for name in ["State", "Severity", "Project", "TestCase", "Description"] {
         assert!(field(name).is_some(), "{name} missing: {schema}");
     }
+    // Drop-downs come with their values, read from their own AllowedValues collections.
+    let severity = field("Severity").unwrap();
+    assert_eq!(severity["allowed_values_loaded"], true, "{severity}");
+    let values: Vec<&str> = severity["allowed_values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["value"].as_str().unwrap())
+        .collect();
+    assert!(values.contains(&"Crash/Data Loss"), "{values:?}");
+    let paged = rally
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/AllowedValues"))
+        .count();
+    assert!(paged >= 4, "AllowedValues read {paged} times");
     // Read requests only: the schema session changes nothing.
     assert!(rally.ledger().is_empty(), "{:?}", rally.ledger());
 

@@ -74,6 +74,21 @@ impl SessionHandle {
         ))
     }
 
+    /// Goes on from [`input`](Self::input) and [`save_progress`](Self::save_progress),
+    /// stored apart by a host that keeps the input once.
+    pub fn resume_parts(
+        kind: &str,
+        input_json: &[u8],
+        progress_json: &[u8],
+        secrets: &Secrets,
+    ) -> Result<SessionHandle> {
+        let kind = find(kind)?;
+        Ok(SessionHandle::new(
+            kind.name,
+            (kind.resume_parts)(kind.name, input_json, progress_json, secrets)?,
+        ))
+    }
+
     fn new(kind: &'static str, session: Box<dyn Driven>) -> SessionHandle {
         SessionHandle {
             kind,
@@ -133,6 +148,17 @@ impl SessionHandle {
     /// session says `Step::Save`; calling it at other times is allowed.
     pub fn save(&self) -> Result<String> {
         self.session.save(self.kind)
+    }
+
+    /// The progress alone: what a host that stored [`input`](Self::input) once
+    /// stores at each `Step::Save`. Its size does not include the input's.
+    pub fn save_progress(&self) -> Result<String> {
+        self.session.save_progress(self.kind)
+    }
+
+    /// The session's input as it keeps it, to store once beside the progress.
+    pub fn input(&self) -> Result<String> {
+        self.session.input()
     }
 
     /// (done, total) units of work.

@@ -174,6 +174,53 @@ fn resuming_at_any_save_loses_nothing_duplicates_nothing_and_is_deterministic() 
 }
 
 #[test]
+fn progress_saved_apart_from_the_input_resumes_with_the_same_steps() {
+    let mut first = SessionHandle::start(publish_start().as_bytes(), &key()).unwrap();
+    let mut r = rally();
+    let mut stopped = None;
+    let mut seen = 0;
+    drive(&mut first, &mut r, |s, _| {
+        seen += 1;
+        if seen == 3 {
+            stopped = Some((
+                s.input().unwrap(),
+                s.save_progress().unwrap(),
+                s.save().unwrap(),
+            ));
+            return false;
+        }
+        true
+    });
+    let (input, progress, whole) = stopped.expect("three saves");
+    // The progress does not carry the input (the report's cases), nor the secret.
+    assert!(!progress.contains("pays by card") && !progress.contains("good-key"));
+    assert!(progress.len() < whole.len());
+    let mut twin = r.clone();
+    let mut apart = SessionHandle::resume_parts(
+        "rally.publish",
+        input.as_bytes(),
+        progress.as_bytes(),
+        &key(),
+    )
+    .unwrap();
+    let mut together = SessionHandle::resume(whole.as_bytes(), &key()).unwrap();
+    let (steps_apart, _) = drive(&mut apart, &mut r, |_, _| true);
+    let (steps_together, _) = drive(&mut together, &mut twin, |_, _| true);
+    assert_eq!(steps_apart, steps_together);
+    assert_eq!(results_per_case(&r), [1, 1]);
+    // Progress of one kind is not taken for another.
+    let error = SessionHandle::resume_parts(
+        "rally.defect",
+        input.as_bytes(),
+        progress.as_bytes(),
+        &key(),
+    )
+    .err()
+    .unwrap();
+    assert_eq!(error.code, "session.invalid_saved");
+}
+
+#[test]
 fn a_lost_answer_after_a_save_is_looked_up_not_repeated() {
     let mut r = rally();
     r.fault(

@@ -2,8 +2,8 @@
 //! a durable outbox, and print what was created, skipped or failed.
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::host::mask::mask_text;
 use crate::inputs::expand_inputs;
-use crate::publish::mask::mask_text;
 use crate::publish::{self, PublishOptions, PublishReport};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;

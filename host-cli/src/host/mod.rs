@@ -4,6 +4,8 @@
 //! is stored when the session says `Save`. Every decision (requests, retries,
 //! waits, save points) is the session's.
 
+pub mod http;
+pub mod mask;
 mod transport;
 
 pub use transport::{DryRun, Network, Transport};
@@ -18,7 +20,8 @@ pub trait Driver {
     fn next(&mut self) -> Result<Step>;
     fn receive(&mut self, id: u64, response: HttpResponse) -> Result<()>;
     fn provide_file(&mut self, id: u64, file: std::result::Result<Vec<u8>, String>) -> Result<()>;
-    fn save(&mut self) -> Result<String>;
+    /// The progress alone (the host stored the input when it started).
+    fn save_progress(&mut self) -> Result<String>;
     fn units(&self) -> (u64, u64);
 }
 
@@ -35,8 +38,8 @@ impl Driver for SessionHandle {
         SessionHandle::provide_file(self, id, file).map_err(|e| anyhow!("{e}"))
     }
 
-    fn save(&mut self) -> Result<String> {
-        SessionHandle::save(self).map_err(|e| anyhow!("{e}"))
+    fn save_progress(&mut self) -> Result<String> {
+        SessionHandle::save_progress(self).map_err(|e| anyhow!("{e}"))
     }
 
     fn units(&self) -> (u64, u64) {
@@ -60,7 +63,8 @@ pub fn start(
 pub struct Hooks<'a> {
     /// Reads a file a session asks for, inside the folders the user allowed.
     pub read_file: &'a mut dyn FnMut(&str) -> std::result::Result<Vec<u8>, String>,
-    /// Stores saved progress (a crash resumes from the last one).
+    /// Stores saved progress (a crash resumes from the last one, with the input the
+    /// host stored when it started).
     pub store: &'a mut dyn FnMut(&str) -> Result<()>,
     /// Progress lines on stderr for long work.
     pub progress: bool,
@@ -91,8 +95,8 @@ pub fn drive(
                 session.provide_file(file.id, bytes)?;
             }
             Step::Save => {
-                let saved = session.save()?;
-                (hooks.store)(&saved)?;
+                let progress = session.save_progress()?;
+                (hooks.store)(&progress)?;
             }
             Step::Done(report) => {
                 shown.done();

@@ -1,7 +1,7 @@
 //! Where a session's requests go: the network, or a dry run that answers every
 //! request itself and keeps it (masked) for display.
 
-use crate::publish::mask;
+use super::mask;
 use std::time::Duration;
 use tmbridge_core::sync::{HttpRequest, HttpResponse};
 
@@ -13,13 +13,13 @@ pub trait Transport {
 
 /// Real HTTP.
 pub struct Network {
-    http: crate::publish::http::Http,
+    http: super::http::Http,
 }
 
 impl Network {
     pub fn new(timeout: Duration) -> Network {
         Network {
-            http: crate::publish::http::Http::new(timeout),
+            http: super::http::Http::new(timeout),
         }
     }
 }

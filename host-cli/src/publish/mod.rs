@@ -1,20 +1,24 @@
-//! Publishing over real HTTP: the host loop around the core's sans-IO sessions,
-//! with the durable outbox. `tmbridge publish` and `tmbridge serve` both call [`run`].
+//! Publishing over real HTTP: the CLI's one host loop (`crate::host`) driving the
+//! core's `rally.publish` session, with the durable outbox storing its input once and
+//! its progress at every save point the session names. `tmbridge publish` and `tmbridge serve` both call [`run`].
 
 pub mod attachments;
-pub mod http;
 mod inputs;
-pub mod mask;
+mod journal;
 pub mod outbox;
 
+use crate::host::{self, Hooks, mask};
 use anyhow::{Context, Result, bail};
 use attachments::{AttachmentRules, Attachments, Policy};
+use journal::Journaled;
 use serde::Serialize;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tmbridge_core::config::{Config, RunContext, Target};
-use tmbridge_core::sync::rally::{Credentials, Publish, PublishInput, SessionOptions};
-use tmbridge_core::sync::{HttpRequest, Report, ResponseKind, RetryPolicy, Session, Step};
+use tmbridge_core::session::{SAVED_VERSION, Secrets, SessionHandle, StartOptions};
+use tmbridge_core::sync::kind::PROGRESS_FORMAT;
+use tmbridge_core::sync::rally::{Credentials, Details, PublishInput};
+use tmbridge_core::sync::{HttpRequest, Report, RetryPolicy};
 
 /// Where secrets come from when [`PublishOptions::credentials`] is not given:
 /// the variable named by `rally.api_key_env` (an API key), else these two.
@@ -142,7 +146,7 @@ pub fn run(
         cache: Default::default(),
     };
     let seed = options.seed.unwrap_or_else(clock_seed);
-    let session_options = SessionOptions {
+    let start_options = StartOptions {
         seed,
         retry: options.retry,
     };
@@ -152,12 +156,13 @@ pub fn run(
             .credentials
             .clone()
             .or_else(|| credentials_from_env(config).ok());
-        return dry_run(input, session_options, &loaded.files, credentials.as_ref());
+        return dry_run(&input, start_options, &loaded.files, credentials.as_ref());
     }
     let credentials = match &options.credentials {
         Some(c) => c.clone(),
         None => credentials_from_env(config)?,
     };
+    let secrets = secrets_of(&credentials);
     let path = outbox_path;
     let outbox = outbox::Outbox::open(&path)?;
     let target = options.target.as_str();
@@ -165,16 +170,16 @@ pub fn run(
     let mut fresh = input;
     fresh.cache = outbox.refs(target)?;
     let row = outbox.claim(&key, target, &serde_json::to_string(&fresh)?)?;
-    let input: PublishInput =
-        serde_json::from_str(&row.input).context("the outbox holds an unreadable run")?;
     let resumed = row.attempts > 0;
     let mut session = match &row.progress {
-        Some(p) => {
-            let progress =
-                serde_json::from_str(p).context("the outbox holds unreadable progress")?;
-            Publish::resume(input, progress, credentials)
-        }
-        None => Publish::new(input, credentials, session_options).map_err(start_error)?,
+        Some(progress) => SessionHandle::resume_parts(
+            KIND,
+            row.input.as_bytes(),
+            stored_progress(progress).as_bytes(),
+            &secrets,
+        )
+        .map_err(|e| anyhow::anyhow!("the outbox holds a run that cannot be resumed: {e}"))?,
+        None => start(&row.input, start_options, &secrets)?,
     };
     if resumed && options.progress {
         eprintln!(
@@ -183,61 +188,37 @@ pub fn run(
             path.display()
         );
     }
-    let http = http::Http::new(options.timeout);
-    let mut shown = Progress::new(options.progress);
-    let report = loop {
-        match session.next() {
-            Step::Send(req) => {
-                let mutating = req.method != tmbridge_core::sync::Method::Get;
-                if mutating {
-                    // Stored before it goes out: a crash from here on resumes with this
-                    // request's outcome unknown, and the session looks before resending.
-                    outbox.save_progress(row.id, &serde_json::to_string(session.progress())?)?;
-                    let url = mask::masked_url(&req.url);
-                    outbox.journal_sent(row.id, row.attempts, req.id, req.method.as_str(), &url)?;
-                }
-                let response = http.send(&req);
-                if mutating {
-                    let state = match (response.kind, response.status) {
-                        (ResponseKind::Answered, 200..=299) => "confirmed",
-                        (ResponseKind::Answered, 400..=499) => "refused",
-                        _ => "lost",
-                    };
-                    outbox.journal_answer(row.id, row.attempts, req.id, state, response.status)?;
-                }
-                session
-                    .receive(req.id, response)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-                if mutating {
-                    outbox.save_progress(row.id, &serde_json::to_string(session.progress())?)?;
-                }
-                shown.update(session.units());
-            }
-            Step::Wait { ms } => {
-                shown.waiting(ms);
-                std::thread::sleep(Duration::from_millis(ms));
-            }
-            Step::Save => {}
-            Step::Read(file) => {
-                let bytes = loaded.files.read(&file.path);
-                session
-                    .provide_file(file.id, bytes)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-            }
-            Step::Done(report) => break report,
-        }
+    let mut network = host::Network::new(options.timeout);
+    let mut journaled = Journaled {
+        inner: &mut network,
+        outbox: &outbox,
+        run: row.id,
+        attempt: row.attempts,
+        failure: None,
     };
-    shown.done();
+    // Stored at every save point: before a request that changes the target (a crash
+    // from there resumes with its outcome unknown, and the session looks before
+    // resending) and once its answer is in.
+    let mut store = |progress: &str| outbox.save_progress(row.id, progress);
+    let mut read_file = |path: &str| loaded.files.read(path);
+    let mut hooks = Hooks {
+        read_file: &mut read_file,
+        store: &mut store,
+        progress: options.progress,
+        target: "Rally",
+    };
+    let report = host::drive(&mut session, &mut journaled, &mut hooks)?;
+    if let Some(e) = journaled.failure {
+        return Err(e.context("the outbox journal could not be written; the run stays pending"));
+    }
     let report = mask::masked_report(report);
     let complete = report.error.is_none();
     let status = if complete { "done" } else { "pending" };
-    outbox.finish(
-        row.id,
-        status,
-        &serde_json::to_string(&report)?,
-        &serde_json::to_string(session.progress())?,
-    )?;
-    if let tmbridge_core::sync::rally::Details::Publish(d) = &report.details {
+    let progress = session
+        .save_progress()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    outbox.finish(row.id, status, &serde_json::to_string(&report)?, &progress)?;
+    if let Details::Publish(d) = &report.details {
         outbox.store_refs(target, &d.cache)?;
     }
     Ok(PublishReport {
@@ -249,9 +230,47 @@ pub fn run(
     })
 }
 
+/// The one session kind publish drives.
+const KIND: &str = "rally.publish";
+
+/// Starts the publish session from its input as JSON.
+fn start(input_json: &str, options: StartOptions, secrets: &Secrets) -> Result<SessionHandle> {
+    let input: serde_json::Value =
+        serde_json::from_str(input_json).context("the outbox holds an unreadable run")?;
+    let request = serde_json::json!({ "kind": KIND, "input": input, "options": options });
+    SessionHandle::start(request.to_string().as_bytes(), secrets).map_err(start_error)
+}
+
+/// Progress as stored: outboxes written before progress was saved in its own format
+/// hold the bare progress, which is wrapped so they resume too.
+fn stored_progress(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(&format!("\"format\":\"{PROGRESS_FORMAT}\"")) {
+        return text.into();
+    }
+    format!(
+        "{{\"format\":\"{PROGRESS_FORMAT}\",\"version\":{SAVED_VERSION},\"kind\":\"{KIND}\",\"progress\":{text}}}"
+    )
+    .into()
+}
+
+/// The session API's secrets for these credentials.
+fn secrets_of(credentials: &Credentials) -> Secrets {
+    match credentials {
+        Credentials::ApiKey(key) => Secrets {
+            api_key: Some(key.clone()),
+            ..Secrets::default()
+        },
+        Credentials::Basic { username, password } => Secrets {
+            username: Some(username.clone()),
+            password: Some(password.clone()),
+            ..Secrets::default()
+        },
+    }
+}
+
 fn dry_run(
-    input: PublishInput,
-    options: SessionOptions,
+    input: &PublishInput,
+    options: StartOptions,
     files: &Attachments,
     credentials: Option<&Credentials>,
 ) -> Result<PublishReport> {
@@ -265,34 +284,22 @@ fn dry_run(
         },
         _ => Credentials::ApiKey(placeholder),
     };
-    let mut session = Publish::new(input, creds, options).map_err(start_error)?;
-    let mut counter = 0;
-    let mut requests = Vec::new();
-    let report = loop {
-        match session.next() {
-            Step::Send(req) => {
-                let answer = tmbridge_core::sync::dry_run::answer(&req, &mut counter);
-                requests.push(mask::masked(&req));
-                session
-                    .receive(req.id, answer)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-            }
-            Step::Wait { .. } | Step::Save => {}
-            Step::Read(file) => {
-                let bytes = files.read(&file.path);
-                session
-                    .provide_file(file.id, bytes)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-            }
-            Step::Done(report) => break mask::masked_report(report),
-        }
+    let mut session = start(&serde_json::to_string(input)?, options, &secrets_of(&creds))?;
+    let mut transport = host::DryRun::default();
+    let mut read_file = |path: &str| files.read(path);
+    let mut hooks = Hooks {
+        read_file: &mut read_file,
+        store: &mut host::no_store,
+        progress: false,
+        target: "Rally",
     };
+    let report = mask::masked_report(host::drive(&mut session, &mut transport, &mut hooks)?);
     Ok(PublishReport {
         run_id: None,
         resumed: false,
         complete: report.error.is_none(),
         report,
-        requests,
+        requests: transport.requests().to_vec(),
     })
 }
 
@@ -317,55 +324,33 @@ pub fn credentials_from_env(config: &Config) -> Result<Credentials> {
     .into())
 }
 
-/// Progress on stderr: at most one line a second, and only for long work.
-struct Progress {
-    on: bool,
-    started: Instant,
-    last: Option<Instant>,
-    seen: (u64, u64),
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Progress {
-    fn new(on: bool) -> Progress {
-        Progress {
-            on,
-            started: Instant::now(),
-            last: None,
-            seen: (0, 0),
-        }
-    }
-
-    fn update(&mut self, units: (u64, u64)) {
-        if !self.on || units == self.seen || units.1 == 0 {
-            return;
-        }
-        self.seen = units;
-        let quiet = self.started.elapsed() < Duration::from_secs(2)
-            || self
-                .last
-                .is_some_and(|t| t.elapsed() < Duration::from_secs(1));
-        if quiet && units.0 < units.1 {
-            return;
-        }
-        self.last = Some(Instant::now());
-        eprintln!("tmbridge: {}/{} results sent", units.0, units.1);
-    }
-
-    fn waiting(&mut self, ms: u64) {
-        if self.on && ms >= 1000 {
-            eprintln!(
-                "tmbridge: Rally asked to wait; retrying in {:.1} s",
-                ms as f64 / 1000.0
+    #[test]
+    fn progress_stored_by_an_older_tmbridge_resumes() {
+        let input = serde_json::json!({
+            "config": {"rally": {"url": "https://rally.test", "workspace": "/workspace/1", "project": "/project/2"}},
+            "cases": [],
+            "context": {"now": "2024-05-01T10:00:00Z", "pipeline_id": "7"},
+        });
+        let secrets = secrets_of(&Credentials::ApiKey("k".into()));
+        let session = start(&input.to_string(), StartOptions::default(), &secrets).unwrap();
+        let saved: serde_json::Value =
+            serde_json::from_str(&session.save_progress().unwrap()).unwrap();
+        // What older versions stored: the progress object itself.
+        let bare = saved["progress"].to_string();
+        let input_json = session.input().unwrap();
+        for stored in [bare.clone(), saved.to_string()] {
+            let progress = stored_progress(&stored);
+            let resumed = SessionHandle::resume_parts(
+                KIND,
+                input_json.as_bytes(),
+                progress.as_bytes(),
+                &secrets,
             );
-        }
-    }
-
-    fn done(&self) {
-        if self.on && self.last.is_some() {
-            eprintln!(
-                "tmbridge: done in {:.1} s",
-                self.started.elapsed().as_secs_f64()
-            );
+            assert!(resumed.is_ok(), "{stored}: {:?}", resumed.err());
         }
     }
 }

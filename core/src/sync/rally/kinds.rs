@@ -10,7 +10,10 @@ use super::schema::{SchemaLogic, SchemaRequest};
 use super::{DefectRequest, LinkRequest, Publish, PublishInput, RequirementsRequest};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::sync::kind::{Driven, Kind, Saved, StartRequest, read_json, write_saved};
+use crate::sync::kind::{
+    Driven, Kind, Saved, StartRequest, read_json, read_progress, write_input, write_progress,
+    write_saved,
+};
 use crate::sync::secrets::Secrets;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -21,6 +24,7 @@ pub const CONNECT: Kind = Kind {
     input: "{ config: Config }",
     start: start::<ConnectStart>,
     resume: resume::<Connect>,
+    resume_parts: resume_parts::<Connect>,
 };
 
 pub const SCHEMA: Kind = Kind {
@@ -29,6 +33,7 @@ pub const SCHEMA: Kind = Kind {
     input: "{ config: Config, request?: SchemaRequest }",
     start: start::<SchemaStart>,
     resume: resume::<SchemaLogic>,
+    resume_parts: resume_parts::<SchemaLogic>,
 };
 
 pub const PUBLISH: Kind = Kind {
@@ -37,6 +42,7 @@ pub const PUBLISH: Kind = Kind {
     input: "{ config: Config, cases: TestCase[], context: RunContext, cache?: RefCache }",
     start: start::<PublishInput>,
     resume: resume::<super::PublishLogic>,
+    resume_parts: resume_parts::<super::PublishLogic>,
 };
 
 pub const REQUIREMENTS: Kind = Kind {
@@ -45,6 +51,7 @@ pub const REQUIREMENTS: Kind = Kind {
     input: "{ config: Config, request: RequirementsRequest }",
     start: start::<RequirementsStart>,
     resume: resume::<Requirements>,
+    resume_parts: resume_parts::<Requirements>,
 };
 
 pub const LINK_CASE: Kind = Kind {
@@ -53,6 +60,7 @@ pub const LINK_CASE: Kind = Kind {
     input: "{ config: Config, request: LinkRequest }",
     start: start::<LinkStart>,
     resume: resume::<LinkCase>,
+    resume_parts: resume_parts::<LinkCase>,
 };
 
 pub const DEFECT: Kind = Kind {
@@ -61,6 +69,7 @@ pub const DEFECT: Kind = Kind {
     input: "{ config: Config, request: DefectRequest }",
     start: start::<DefectStart>,
     resume: resume::<Defect>,
+    resume_parts: resume_parts::<Defect>,
 };
 
 /// A kind's start input: builds the session.
@@ -197,9 +206,32 @@ fn resume<L: Logic + 'static>(bytes: &[u8], secrets: &Secrets) -> Result<Box<dyn
     )))
 }
 
+fn resume_parts<L: Logic + 'static>(
+    kind: &str,
+    input: &[u8],
+    progress: &[u8],
+    secrets: &Secrets,
+) -> Result<Box<dyn Driven>> {
+    let input: L::Input = read_json(input, "session.invalid_saved", "the saved input")?;
+    let progress: Progress<L> = read_progress(progress, kind)?;
+    Ok(Box::new(RallySession::resume(
+        input,
+        progress,
+        credentials(secrets)?,
+    )))
+}
+
 impl<L: Logic> Driven for RallySession<L> {
     fn save(&self, kind: &str) -> Result<String> {
         write_saved(kind, self.input(), self.progress())
+    }
+
+    fn save_progress(&self, kind: &str) -> Result<String> {
+        write_progress(kind, self.progress())
+    }
+
+    fn input(&self) -> Result<String> {
+        write_input(RallySession::input(self))
     }
 
     fn units(&self) -> (u64, u64) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `tmbridge --engine wasm` must print exactly what the native engine prints, for parse,
-# map, query and autofill. Needs the raw WebAssembly core (built by test-bindings.sh).
+# map, query and autofill, and drive every session as the native engine does (dry runs
+# compared, a publish killed in one engine and finished in the other). Needs the raw WebAssembly core (built by test-bindings.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${CARGO_TARGET_DIR:-target}/debug/tmbridge"
@@ -40,4 +41,8 @@ for engine in native wasm; do
   [ "$got" = '((Name contains US) AND (CreationDate >= 2013-12-31T00:00:00Z))' ] \
     || { echo "query normalize ($engine) gave: $got"; failed=1; }
 done
+# Sessions, against the Rally simulator on loopback.
+sims="${CARGO_TARGET_DIR:-target}/debug/tmbridge-simulators"
+[ -x "$sims" ] || cargo build -q -p tmbridge-simulators --bin tmbridge-simulators
+python3 tests/engine/sessions_across_engines.py "$bin" "$sims" "$wasm" || failed=1
 exit $failed

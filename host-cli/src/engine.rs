@@ -1,20 +1,16 @@
 //! Which build of the core does the work: the native library (default) or the
-//! WebAssembly module run in wasmtime (`--engine wasm`). Both answer the same ops with
-//! the same bytes; the commands call these functions and never care which runs.
+//! WebAssembly module run in wasmtime (`--engine wasm`). Both are reached the same
+//! way, through the core's two entry points: [`call`] for an op (JSON in, envelope
+//! out) and [`start_session`]/[`resume_session`] for a session the host loop drives.
+//! Nothing here knows what an op or a session kind does.
 
+use crate::host::Driver;
+use crate::host::wasm::{WasmDriver, read};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use tmbridge_core::autofill::{self, FillOutput, Schema, Settings};
-use tmbridge_core::config::{Config, RefCache, RunContext};
-use tmbridge_core::junit::{self, Options};
-use tmbridge_core::model::{Report, TestCase};
-use tmbridge_core::qtest::{self, QtestPlan};
-use tmbridge_core::rally::payload::{self as rally_payload, RallyPlan};
-use tmbridge_core::rally::query::{self, CheckOutput, NormalizeOutput};
-use tmbridge_core::testrail::{self, TestrailPlan};
+use tmbridge_core::session::{Secrets, SessionHandle, StartOptions};
 use tmbridge_core::{Error, Result};
 use tmbridge_wasmtime_runner::WasmCore;
 
@@ -57,162 +53,90 @@ pub fn is_wasm() -> bool {
     WASM.get().is_some()
 }
 
-/// Runs an op in the WebAssembly core and reads its envelope.
-fn via_wasm<T: DeserializeOwned>(
-    core: &WasmCore,
+fn engine_error(message: String) -> Error {
+    Error::new("engine.wasm", message)
+}
+
+/// Runs an op of the core (`junit.parse`, `autofill.fill`...) in the selected engine:
+/// its input as JSON, with its document beside it when it takes one.
+pub fn call<T: DeserializeOwned>(
     op: &str,
     input: &impl Serialize,
     document: Option<&[u8]>,
 ) -> Result<T> {
-    let engine_error = |message: String| Error::new("engine.wasm", message);
     let input = serde_json::to_vec(input).map_err(|e| engine_error(e.to_string()))?;
-    let bytes = match document {
-        Some(doc) => core.call_with_document(op, &input, doc),
-        None => core.call(op, &input),
-    }
-    .map_err(|e| engine_error(format!("the WebAssembly core failed to run `{op}`: {e}")))?;
-    #[derive(serde::Deserialize)]
-    struct Envelope<T> {
-        ok: Option<T>,
-        error: Option<Error>,
-    }
-    let envelope: Envelope<T> = serde_json::from_slice(&bytes)
-        .map_err(|e| engine_error(format!("unreadable answer from `{op}`: {e}")))?;
-    match (envelope.ok, envelope.error) {
-        (_, Some(error)) => Err(error),
-        (Some(ok), None) => Ok(ok),
-        (None, None) => Err(engine_error(format!("`{op}` answered nothing"))),
-    }
+    let envelope = match (WASM.get(), document) {
+        (None, None) => tmbridge_core::ops::call(op, &input),
+        (None, Some(doc)) => tmbridge_core::ops::call_with_document(op, &input, doc),
+        (Some(core), None) => core
+            .call(op, &input)
+            .map_err(|e| engine_error(format!("the WebAssembly core failed to run `{op}`: {e}")))?,
+        (Some(core), Some(doc)) => core
+            .call_with_document(op, &input, doc)
+            .map_err(|e| engine_error(format!("the WebAssembly core failed to run `{op}`: {e}")))?,
+    };
+    read(&envelope)
 }
 
-pub fn parse_report(xml: &[u8], options: &Options) -> Result<Report> {
+/// The secrets as the WebAssembly core reads them; handed over, never kept.
+fn secrets_json(secrets: &Secrets) -> Vec<u8> {
+    serde_json::json!({
+        "api_key": secrets.api_key,
+        "username": secrets.username,
+        "password": secrets.password,
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// Starts a session of `kind`; a refused start is the core's typed error (a bad
+/// query, a payload without a name...).
+pub fn start_session(
+    kind: &str,
+    input: &serde_json::Value,
+    secrets: &Secrets,
+    options: StartOptions,
+) -> Result<Box<dyn Driver>> {
+    let request = serde_json::json!({"kind": kind, "input": input, "options": options});
+    let request = request.to_string();
     match WASM.get() {
-        None => junit::parse_with(xml, options),
-        Some(core) => via_wasm(
-            core,
-            "junit.parse",
-            &json!({ "options": options }),
-            Some(xml),
-        ),
+        None => Ok(Box::new(SessionHandle::start(request.as_bytes(), secrets)?)),
+        Some(core) => {
+            let secrets = secrets_json(secrets);
+            let session = core
+                .start_session(request.as_bytes(), &secrets)
+                .map_err(|e| engine_error(format!("the WebAssembly core failed: {e}")))?;
+            Ok(Box::new(WasmDriver::opened(session)?))
+        }
     }
 }
 
-pub fn query_check(text: &str, options: &query::Options) -> Result<CheckOutput> {
+/// Goes on from an input and progress stored apart, in either engine (progress
+/// saved by one resumes in the other).
+pub fn resume_session(
+    kind: &str,
+    input_json: &str,
+    progress_json: &str,
+    secrets: &Secrets,
+) -> Result<Box<dyn Driver>> {
     match WASM.get() {
-        None => Ok(query::check(text, options)),
-        Some(core) => via_wasm(
-            core,
-            "rally_query.check",
-            &json!({ "query": text, "options": options }),
-            None,
-        ),
-    }
-}
-
-pub fn query_normalize(text: &str, options: &query::Options) -> Result<NormalizeOutput> {
-    match WASM.get() {
-        None => query::normalize(text, options),
-        Some(core) => via_wasm(
-            core,
-            "rally_query.normalize",
-            &json!({ "query": text, "options": options }),
-            None,
-        ),
-    }
-}
-
-pub fn query_poll(text: &str, since: &str, options: &query::Options) -> Result<NormalizeOutput> {
-    match WASM.get() {
-        None => query::poll_query(text, since, options),
-        Some(core) => via_wasm(
-            core,
-            "rally_query.poll",
-            &json!({ "query": text, "since": since, "options": options }),
-            None,
-        ),
-    }
-}
-
-fn map_input(
-    target: &str,
-    config: &Config,
-    cases: &[TestCase],
-    context: &RunContext,
-    refs: &RefCache,
-) -> serde_json::Value {
-    json!({ "target": target, "config": config, "cases": cases, "context": context, "refs": refs })
-}
-
-pub fn map_rally(
-    config: &Config,
-    cases: &[TestCase],
-    context: &RunContext,
-    refs: &RefCache,
-) -> Result<RallyPlan> {
-    match WASM.get() {
-        None => rally_payload::plan(config, cases, context, refs),
-        Some(core) => via_wasm(
-            core,
-            "map",
-            &map_input("rally", config, cases, context, refs),
-            None,
-        ),
-    }
-}
-
-pub fn map_qtest(
-    config: &Config,
-    cases: &[TestCase],
-    context: &RunContext,
-    refs: &RefCache,
-) -> Result<QtestPlan> {
-    match WASM.get() {
-        None => qtest::plan(config, cases, context, refs),
-        Some(core) => via_wasm(
-            core,
-            "map",
-            &map_input("qtest", config, cases, context, refs),
-            None,
-        ),
-    }
-}
-
-pub fn map_testrail(
-    config: &Config,
-    cases: &[TestCase],
-    context: &RunContext,
-    refs: &RefCache,
-) -> Result<TestrailPlan> {
-    match WASM.get() {
-        None => testrail::plan(config, cases, context, refs),
-        Some(core) => via_wasm(
-            core,
-            "map",
-            &map_input("testrail", config, cases, context, refs),
-            None,
-        ),
-    }
-}
-
-pub fn autofill_schema(metadata: &[u8]) -> Result<Schema> {
-    match WASM.get() {
-        None => autofill::schema_from_metadata(metadata),
-        Some(core) => via_wasm(core, "autofill.schema", &json!({}), Some(metadata)),
-    }
-}
-
-pub fn autofill_fill(
-    schema: &Schema,
-    settings: &Settings,
-    run: &autofill::RunContext,
-) -> Result<FillOutput> {
-    match WASM.get() {
-        None => autofill::fill(schema, settings, run),
-        Some(core) => via_wasm(
-            core,
-            "autofill.fill",
-            &json!({ "schema": schema, "settings": settings, "run": run }),
-            None,
-        ),
+        None => Ok(Box::new(SessionHandle::resume_parts(
+            kind,
+            input_json.as_bytes(),
+            progress_json.as_bytes(),
+            secrets,
+        )?)),
+        Some(core) => {
+            let secrets = secrets_json(secrets);
+            let session = core
+                .resume_session_parts(
+                    kind,
+                    input_json.as_bytes(),
+                    progress_json.as_bytes(),
+                    &secrets,
+                )
+                .map_err(|e| engine_error(format!("the WebAssembly core failed: {e}")))?;
+            Ok(Box::new(WasmDriver::opened(session)?))
+        }
     }
 }

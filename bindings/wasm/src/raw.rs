@@ -15,7 +15,9 @@
 //!   send   -> session_receive(h, id, HttpResponse JSON)
 //!   read   -> session_provide_file(h, id, bytes, 0) or (h, id, reason, 1)
 //!   wait   -> sleep ms
-//!   save   -> store the ok string of session_save(h)
+//!   save   -> store the ok string of session_save(h), or: store session_input(h)
+//!             once and the ok string of session_save_progress(h) at each save, and
+//!             go on with session_resume_parts(kind, input, progress, secrets)
 //!   done   -> stop
 //! session_free(h)
 //! ```
@@ -200,6 +202,38 @@ pub unsafe extern "C" fn session_resume(
     insert(SessionEnvelopes::resume(saved, secrets))
 }
 
+/// Goes on from an input and progress stored apart (what `session_input` and
+/// `session_save_progress` gave, in any runtime), for the kind named (UTF-8).
+///
+/// # Safety
+/// As for [`call`].
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)] // four byte strings, each a pointer and a length
+pub unsafe extern "C" fn session_resume_parts(
+    kind_ptr: u32,
+    kind_len: u32,
+    input_ptr: u32,
+    input_len: u32,
+    progress_ptr: u32,
+    progress_len: u32,
+    secrets_ptr: u32,
+    secrets_len: u32,
+) -> u32 {
+    // SAFETY: forwarded from the caller's contract.
+    let (kind, input, progress, secrets) = unsafe {
+        (
+            bytes(kind_ptr, kind_len),
+            bytes(input_ptr, input_len),
+            bytes(progress_ptr, progress_len),
+            bytes(secrets_ptr, secrets_len),
+        )
+    };
+    let kind = String::from_utf8_lossy(kind);
+    insert(SessionEnvelopes::resume_parts(
+        &kind, input, progress, secrets,
+    ))
+}
+
 /// `{"kind": ...}`, or why the session could not start.
 #[unsafe(no_mangle)]
 pub extern "C" fn session_opened(handle: u32) -> u64 {
@@ -255,6 +289,18 @@ pub unsafe extern "C" fn session_provide_file(
 #[unsafe(no_mangle)]
 pub extern "C" fn session_save(handle: u32) -> u64 {
     with_session(handle, |s| s.save())
+}
+
+/// The progress alone, as a JSON string inside the envelope.
+#[unsafe(no_mangle)]
+pub extern "C" fn session_save_progress(handle: u32) -> u64 {
+    with_session(handle, |s| s.save_progress())
+}
+
+/// The session's input as it keeps it, as a JSON string inside the envelope.
+#[unsafe(no_mangle)]
+pub extern "C" fn session_input(handle: u32) -> u64 {
+    with_session(handle, |s| s.input())
 }
 
 /// Ends a session and frees its memory; an unknown handle is ignored.

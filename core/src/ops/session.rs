@@ -76,6 +76,20 @@ impl SessionEnvelopes {
         }
     }
 
+    /// Goes on from an input and progress stored apart (what `input` and
+    /// `save_progress` gave, in any runtime).
+    pub fn resume_parts(
+        kind: &str,
+        input_json: &[u8],
+        progress_json: &[u8],
+        secrets_json: &[u8],
+    ) -> SessionEnvelopes {
+        SessionEnvelopes {
+            session: Secrets::from_json(secrets_json)
+                .and_then(|s| SessionHandle::resume_parts(kind, input_json, progress_json, &s)),
+        }
+    }
+
     /// `{"kind": ...}`, or why the session could not start.
     pub fn opened(&self) -> Vec<u8> {
         match &self.session {
@@ -119,6 +133,24 @@ impl SessionEnvelopes {
                 Err(e) => error_envelope(&e),
             },
             Err(e) => error_envelope(e),
+        }
+    }
+
+    /// The progress alone, as a JSON string inside the envelope: for hosts that
+    /// stored the input once.
+    pub fn save_progress(&self) -> Vec<u8> {
+        self.text(SessionHandle::save_progress)
+    }
+
+    /// The session's input as it keeps it, as a JSON string inside the envelope.
+    pub fn input(&self) -> Vec<u8> {
+        self.text(SessionHandle::input)
+    }
+
+    fn text(&self, f: impl Fn(&SessionHandle) -> Result<String>) -> Vec<u8> {
+        match self.session.as_ref().map_err(Clone::clone).and_then(f) {
+            Ok(text) => ok_envelope(&text),
+            Err(e) => error_envelope(&e),
         }
     }
 

@@ -71,7 +71,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(schema_bytes) = read(schema_path) else {
         return Ok(ExitCode::from(EXIT_USAGE));
     };
-    let schema = match crate::engine::autofill_schema(&schema_bytes) {
+    let schema = match crate::engine::call::<tmbridge_core::autofill::Schema>(
+        "autofill.schema",
+        &serde_json::json!({}),
+        Some(&schema_bytes),
+    ) {
         Ok(s) => s,
         Err(e) => {
             eprintln!(
@@ -111,7 +115,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_FAILED));
         }
     };
-    let output = match crate::engine::autofill_fill(&schema, &settings, &ctx) {
+    let output = match crate::engine::call::<tmbridge_core::autofill::FillOutput>(
+        "autofill.fill",
+        &serde_json::json!({"schema": &schema, "settings": &settings, "run": &ctx}),
+        None,
+    ) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {}", config_text::shown(&e.to_string()));

@@ -203,7 +203,11 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
     let Some(schema_bytes) = super::autofill::read(&args.schema) else {
         return Ok(ExitCode::from(EXIT_USAGE));
     };
-    let schema = match crate::engine::autofill_schema(&schema_bytes) {
+    let schema = match crate::engine::call::<tmbridge_core::autofill::Schema>(
+        "autofill.schema",
+        &serde_json::json!({}),
+        Some(&schema_bytes),
+    ) {
         Ok(s) => s,
         Err(e) => {
             return Ok(rally_session::usage(
@@ -244,7 +248,11 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
             ));
         }
     };
-    let filled = match crate::engine::autofill_fill(&schema, &settings, &run) {
+    let filled = match crate::engine::call::<tmbridge_core::autofill::FillOutput>(
+        "autofill.fill",
+        &serde_json::json!({"schema": &schema, "settings": &settings, "run": &run}),
+        None,
+    ) {
         Ok(f) => f,
         Err(e) => return Ok(rally_session::usage(command, e)),
     };

@@ -7,7 +7,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tmbridge_core::config::context::timestamp_from_unix_millis;
-use tmbridge_core::config::{ArtifactInfo, RefCache, RunContext, Target};
+use tmbridge_core::config::{ArtifactInfo, Config, RefCache, RunContext, Target};
 use tmbridge_core::matching::{ResultLine, ReviewItem};
 use tmbridge_core::model::TestCase;
 use tmbridge_core::{Error, Warning, junit, qtest, rally, testrail};
@@ -168,11 +168,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let result = match target {
-        Target::Rally => crate::engine::map_rally(&config, &cases, &ctx, &cache)
+        Target::Rally => plan(target, &config, &cases, &ctx, &cache, rally::payload::plan)
             .map(|p| print(&mut out, args.format, &p, rally_overview(&p))),
-        Target::Qtest => crate::engine::map_qtest(&config, &cases, &ctx, &cache)
+        Target::Qtest => plan(target, &config, &cases, &ctx, &cache, qtest::plan)
             .map(|p| print(&mut out, args.format, &p, qtest_overview(&p))),
-        Target::Testrail => crate::engine::map_testrail(&config, &cases, &ctx, &cache)
+        Target::Testrail => plan(target, &config, &cases, &ctx, &cache, testrail::plan)
             .map(|p| print(&mut out, args.format, &p, testrail_overview(&p))),
     };
     let review_count = match result {
@@ -200,7 +200,7 @@ fn read_cases(input: &Input, limit: usize) -> Result<(Vec<TestCase>, Vec<Warning
     let io_error = |e: std::io::Error| Error::new("io.read_failed", format!("cannot read: {e}"));
     if crate::engine::is_wasm() {
         let bytes = input.read_all().map_err(io_error)?;
-        let report = crate::engine::parse_report(&bytes, &Default::default())?;
+        let report = crate::cmd::parse::parse_report(&bytes, &Default::default())?;
         let cases: Vec<TestCase> = report.cases().into_iter().cloned().collect();
         if cases.len() > limit {
             return Err(Error::new(
@@ -455,4 +455,36 @@ fn testrail_overview(p: &testrail::TestrailPlan) -> Overview<'_> {
         review: &p.review,
         warnings: &p.warnings,
     }
+}
+
+/// The payloads for one target: the `map` op in the WebAssembly engine; natively the
+/// planner itself, because the op's JSON round trip would hold every case twice more
+/// (a large report must map in memory that grows with its cases only).
+fn plan<P: serde::de::DeserializeOwned>(
+    target: Target,
+    config: &Config,
+    cases: &[TestCase],
+    context: &RunContext,
+    refs: &RefCache,
+    native: fn(&Config, &[TestCase], &RunContext, &RefCache) -> tmbridge_core::Result<P>,
+) -> tmbridge_core::Result<P> {
+    if !crate::engine::is_wasm() {
+        return native(config, cases, context, refs);
+    }
+    #[derive(serde::Serialize)]
+    struct MapInput<'a> {
+        target: Target,
+        config: &'a Config,
+        cases: &'a [TestCase],
+        context: &'a RunContext,
+        refs: &'a RefCache,
+    }
+    let input = MapInput {
+        target,
+        config,
+        cases,
+        context,
+        refs,
+    };
+    crate::engine::call("map", &input, None)
 }

@@ -149,7 +149,7 @@ fn whole_report(
             format!("cannot read: {err}"),
         )));
     }
-    let report = match crate::engine::parse_report(&bytes, options) {
+    let report = match parse_report(&bytes, options) {
         Ok(report) => report,
         Err(err) => return Ok(Err(err)),
     };
@@ -240,7 +240,7 @@ fn json(inputs: &[Input], options: &Options, out: &mut impl Write) -> anyhow::Re
         let parsed = input
             .read_all()
             .map_err(|e| Error::new("io.read_failed", format!("cannot read: {e}")))
-            .and_then(|bytes| crate::engine::parse_report(&bytes, options));
+            .and_then(|bytes| parse_report(&bytes, options));
         if i > 0 {
             out.write_all(b",")?;
         }
@@ -294,6 +294,15 @@ fn ndjson(inputs: &[Input], options: &Options, out: &mut impl Write) -> anyhow::
         }
     }
     Ok(failed)
+}
+
+/// A whole report (the `junit.parse` op), in the selected engine.
+pub fn parse_report(xml: &[u8], options: &Options) -> tmbridge_core::Result<Report> {
+    crate::engine::call(
+        "junit.parse",
+        &serde_json::json!({ "options": options }),
+        Some(xml),
+    )
 }
 
 #[cfg(test)]

@@ -152,7 +152,7 @@ fn exit(code: u8) -> ExitCode {
 fn check(a: QueryArgs) -> anyhow::Result<ExitCode> {
     let text = read_query(&a.query)?;
     let opts = options(&a.inputs)?;
-    let out = crate::engine::query_check(&text, &opts)?;
+    let out = check_query(&text, &opts)?;
     if a.inputs.format == Format::Json {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -164,9 +164,13 @@ fn check(a: QueryArgs) -> anyhow::Result<ExitCode> {
 fn normalize(a: QueryArgs) -> anyhow::Result<ExitCode> {
     let text = read_query(&a.query)?;
     let opts = options(&a.inputs)?;
-    let result = crate::engine::query_normalize(&text, &opts);
+    let result = crate::engine::call(
+        "rally_query.normalize",
+        &serde_json::json!({"query": &text, "options": &opts}),
+        None,
+    );
     if result.is_err() && a.inputs.format == Format::Text {
-        return Ok(refused(&text, &crate::engine::query_check(&text, &opts)?));
+        return Ok(refused(&text, &check_query(&text, &opts)?));
     }
     finish(&text, result, a.inputs.format)
 }
@@ -174,12 +178,16 @@ fn normalize(a: QueryArgs) -> anyhow::Result<ExitCode> {
 fn poll(a: PollArgs) -> anyhow::Result<ExitCode> {
     let text = read_query(&a.query)?;
     let opts = options(&a.inputs)?;
-    let result = crate::engine::query_poll(&text, &a.since, &opts);
+    let result = crate::engine::call(
+        "rally_query.poll",
+        &serde_json::json!({"query": &text, "since": &a.since, "options": &opts}),
+        None,
+    );
     if let (Err(e), Format::Text) = (&result, a.inputs.format) {
         if e.code == "rally_query.invalid_since" {
             anyhow::bail!("--since: {e}");
         }
-        return Ok(refused(&text, &crate::engine::query_check(&text, &opts)?));
+        return Ok(refused(&text, &check_query(&text, &opts)?));
     }
     finish(&text, result, a.inputs.format)
 }
@@ -367,4 +375,13 @@ fn push_needs(s: &mut String, needs: &[LookupNeed]) {
             n.name.replace('"', "\\\"")
         ));
     }
+}
+
+/// Why a query is refused, position by position (`rally_query.check`).
+fn check_query(text: &str, options: &query::Options) -> tmbridge_core::Result<CheckOutput> {
+    crate::engine::call(
+        "rally_query.check",
+        &serde_json::json!({"query": text, "options": options}),
+        None,
+    )
 }

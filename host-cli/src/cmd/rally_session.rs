@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use tmbridge_core::config::{Config, Target};
-use tmbridge_core::session::Secrets;
+use tmbridge_core::session::{Secrets, StartOptions};
 use tmbridge_core::sync::{HttpRequest, Report};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -115,7 +115,11 @@ pub fn run(
     common: &Common,
 ) -> Result<std::result::Result<Outcome, ExitCode>> {
     let seed = crate::publish::clock_seed();
-    let mut session = match host::start(kind, input, secrets, seed) {
+    let options = StartOptions {
+        seed,
+        ..StartOptions::default()
+    };
+    let mut session = match crate::engine::start_session(kind, input, secrets, options) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("tmbridge {command}: {e}");
@@ -140,7 +144,7 @@ pub fn run(
         progress: !common.quiet,
         target: "Rally",
     };
-    let report = host::drive(&mut session, transport, &mut hooks)?;
+    let report = host::drive(session.as_mut(), transport, &mut hooks)?;
     Ok(Ok(Outcome {
         report,
         requests: dry.requests().to_vec(),

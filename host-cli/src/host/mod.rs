@@ -7,12 +7,13 @@
 pub mod http;
 pub mod mask;
 mod transport;
+pub mod wasm;
 
 pub use transport::{DryRun, Network, Transport};
 
 use anyhow::{Result, anyhow};
 use std::time::{Duration, Instant};
-use tmbridge_core::session::{Secrets, SessionHandle};
+use tmbridge_core::session::SessionHandle;
 use tmbridge_core::sync::{HttpResponse, Report, Step};
 
 /// A session as the loop drives it: the native core, or the WebAssembly one.
@@ -22,6 +23,7 @@ pub trait Driver {
     fn provide_file(&mut self, id: u64, file: std::result::Result<Vec<u8>, String>) -> Result<()>;
     /// The progress alone (the host stored the input when it started).
     fn save_progress(&mut self) -> Result<String>;
+
     fn units(&self) -> (u64, u64);
 }
 
@@ -45,18 +47,6 @@ impl Driver for SessionHandle {
     fn units(&self) -> (u64, u64) {
         SessionHandle::units(self)
     }
-}
-
-/// Starts a session of `kind` in the native core; a refused start is the core's
-/// typed error (a bad query, a payload without a name...).
-pub fn start(
-    kind: &str,
-    input: &serde_json::Value,
-    secrets: &Secrets,
-    seed: u64,
-) -> std::result::Result<SessionHandle, tmbridge_core::Error> {
-    let request = serde_json::json!({"kind": kind, "input": input, "options": {"seed": seed}});
-    SessionHandle::start(request.to_string().as_bytes(), secrets)
 }
 
 /// What the loop does besides HTTP.

@@ -7,7 +7,7 @@ mod inputs;
 mod journal;
 pub mod outbox;
 
-use crate::host::{self, Hooks, mask};
+use crate::host::{self, Driver, Hooks, mask};
 use anyhow::{Context, Result, bail};
 use attachments::{AttachmentRules, Attachments, Policy};
 use journal::Journaled;
@@ -15,7 +15,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
 use tmbridge_core::config::{Config, RunContext, Target};
-use tmbridge_core::session::{SAVED_VERSION, Secrets, SessionHandle, StartOptions};
+use tmbridge_core::session::{SAVED_VERSION, Secrets, StartOptions};
 use tmbridge_core::sync::kind::PROGRESS_FORMAT;
 use tmbridge_core::sync::rally::{Credentials, Details, PublishInput};
 use tmbridge_core::sync::{HttpRequest, Report, RetryPolicy};
@@ -172,13 +172,12 @@ pub fn run(
     let row = outbox.claim(&key, target, &serde_json::to_string(&fresh)?)?;
     let resumed = row.attempts > 0;
     let mut session = match &row.progress {
-        Some(progress) => SessionHandle::resume_parts(
-            KIND,
-            row.input.as_bytes(),
-            stored_progress(progress).as_bytes(),
-            &secrets,
-        )
-        .map_err(|e| anyhow::anyhow!("the outbox holds a run that cannot be resumed: {e}"))?,
+        Some(progress) => {
+            crate::engine::resume_session(KIND, &row.input, &stored_progress(progress), &secrets)
+                .map_err(|e| {
+                    anyhow::anyhow!("the outbox holds a run that cannot be resumed: {e}")
+                })?
+        }
         None => start(&row.input, start_options, &secrets)?,
     };
     if resumed && options.progress {
@@ -207,7 +206,7 @@ pub fn run(
         progress: options.progress,
         target: "Rally",
     };
-    let report = host::drive(&mut session, &mut journaled, &mut hooks)?;
+    let report = host::drive(session.as_mut(), &mut journaled, &mut hooks)?;
     if let Some(e) = journaled.failure {
         return Err(e.context("the outbox journal could not be written; the run stays pending"));
     }
@@ -234,11 +233,10 @@ pub fn run(
 const KIND: &str = "rally.publish";
 
 /// Starts the publish session from its input as JSON.
-fn start(input_json: &str, options: StartOptions, secrets: &Secrets) -> Result<SessionHandle> {
+fn start(input_json: &str, options: StartOptions, secrets: &Secrets) -> Result<Box<dyn Driver>> {
     let input: serde_json::Value =
         serde_json::from_str(input_json).context("the outbox holds an unreadable run")?;
-    let request = serde_json::json!({ "kind": KIND, "input": input, "options": options });
-    SessionHandle::start(request.to_string().as_bytes(), secrets).map_err(start_error)
+    crate::engine::start_session(KIND, &input, secrets, options).map_err(start_error)
 }
 
 /// Progress as stored: outboxes written before progress was saved in its own format
@@ -293,7 +291,7 @@ fn dry_run(
         progress: false,
         target: "Rally",
     };
-    let report = mask::masked_report(host::drive(&mut session, &mut transport, &mut hooks)?);
+    let report = mask::masked_report(host::drive(session.as_mut(), &mut transport, &mut hooks)?);
     Ok(PublishReport {
         run_id: None,
         resumed: false,
@@ -336,15 +334,15 @@ mod tests {
             "context": {"now": "2024-05-01T10:00:00Z", "pipeline_id": "7"},
         });
         let secrets = secrets_of(&Credentials::ApiKey("k".into()));
-        let session = start(&input.to_string(), StartOptions::default(), &secrets).unwrap();
+        let mut session = start(&input.to_string(), StartOptions::default(), &secrets).unwrap();
         let saved: serde_json::Value =
             serde_json::from_str(&session.save_progress().unwrap()).unwrap();
         // What older versions stored: the progress object itself.
         let bare = saved["progress"].to_string();
-        let input_json = session.input().unwrap();
+        let input_json = input.to_string();
         for stored in [bare.clone(), saved.to_string()] {
             let progress = stored_progress(&stored);
-            let resumed = SessionHandle::resume_parts(
+            let resumed = tmbridge_core::session::SessionHandle::resume_parts(
                 KIND,
                 input_json.as_bytes(),
                 progress.as_bytes(),

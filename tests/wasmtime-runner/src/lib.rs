@@ -129,6 +129,39 @@ impl WasmCore {
         WasmSession::open(self.instance()?, "session_resume", saved_json, secrets_json)
     }
 
+    /// Goes on from an input and progress stored apart (what [`WasmSession::input`]
+    /// and [`WasmSession::save_progress`] gave, in any runtime).
+    pub fn resume_session_parts(
+        &self,
+        kind: &str,
+        input_json: &[u8],
+        progress_json: &[u8],
+        secrets_json: &[u8],
+    ) -> Result<WasmSession> {
+        let mut live = self.instance()?;
+        let bufs = [
+            live.put(kind.as_bytes())?,
+            live.put(input_json)?,
+            live.put(progress_json)?,
+            live.put(secrets_json)?,
+        ];
+        type Open = TypedFunc<(u32, u32, u32, u32, u32, u32, u32, u32), u32>;
+        let open: Open = live
+            .instance
+            .get_typed_func(&mut live.store, "session_resume_parts")?;
+        let handle = open.call(
+            &mut live.store,
+            (
+                bufs[0].0, bufs[0].1, bufs[1].0, bufs[1].1, bufs[2].0, bufs[2].1, bufs[3].0,
+                bufs[3].1,
+            ),
+        )?;
+        for buf in bufs {
+            live.free(buf)?;
+        }
+        Ok(WasmSession { live, handle })
+    }
+
     fn instance(&self) -> Result<Live> {
         let mut store = Store::new(&self.engine, ());
         let instance = Instance::new(&mut store, &self.module, &[])?;
@@ -214,6 +247,16 @@ impl WasmSession {
     /// The saved progress, as a JSON string inside the envelope.
     pub fn save(&mut self) -> Result<Vec<u8>> {
         self.on_handle("session_save")
+    }
+
+    /// The progress alone, as a JSON string inside the envelope.
+    pub fn save_progress(&mut self) -> Result<Vec<u8>> {
+        self.on_handle("session_save_progress")
+    }
+
+    /// The session's input as it keeps it, as a JSON string inside the envelope.
+    pub fn input(&mut self) -> Result<Vec<u8>> {
+        self.on_handle("session_input")
     }
 
     /// Ends the session inside the module; later calls answer with the error

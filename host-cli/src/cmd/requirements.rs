@@ -90,25 +90,14 @@ pub struct ImportArgs {
     pub polls: Option<u64>,
 }
 
+/// `90s`, `2m`, `1h 30m`, `500ms`: any duration humantime reads, at least 100 ms.
 fn parse_interval(text: &str) -> std::result::Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 90s, 2m or 1h"))?;
-    let seconds = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(format!("{text:?}: the unit must be s, m or h")),
-    };
-    if seconds == 0 {
-        return Err("the interval must be at least 1s".into());
+    let interval = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("{text:?} is not a duration like 90s, 2m or 1h: {e}"))?;
+    if interval < Duration::from_millis(100) {
+        return Err("the interval must be at least 100ms".into());
     }
-    Ok(Duration::from_secs(seconds))
+    Ok(interval)
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {

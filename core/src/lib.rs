@@ -7,6 +7,7 @@ pub mod autofill;
 pub mod config;
 pub mod controls;
 pub mod error;
+pub mod formats;
 pub mod gitlab;
 pub mod junit;
 pub mod matching;

@@ -132,6 +132,10 @@ pub struct TestCase {
     pub properties: Vec<Property>,
     /// Paths from `attachment` properties and `[[ATTACHMENT|path]]` lines, in order.
     pub attachments: Vec<String>,
+    /// The steps of the case, in order (Robot Framework keywords, Cucumber steps);
+    /// empty for formats without steps, such as JUnit. See [`Step`].
+    #[serde(default)]
+    pub steps: Vec<Step>,
     /// Where the `<testcase>` element starts.
     pub location: Location,
 }
@@ -164,6 +168,27 @@ impl TestCase {
             .find(|p| p.name == name)
             .map(|p| p.value.as_str())
     }
+}
+
+/// One step of a test case: a Robot Framework keyword (or control structure such as
+/// FOR or IF) or a Cucumber step or failed hook.
+///
+/// Nested steps are flattened in document order; `depth` says how deep each one is
+/// (0 for the steps of the case itself, 1 for the keywords a top-level keyword ran,
+/// ...). Consumers that show one level (step results, step logs) take depth 0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Cucumber's keyword (`Given `, `When `, ...) or Robot's keyword type (`SETUP`,
+    /// `TEARDOWN`, `FOR`, `IF`, ...); `None` for a plain Robot keyword.
+    pub keyword: Option<String>,
+    /// The step text, or the keyword name followed by its arguments.
+    pub name: String,
+    pub status: Status,
+    pub duration_us: Option<u64>,
+    /// Why the step failed or was skipped, when the report says.
+    pub message: Option<String>,
+    /// 0 for a step of the case itself; one more for each enclosing step.
+    pub depth: u32,
 }
 
 /// Counts as a report declares them in its attributes.
@@ -251,6 +276,18 @@ pub enum RootKind {
     Testsuite,
     /// `<testrun>` (Eclipse/junit2html style).
     Testrun,
+    /// NUnit 3 `<test-run>`.
+    Nunit3,
+    /// NUnit 2 `<test-results>`.
+    Nunit2,
+    /// xUnit.net v2 `<assemblies>` (or a bare `<assembly>`).
+    Xunit2,
+    /// Visual Studio / `dotnet test` TRX `<TestRun>`.
+    Trx,
+    /// Robot Framework `output.xml` (`<robot>`).
+    Robot,
+    /// Cucumber JSON (cucumber-js, cucumber-jvm, behave).
+    Cucumber,
 }
 
 /// A whole report.

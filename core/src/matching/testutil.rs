@@ -22,6 +22,7 @@ pub fn case(classname: &str, name: &str, status: Status) -> TestCase {
         system_err: None,
         properties: Vec::new(),
         attachments: Vec::new(),
+        steps: Vec::new(),
         location: Location {
             offset: 0,
             line: 1,

@@ -1,0 +1,1 @@
+//! Tests of the format readers through the one Reader.

@@ -344,7 +344,7 @@ fn read_scenario(
             );
         }
         let is_hook = hook.is_some();
-        if is_hook && status == "passed" || step.hidden == Some(true) && status == "passed" {
+        if (is_hook || step.hidden == Some(true)) && status == "passed" {
             continue;
         }
         if case.steps.len() >= MAX_STEPS {
@@ -413,13 +413,16 @@ fn duration_us(number: &serde_json::Number, behave: bool) -> Option<u64> {
     if behave {
         let seconds = number.as_f64()?;
         // Durations are stored as integer microseconds; the float only passes through.
-        (seconds.is_finite() && seconds >= 0.0 && seconds < 1e12)
+        (0.0..1e12)
+            .contains(&seconds)
             .then(|| (seconds * 1e6).round() as u64)
     } else if let Some(ns) = number.as_u64() {
         Some(ns / 1000)
     } else {
         let ns = number.as_f64()?;
-        (ns.is_finite() && ns >= 0.0 && ns < 1e18).then(|| (ns / 1000.0).round() as u64)
+        (0.0..1e18)
+            .contains(&ns)
+            .then(|| (ns / 1000.0).round() as u64)
     }
 }
 

@@ -15,6 +15,9 @@ pub(crate) fn xml_format(local_name: &str, namespaces: &[String]) -> Option<Form
     let allure = namespaces.iter().any(|n| n.contains("allure"));
     match local_name {
         "test-run" => Some(Format::Nunit3),
+        // A lone NUnit 3 `<test-suite>` (written by the NUnit 3 adapter); Allure 1's
+        // files have the same root name but their own namespace.
+        "test-suite" if !allure => Some(Format::Nunit3),
         // Allure 1 also uses <test-suite>-like names, but never these roots.
         "test-results" if !allure => Some(Format::Nunit2),
         "assemblies" | "assembly" => Some(Format::Xunit2),

@@ -38,6 +38,7 @@ struct CaseFrame {
     result: String,
     label: String,
     executed: Option<bool>,
+    success: Option<bool>,
     failure_message: Option<String>,
     stack_trace: Option<CapturedText>,
     reason: Option<String>,
@@ -201,6 +202,7 @@ impl Nunit {
             result: a.get("result").unwrap_or_default().trim().to_string(),
             label: a.get("label").unwrap_or_default().trim().to_string(),
             executed: a.get("executed").map(|e| e.eq_ignore_ascii_case("true")),
+            success: a.get("success").map(|e| e.eq_ignore_ascii_case("true")),
             failure_message: None,
             stack_trace: None,
             reason: None,
@@ -268,12 +270,13 @@ impl Nunit {
             result,
             label,
             executed,
+            success,
             failure_message,
             stack_trace,
             reason,
         } = frame;
         let status = match self.format {
-            Format::Nunit2 => nunit2_status(&result, executed),
+            Format::Nunit2 => nunit2_status(&result, executed, success),
             _ => nunit3_status(&result, &label),
         };
         case.status = status;
@@ -317,6 +320,11 @@ impl XmlFormat for Nunit {
         let parent = self.stack.last().map(Kind::of);
         let in_case = matches!(parent, Some(Kind::Case));
         let frame = match (parent, el.name) {
+            // The NUnit 3 adapter can write one assembly's `<test-suite>` on its own.
+            (None, "test-suite") => {
+                self.root(sink, el);
+                self.suite(sink, el)
+            }
             (None, _) => self.root(sink, el),
             (Some(Kind::Skip | Kind::Text), _) => Frame::Skip,
             (Some(Kind::Root | Kind::Suite | Kind::Transparent), "test-suite") => {
@@ -416,7 +424,7 @@ fn nunit3_status(result: &str, label: &str) -> Status {
 }
 
 /// NUnit 2: `result` and `executed` attributes.
-fn nunit2_status(result: &str, executed: Option<bool>) -> Status {
+fn nunit2_status(result: &str, executed: Option<bool>, success: Option<bool>) -> Status {
     match result {
         "Success" => Status::Passed,
         "Failure" => Status::Failed,
@@ -424,6 +432,7 @@ fn nunit2_status(result: &str, executed: Option<bool>) -> Status {
         "Ignored" | "Skipped" | "Inconclusive" | "NotRun" => Status::Skipped,
         // NUnit 2.2 wrote only `executed` and `success`.
         _ if executed == Some(false) => Status::Skipped,
+        _ if success == Some(false) => Status::Failed,
         _ => Status::Passed,
     }
 }
@@ -459,7 +468,11 @@ mod tests {
         assert_eq!(nunit3_status("Inconclusive", ""), Status::Skipped);
         assert_eq!(nunit3_status("Warning", ""), Status::Passed);
         assert_eq!(nunit3_status("Skipped", "Explicit"), Status::Skipped);
-        assert_eq!(nunit2_status("NotRunnable", Some(false)), Status::Error);
-        assert_eq!(nunit2_status("", Some(false)), Status::Skipped);
+        assert_eq!(
+            nunit2_status("NotRunnable", Some(false), None),
+            Status::Error
+        );
+        assert_eq!(nunit2_status("", Some(false), None), Status::Skipped);
+        assert_eq!(nunit2_status("", Some(true), Some(false)), Status::Failed);
     }
 }

@@ -1,7 +1,7 @@
 //! xUnit.net v2 result files (`<assemblies>`, or a bare `<assembly>`).
 //!
 //! Each `<assembly>` is a suite (named by its file name; the full path is its `file`),
-//! each `<collection>` a suite inside it, each `<test>` a case: classname = `type`,
+//! each `<collection>` (xUnit.net v1: `<class>`) a suite inside it, each `<test>` a case: classname = `type`,
 //! name = the display name without the `type.` prefix (so `classname.name` is the
 //! display name). Traits become properties, `<output>` the case's output, `<reason>`
 //! the skip reason, `<failure>` (message, stack trace, exception type) the outcome.
@@ -275,7 +275,8 @@ impl XmlFormat for Xunit {
                 Frame::Root
             }
             (Some(Kind::Root), "assembly") => self.assembly(sink, el),
-            (Some(Kind::Assembly), "collection") => self.collection(sink, el),
+            // xUnit.net v1 groups tests by `<class>`, v2 by `<collection>`.
+            (Some(Kind::Assembly), "collection" | "class") => self.collection(sink, el),
             (Some(Kind::Assembly), "errors") => Frame::Errors,
             (Some(Kind::Errors), "error") => Frame::Error {
                 name: el

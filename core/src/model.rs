@@ -134,7 +134,11 @@ pub struct TestCase {
     pub attachments: Vec<String>,
     /// The steps of the case, in order (Robot Framework keywords, Cucumber steps);
     /// empty for formats without steps, such as JUnit. See [`Step`].
-    #[serde(default)]
+    ///
+    /// Left out of the JSON when empty: a JUnit case serialises exactly as before
+    /// steps existed, so the identity tokens computed from a case's JSON (publish
+    /// runs) stay the same across this change and a re-run never duplicates results.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<Step>,
     /// Where the `<testcase>` element starts.
     pub location: Location,

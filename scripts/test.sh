@@ -21,6 +21,9 @@ cargo clippy --all-targets -- -D warnings
 step "Rust tests (core and CLI)"
 cargo test
 
+step "result formats: real Robot Framework, behave and cucumber-js runs read as each tool counts them"
+bash scripts/test-formats.sh
+
 step "the core builds for wasm32-unknown-unknown"
 cargo build -p tmbridge-core --target wasm32-unknown-unknown
 

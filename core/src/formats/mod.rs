@@ -66,7 +66,7 @@ pub(crate) struct Element<'a, 'b> {
 /// every element below it, `text` for text and CDATA inside an element that
 /// `wants_text`, and `end` for every end tag (also of empty elements), then `finish`
 /// after the root's end tag.
-pub(crate) trait XmlFormat {
+pub(crate) trait XmlFormat: Send {
     fn start(&mut self, sink: &mut Sink, element: &Element) -> Result<()>;
     fn wants_text(&self) -> bool;
     fn text(&mut self, text: &str);

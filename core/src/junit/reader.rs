@@ -51,6 +51,8 @@ pub struct Reader<R: BufRead> {
     foreign: Option<Box<dyn XmlFormat>>,
     /// Elements open in a non-JUnit document (the root included).
     foreign_depth: u64,
+    /// Blanks before the first character, kept for a JSON document's positions.
+    json_prefix: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,6 +213,7 @@ impl<R: BufRead> Reader<R> {
             event_start: 0,
             foreign: None,
             foreign_depth: 0,
+            json_prefix: Vec::new(),
         }
     }
 
@@ -1318,21 +1321,37 @@ impl<R: BufRead> Reader<R> {
     }
 
     /// True when the first character (after a byte order mark and blanks) opens JSON.
+    /// The blanks are consumed here, however small the input's buffer (and kept, so
+    /// JSON positions still count from the start of the file); XML ignores them.
     fn starts_with_json(&mut self) -> Result<bool> {
-        let first = match self.xml.get_mut().fill_buf() {
-            Ok(buf) => {
-                let rest = buf.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(buf);
-                rest.iter().copied().find(|b| !b.is_ascii_whitespace())
+        let mut blank = Vec::new();
+        let first = loop {
+            let buf = match self.xml.get_mut().fill_buf() {
+                Ok(buf) => buf,
+                Err(e) => return Err(self.xml_error(quick_xml::Error::Io(e.into()))),
+            };
+            let skip = if blank.is_empty() && buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                3
+            } else {
+                buf.iter().take_while(|b| b.is_ascii_whitespace()).count()
+            };
+            match (skip, buf.first()) {
+                (_, None) => break None,
+                (0, Some(&b)) => break Some(b),
+                _ => {
+                    blank.extend_from_slice(&buf[..skip]);
+                    self.xml.get_mut().consume(skip);
+                }
             }
-            Err(e) => return Err(self.xml_error(quick_xml::Error::Io(e.into()))),
         };
+        self.json_prefix = blank;
         Ok(first.is_some_and(formats::detect::starts_json))
     }
 
     /// Reads a whole JSON document (Cucumber JSON), bounded by `max_text_bytes`.
     fn read_json(&mut self) -> Result<()> {
         use std::io::Read;
-        let mut bytes = Vec::new();
+        let mut bytes = std::mem::take(&mut self.json_prefix);
         if let Err(e) = self.xml.get_mut().read_to_end(&mut bytes) {
             return Err(self.xml_error(quick_xml::Error::Io(e.into())));
         }

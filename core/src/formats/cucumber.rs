@@ -7,7 +7,7 @@
 //! is its own element in the file, so its own case. Steps (with the background's
 //! steps first) become steps; failing hooks become steps too. Durations are
 //! nanoseconds (cucumber) or seconds (behave, recognised by its `location` fields).
-//! Tags become `tag` properties; embeddings become `embedding` properties
+//! Tags become `tag` properties (without the `@`); embeddings become `embedding` properties
 //! (`name; mime type; N bytes`): the data stays in the report, it is never decoded.
 //!
 //! Statuses: a scenario takes its worst step or hook status, by cucumber's order
@@ -135,11 +135,11 @@ enum Tag {
 }
 
 impl Tag {
+    /// The tag without its `@`, as behave and Robot Framework write tags, so that an
+    /// id tag (`@C123`) is matched like a Robot tag `C123`.
     fn text(&self) -> String {
-        match self {
-            Tag::Named { name } => name.clone(),
-            Tag::Plain(name) => format!("@{name}"),
-        }
+        let (Tag::Named { name } | Tag::Plain(name)) = self;
+        name.strip_prefix('@').unwrap_or(name).to_string()
     }
 }
 

@@ -465,7 +465,7 @@ fn cucumber_jvm_backgrounds_hooks_outlines_and_embeddings() {
         first.message.as_deref(),
         Some("expected 3\n\tat Steps.java:10")
     );
-    assert_eq!(first.property("tag"), Some("@C9"));
+    assert_eq!(first.property("tag"), Some("C9"));
     assert_eq!(
         first.property("embedding"),
         Some("screen; image/png; 9 bytes")
@@ -515,7 +515,7 @@ fn behave_json_uses_seconds_its_own_status_and_its_background_once() {
         (Some("features/pay.feature"), Some(6))
     );
     assert_eq!(card.status, Status::Failed);
-    assert_eq!(card.property("tag"), Some("@C5"));
+    assert_eq!(card.property("tag"), Some("C5"));
     assert_eq!(
         card.steps.len(),
         3,

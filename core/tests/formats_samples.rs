@@ -132,3 +132,37 @@ fn counts_equal_what_each_sample_declares() {
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// Streaming in 7-byte chunks yields the cases a whole-file parse gives, for the
+/// samples and the other formats' fuzz seeds (what the fuzz target checks, here on
+/// every run).
+#[test]
+fn streaming_in_small_chunks_agrees_with_whole_parsing() {
+    let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/junit_reader");
+    let mut files = samples();
+    files.extend(
+        std::fs::read_dir(&seeds)
+            .expect("seeds")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("formats-"))
+            }),
+    );
+    assert!(files.len() > 20);
+    for path in files {
+        let bytes = std::fs::read(&path).expect("read");
+        let whole = parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut streamed = Vec::new();
+        let reader = std::io::BufReader::with_capacity(7, &bytes[..]);
+        for event in tmbridge_core::junit::Reader::new(reader) {
+            if let tmbridge_core::junit::Event::Case(case) =
+                event.unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            {
+                streamed.push(*case);
+            }
+        }
+        let cases: Vec<_> = whole.cases().into_iter().cloned().collect();
+        assert_eq!(cases, streamed, "{}", path.display());
+    }
+}

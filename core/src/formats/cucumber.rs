@@ -17,10 +17,10 @@
 //! behave's `untested` skipped. behave's own scenario `status` is used when present.
 
 use super::Sink;
-use super::text::{MAX_MESSAGE_BYTES, message_of};
+use super::text::MAX_MESSAGE_BYTES;
 use super::tree::{MAX_STEPS, Tree, new_case, push_property};
 use crate::error::{Error, Location, Result};
-use crate::junit::{Capture, Event, ReportStart, floor_char_boundary};
+use crate::junit::{Capture, Event, ReportStart, first_line, floor_char_boundary};
 use crate::model::{DeclaredCounts, Outcome, OutcomeKind, RootKind, Status, Step};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
@@ -34,9 +34,9 @@ struct Feature<'a> {
     location: Option<Cow<'a, str>>,
     #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     tags: Vec<Tag>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "list")]
     elements: Vec<Scenario<'a>>,
 }
 
@@ -56,15 +56,15 @@ struct Scenario<'a> {
     location: Option<Cow<'a, str>>,
     #[serde(default)]
     status: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     tags: Vec<Tag>,
     #[serde(default)]
     start_timestamp: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     steps: Vec<StepJson>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     before: Vec<StepJson>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     after: Vec<StepJson>,
 }
 
@@ -76,10 +76,15 @@ struct StepJson {
     name: Option<String>,
     #[serde(default)]
     result: Option<StepResult>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     embeddings: Vec<Embedding>,
     #[serde(default)]
     hidden: Option<bool>,
+    /// cucumber-jvm's BeforeStep and AfterStep hooks of this step.
+    #[serde(default, deserialize_with = "list")]
+    before: Vec<StepJson>,
+    #[serde(default, deserialize_with = "list")]
+    after: Vec<StepJson>,
 }
 
 #[derive(Deserialize)]
@@ -89,7 +94,31 @@ struct StepResult {
     #[serde(default)]
     duration: Option<serde_json::Number>,
     #[serde(default)]
-    error_message: Option<String>,
+    error_message: Option<Text>,
+}
+
+/// A text as one string, or (behave 1.2.7) as a list of lines.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Text {
+    One(String),
+    Lines(Vec<String>),
+}
+
+impl Text {
+    fn joined(&self) -> String {
+        match self {
+            Text::One(text) => text.clone(),
+            Text::Lines(lines) => lines.join("\n"),
+        }
+    }
+}
+
+/// A list that a writer may also give as `null`.
+fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> std::result::Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 #[derive(Deserialize)]
@@ -297,7 +326,11 @@ fn read_scenario(
         .iter()
         .copied()
         .chain(element.steps.iter())
-        .map(|s| (s, None));
+        .flat_map(|s| {
+            let before = s.before.iter().map(|h| (h, Some("BeforeStep")));
+            let after = s.after.iter().map(|h| (h, Some("AfterStep")));
+            before.chain(std::iter::once((s, None))).chain(after)
+        });
     let hooks_after = element.after.iter().map(|h| (h, Some("After")));
     let mut dropped = 0u64;
     for (step, hook) in hooks_before.chain(steps).chain(hooks_after) {
@@ -318,8 +351,8 @@ fn read_scenario(
         let message = step
             .result
             .as_ref()
-            .and_then(|r| r.error_message.as_deref())
-            .and_then(message_of);
+            .and_then(|r| r.error_message.as_ref())
+            .and_then(|m| first_line(&m.joined(), MAX_MESSAGE_BYTES));
         let text = step.name.clone().unwrap_or_default();
         if rank(&status) > rank(&worst) {
             worst = status.clone();
@@ -329,7 +362,11 @@ fn read_scenario(
                 "ambiguous" => Some(format!("ambiguous step: {text}")),
                 _ => None,
             };
-            let error = step.result.as_ref().and_then(|r| r.error_message.clone());
+            let error = step
+                .result
+                .as_ref()
+                .and_then(|r| r.error_message.as_ref())
+                .map(Text::joined);
             failure = Some((message.clone().or(what).unwrap_or_default(), error));
         }
         for embedding in &step.embeddings {

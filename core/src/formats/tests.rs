@@ -461,10 +461,9 @@ fn cucumber_jvm_backgrounds_hooks_outlines_and_embeddings() {
         (Some("features/pay.feature"), Some(12))
     );
     assert_eq!(first.status, Status::Failed);
-    assert_eq!(
-        first.message.as_deref(),
-        Some("expected 3\n\tat Steps.java:10")
-    );
+    assert_eq!(first.message.as_deref(), Some("expected 3"));
+    let details = first.outcomes[0].details.as_ref().map(|d| d.text.as_str());
+    assert_eq!(details, Some("expected 3\n\tat Steps.java:10"));
     assert_eq!(first.property("tag"), Some("C9"));
     assert_eq!(
         first.property("embedding"),
@@ -626,4 +625,27 @@ fn the_reader_stays_send_for_the_bindings() {
     // The Python and Node bindings keep a reader inside objects that must be Send.
     fn assert_send<T: Send>() {}
     assert_send::<Reader<Box<dyn std::io::BufRead + Send>>>();
+}
+
+#[test]
+fn cucumber_step_hooks_null_lists_and_behave_message_lines() {
+    let report = read(
+        r#"[{"uri": "a.feature", "name": "A", "tags": null, "elements": [
+  {"type": "scenario", "name": "hooked", "tags": null, "steps": [
+    {"keyword": "Given ", "name": "x", "result": {"status": "passed", "duration": 1000},
+     "after": [{"result": {"status": "failed", "error_message": "AfterStep broke"}}], "embeddings": null}]},
+  {"type": "scenario", "name": "lines", "steps": [
+    {"keyword": "Then ", "name": "y", "result": {"status": "failed", "error_message": ["Assertion Failed: no", "line two"]}}]}
+]}]"#,
+    );
+    let hooked = by_name(&report, "hooked");
+    assert_eq!(
+        hooked.status,
+        Status::Failed,
+        "a failing AfterStep hook fails it"
+    );
+    assert_eq!(hooked.message.as_deref(), Some("AfterStep broke"));
+    assert_eq!(hooked.steps[1].keyword.as_deref(), Some("AfterStep"));
+    let lines = by_name(&report, "lines");
+    assert_eq!(lines.message.as_deref(), Some("Assertion Failed: no"));
 }

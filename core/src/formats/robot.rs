@@ -194,7 +194,10 @@ impl Robot {
                 .unwrap_or_default(),
         };
         if !self.in_test() {
-            let suite_kind = kind.filter(|k| k == "SETUP" || k == "TEARDOWN");
+            // Only a suite's own setup and teardown; a keyword's `[Teardown]` nested in
+            // them is not the suite's.
+            let own = matches!(self.stack.last(), Some(Frame::Suite { .. }));
+            let suite_kind = kind.filter(|k| own && (k == "SETUP" || k == "TEARDOWN"));
             return Frame::Step(Box::new(StepFrame {
                 index: None,
                 suite_kind,

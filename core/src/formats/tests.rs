@@ -649,3 +649,15 @@ fn cucumber_step_hooks_null_lists_and_behave_message_lines() {
     let lines = by_name(&report, "lines");
     assert_eq!(lines.message.as_deref(), Some("Assertion Failed: no"));
 }
+
+#[test]
+fn robot_only_a_suites_own_teardown_fails_its_tests() {
+    // A user keyword's [Teardown] failing inside the suite setup is not a suite teardown.
+    let report = read(
+        r#"<robot generator="Robot 7.1.1" schemaversion="5"><suite id="s1" name="S">
+<kw name="Prepare" type="SETUP"><kw name="Fail" owner="BuiltIn" type="TEARDOWN"><status status="FAIL" start="2024-05-01T10:00:00" elapsed="0">inner</status></kw><status status="PASS" start="2024-05-01T10:00:00" elapsed="0"/></kw>
+<test id="s1-t1" name="T"><status status="PASS" start="2024-05-01T10:00:00" elapsed="0"/></test>
+<status status="PASS" start="2024-05-01T10:00:00" elapsed="0"/></suite></robot>"#,
+    );
+    assert_eq!(by_name(&report, "T").status, Status::Passed);
+}

@@ -327,8 +327,10 @@ impl XmlFormat for Trx {
                 Frame::Root
             }
             (Some(Kind::Root), "Results") => Frame::Results,
-            (Some(Kind::Results), "UnitTestResult" | "TestResult") => self.result(el),
-            (Some(Kind::ResultPart), "UnitTestResult" | "TestResult") => {
+            // UnitTestResult, and the rarer TestResultAggregation (ordered tests),
+            // GenericTestResult, ManualTestResult, WebTestResult.
+            (Some(Kind::Results), name) if is_result(name) => self.result(el),
+            (Some(Kind::ResultPart), name) if is_result(name) => {
                 if let Some(parent) = self.result_mut() {
                     parent.has_inner = true;
                 }
@@ -434,6 +436,10 @@ impl XmlFormat for Trx {
         self.tree.close_all(sink);
         Ok(())
     }
+}
+
+fn is_result(name: &str) -> bool {
+    name.ends_with("Result") || name == "TestResultAggregation"
 }
 
 /// A TRX outcome (`TestOutcome` of vstest) as a tmbridge status.

@@ -23,6 +23,13 @@ def tally(cases):
     return Counter(c["status"] for c in cases)
 
 
+def all_tests(suite):
+    """Every test below a suite (RF 4 has no `all_tests`)."""
+    yield from suite.tests
+    for child in suite.suites:
+        yield from all_tests(child)
+
+
 def robot(output_xml, cases):
     from robot.api import ExecutionResult
 
@@ -40,12 +47,13 @@ def robot(output_xml, cases):
         problems.append(f"totals: robot says {want}, tmbridge read {got}")
     # Test by test: Robot's long name is the suite path and the test name.
     status_of = {"PASS": "passed", "FAIL": "failed", "SKIP": "skipped", "NOT RUN": "skipped"}
-    theirs = {t.longname: status_of[t.status] for t in result.suite.all_tests}
+    tests = list(all_tests(result.suite))
+    theirs = {t.longname: status_of[t.status] for t in tests}
     mine = {f'{c["classname"]}.{c["name"]}': c["status"] for c in cases}
     if theirs != mine:
         problems.append(f"per test: robot {theirs}\n   tmbridge {mine}")
     # Keywords reach the steps: every test that ran a keyword has steps.
-    for test in result.suite.all_tests:
+    for test in tests:
         case = next(c for c in cases if c["name"] == test.name)
         if len(test.body) and not case.get("steps"):
             problems.append(f"{test.longname}: robot ran keywords, tmbridge read no steps")
@@ -108,6 +116,10 @@ def main():
             print(" -", p, file=sys.stderr)
         sys.exit(1)
     statuses = dict(sorted(tally(cases).items()))
+    if tool == "robot":
+        from robot.version import VERSION
+
+        tool = f"robot {VERSION}"
     print(f"{tool}: {len(cases)} cases, {statuses}: equal to the tool's own summary")
 
 

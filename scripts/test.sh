@@ -25,6 +25,9 @@ cargo test
 
 step "real clients (pyral over TLS, python-gitlab) against the simulators"; bash scripts/test-real-clients.sh
 
+step "result formats: real Robot Framework, behave and cucumber-js runs read as each tool counts them"
+bash scripts/test-formats.sh
+
 step "the core builds for wasm32-unknown-unknown"
 cargo build -p tmbridge-core --target wasm32-unknown-unknown
 

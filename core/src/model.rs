@@ -132,6 +132,14 @@ pub struct TestCase {
     pub properties: Vec<Property>,
     /// Paths from `attachment` properties and `[[ATTACHMENT|path]]` lines, in order.
     pub attachments: Vec<String>,
+    /// The steps of the case, in order (Robot Framework keywords, Cucumber steps);
+    /// empty for formats without steps, such as JUnit. See [`Step`].
+    ///
+    /// Left out of the JSON when empty: a JUnit case serialises exactly as before
+    /// steps existed, so the identity tokens computed from a case's JSON (publish
+    /// runs) stay the same across this change and a re-run never duplicates results.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
     /// Where the `<testcase>` element starts.
     pub location: Location,
 }
@@ -166,6 +174,27 @@ impl TestCase {
     }
 }
 
+/// One step of a test case: a Robot Framework keyword (or control structure such as
+/// FOR or IF) or a Cucumber step or failed hook.
+///
+/// Nested steps are flattened in document order; `depth` says how deep each one is
+/// (0 for the steps of the case itself, 1 for the keywords a top-level keyword ran,
+/// ...). Consumers that show one level (step results, step logs) take depth 0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Cucumber's keyword (`Given `, `When `, ...) or Robot's keyword type (`SETUP`,
+    /// `TEARDOWN`, `FOR`, `IF`, ...); `None` for a plain Robot keyword.
+    pub keyword: Option<String>,
+    /// The step text, or the keyword name followed by its arguments.
+    pub name: String,
+    pub status: Status,
+    pub duration_us: Option<u64>,
+    /// Why the step failed or was skipped, when the report says.
+    pub message: Option<String>,
+    /// 0 for a step of the case itself; one more for each enclosing step.
+    pub depth: u32,
+}
+
 /// Counts as a report declares them in its attributes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeclaredCounts {
@@ -195,6 +224,23 @@ impl Counts {
             Status::Skipped => self.skipped += 1,
             Status::Failed => self.failed += 1,
             Status::Error => self.errors += 1,
+        }
+    }
+
+    /// Moves one case from `old` to `new` (a suite teardown that fails its tests).
+    pub fn retally(&mut self, old: Status, new: Status) {
+        let from = self.count_of(old);
+        *from = from.saturating_sub(1);
+        *self.count_of(new) += 1;
+    }
+
+    fn count_of(&mut self, status: Status) -> &mut u64 {
+        match status {
+            Status::Passed => &mut self.passed,
+            Status::Flaky => &mut self.flaky,
+            Status::Skipped => &mut self.skipped,
+            Status::Failed => &mut self.failed,
+            Status::Error => &mut self.errors,
         }
     }
 
@@ -251,6 +297,18 @@ pub enum RootKind {
     Testsuite,
     /// `<testrun>` (Eclipse/junit2html style).
     Testrun,
+    /// NUnit 3 `<test-run>`.
+    Nunit3,
+    /// NUnit 2 `<test-results>`.
+    Nunit2,
+    /// xUnit.net v2 `<assemblies>` (or a bare `<assembly>`).
+    Xunit2,
+    /// Visual Studio / `dotnet test` TRX `<TestRun>`.
+    Trx,
+    /// Robot Framework `output.xml` (`<robot>`).
+    Robot,
+    /// Cucumber JSON (cucumber-js, cucumber-jvm, behave).
+    Cucumber,
 }
 
 /// A whole report.

@@ -144,3 +144,51 @@ fn help_teaches_with_examples() {
         "{text}"
     );
 }
+
+/// A folder mixing formats, with names that say nothing: the content decides how each
+/// file is read, and every case of every file comes out.
+#[test]
+fn a_mixed_folder_is_read_by_content() {
+    let samples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/formats/samples");
+    let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/junit_reader");
+    let dir = std::env::temp_dir().join(format!("tmbridge-mixed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let files = [
+        (samples.join("dorny-dotnet-nunit.xml"), "nunit3"),
+        (samples.join("nunitv2-doc-files-TestResult.xml"), "nunit2"),
+        (
+            samples.join("enricomi-xunit-mstest-jenkinsci-testcase1.xml"),
+            "xunit2",
+        ),
+        (samples.join("dorny-dotnet-trx.trx"), "trx"),
+        (seeds.join("formats-robot7.xml"), "robot"),
+        (seeds.join("formats-cucumber.json"), "cucumber"),
+        (corpus("junitparser/normal.xml").into(), "testsuites"),
+    ];
+    let mut expected_roots = Vec::new();
+    for (i, (from, root)) in files.iter().enumerate() {
+        std::fs::copy(from, dir.join(format!("report-{i}"))).expect("copy");
+        expected_roots.push(root.to_string());
+    }
+    let pattern = dir.join("report-*").to_string_lossy().into_owned();
+    let out = tmbridge(&["parse", "--format", "json", &pattern]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let mut roots: Vec<String> = reports
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| r["report"]["root"].as_str().unwrap_or("?").to_string())
+        .collect();
+    roots.sort();
+    expected_roots.sort();
+    assert_eq!(roots, expected_roots);
+    for r in reports.as_array().into_iter().flatten() {
+        assert!(r["report"]["counts"]["tests"].as_u64() > Some(0), "{r}");
+    }
+}

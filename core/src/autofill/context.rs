@@ -456,6 +456,7 @@ mod tests {
                 value: "firefox".into(),
             }],
             attachments: vec!["shot.png".into()],
+            steps: vec![],
             location: crate::error::Location {
                 offset: 0,
                 line: 1,

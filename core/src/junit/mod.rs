@@ -11,6 +11,9 @@
 //! `rerunError`); `status`/`result` attributes (`disabled`, `notrun`, `skipped`, ...);
 //! properties with `value` or text; `[[PROPERTY|k=v]]` and `[[ATTACHMENT|path]]` lines.
 //!
+//! The same reader reads NUnit 3 and 2, xUnit.net v2, TRX, Robot Framework and
+//! Cucumber JSON reports, recognised from their content: see [`formats`].
+//!
 //! Security: DTDs are never read, entities other than the five predefined ones and
 //! character references are never expanded, nothing is ever fetched.
 
@@ -21,12 +24,15 @@ mod detect;
 mod duration;
 mod encoding;
 mod events;
+pub mod formats;
 mod reader;
 mod source;
 
 pub use build::{MAX_MAPPED_CASES, cases_for_mapping, parse, parse_with};
+pub(crate) use capture::{Capture, first_line, floor_char_boundary};
 pub use duration::parse_seconds;
 pub use events::{Event, ReportEnd, ReportStart, SuiteEnd};
+pub(crate) use reader::Attrs;
 pub use reader::Reader;
 
 use serde::{Deserialize, Serialize};

@@ -7,6 +7,7 @@ use super::detect::{JunitRoot, foreign_format, junit_root};
 use super::duration::{TimeProblem, parse_seconds};
 use super::encoding::Decode;
 use super::events::{Event, ReportEnd, ReportStart, SuiteEnd};
+use super::formats::{self, Element, Sink, XmlFormat};
 use super::source::{EventClass, Source};
 use crate::error::{Error, Location, Result, Warning};
 use crate::model::{
@@ -46,6 +47,12 @@ pub struct Reader<R: BufRead> {
     suites: u64,
     doctype_declares_entities: bool,
     event_start: u64,
+    /// The reader of a non-JUnit XML format, once its root was recognised.
+    foreign: Option<Box<dyn XmlFormat>>,
+    /// Elements open in a non-JUnit document (the root included).
+    foreign_depth: u64,
+    /// Blanks before the first character, kept for a JSON document's positions.
+    json_prefix: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,17 +149,17 @@ impl Parent {
 }
 
 /// Attributes of one start tag, unescaped, in document order; keys are local names.
-struct Attrs<'a>(Vec<(&'a [u8], Cow<'a, str>)>);
+pub(crate) struct Attrs<'a>(Vec<(&'a [u8], Cow<'a, str>)>);
 
 impl Attrs<'_> {
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| *k == name.as_bytes())
             .map(|(_, v)| v.as_ref())
     }
 
-    fn owned(&self, name: &str) -> Option<String> {
+    pub(crate) fn owned(&self, name: &str) -> Option<String> {
         self.get(name).map(str::to_string)
     }
 
@@ -204,6 +211,9 @@ impl<R: BufRead> Reader<R> {
             suites: 0,
             doctype_declares_entities: false,
             event_start: 0,
+            foreign: None,
+            foreign_depth: 0,
+            json_prefix: Vec::new(),
         }
     }
 
@@ -252,6 +262,9 @@ impl<R: BufRead> Reader<R> {
     fn step(&mut self) -> Result<()> {
         if self.phase == Phase::BeforeRoot && self.xml.get_ref().consumed() == 0 {
             self.detect_encoding()?;
+            if self.starts_with_json()? {
+                return self.read_json();
+            }
         }
         self.xml.get_mut().begin_event();
         self.event_start = self.xml.get_ref().consumed();
@@ -307,7 +320,7 @@ impl<R: BufRead> Reader<R> {
                     })?;
                     self.text(text);
                     Ok(())
-                } else if self.stack.is_empty() {
+                } else if self.stack.is_empty() && self.foreign_depth == 0 {
                     Err(self.malformed("CDATA outside the root element", self.here()))
                 } else {
                     Ok(())
@@ -456,6 +469,9 @@ impl<R: BufRead> Reader<R> {
     }
 
     fn wants_text(&self) -> bool {
+        if let Some(format) = &self.foreign {
+            return self.phase == Phase::InRoot && format.wants_text();
+        }
         matches!(
             self.stack.last(),
             Some(
@@ -469,6 +485,7 @@ impl<R: BufRead> Reader<R> {
 
     fn stray_text(&self, raw: &[u8]) -> Result<()> {
         if self.stack.is_empty()
+            && self.foreign_depth == 0
             && let Some(at) = first_non_blank(raw)
         {
             let location = self.loc(self.event_start + at as u64);
@@ -486,6 +503,10 @@ impl<R: BufRead> Reader<R> {
     }
 
     fn text(&mut self, text: &str) {
+        if let Some(format) = &mut self.foreign {
+            format.text(text);
+            return;
+        }
         if let Some(
             Frame::Outcome { capture, .. }
             | Frame::Rerun { capture, .. }
@@ -586,7 +607,7 @@ impl<R: BufRead> Reader<R> {
         let local = start.local_name();
         let name = std::str::from_utf8(local.into_inner())
             .map_err(|_| self.invalid_utf8(self.event_start))?;
-        if self.stack.len() as u64 >= self.opts.max_depth {
+        if self.stack.len() as u64 + self.foreign_depth >= self.opts.max_depth {
             return Err(Error::new(
                 "junit.nesting_too_deep",
                 format!(
@@ -607,6 +628,24 @@ impl<R: BufRead> Reader<R> {
         }
         let (mut attrs, namespaces) = self.attrs(start)?;
         self.bound_attributes(&mut attrs, name);
+        if self.phase == Phase::InRoot && self.foreign.is_some() {
+            return self.foreign_start(name, &attrs, empty);
+        }
+        if self.phase == Phase::BeforeRoot
+            && junit_root(name).is_none()
+            && let Some(format) = formats::xml_format(name, &namespaces)
+        {
+            self.foreign = Some(formats::xml_reader(format));
+            self.phase = Phase::InRoot;
+            self.documents += 1;
+            return self.foreign_start(name, &attrs, empty);
+        }
+        if self.foreign.is_some() {
+            return Err(self.malformed(
+                format!("a second root element <{name}> after the end of the report"),
+                self.here(),
+            ));
+        }
         let frame = match self.phase {
             Phase::BeforeRoot => self.root_frame(name, &attrs, &namespaces)?,
             Phase::AfterRoot | Phase::Done if junit_root(name).is_some() => {
@@ -930,6 +969,7 @@ impl<R: BufRead> Reader<R> {
                 system_err: None,
                 properties: Vec::new(),
                 attachments: Vec::new(),
+                steps: Vec::new(),
                 location,
             },
             status_attr,
@@ -937,6 +977,9 @@ impl<R: BufRead> Reader<R> {
     }
 
     fn end(&mut self) -> Result<()> {
+        if self.foreign.is_some() && self.foreign_depth > 0 {
+            return self.foreign_end();
+        }
         let Some(frame) = self.stack.pop() else {
             return Err(self.malformed("an end tag without a start tag", self.here()));
         };
@@ -1211,7 +1254,10 @@ impl<R: BufRead> Reader<R> {
             .at(end)
             .with_hint("the test run may have crashed before writing its report")),
             Phase::InRoot => {
-                let open: Vec<String> = self.stack.iter().filter_map(frame_tag).collect();
+                let mut open: Vec<String> = self.stack.iter().filter_map(frame_tag).collect();
+                if self.foreign_depth > 0 {
+                    open.push(format!("{} elements", self.foreign_depth));
+                }
                 Err(Error::new(
                     "junit.truncated",
                     format!(
@@ -1223,6 +1269,105 @@ impl<R: BufRead> Reader<R> {
                 .with_hint("the file was cut off; the test cases before this point were read"))
             }
         }
+    }
+}
+
+/// Non-JUnit formats: the element handling goes to the format's reader.
+impl<R: BufRead> Reader<R> {
+    /// Runs `f` with the format reader and a sink over this reader's queue and totals.
+    fn with_format(
+        &mut self,
+        f: impl FnOnce(&mut dyn XmlFormat, &mut Sink) -> Result<()>,
+    ) -> Result<()> {
+        let Some(format) = self.foreign.as_mut() else {
+            return Ok(());
+        };
+        let mut sink = Sink {
+            queue: &mut self.queue,
+            warnings: &mut self.warnings,
+            warnings_dropped: &mut self.warnings_dropped,
+            totals: &mut self.totals,
+            suites: &mut self.suites,
+            opts: &self.opts,
+        };
+        f(format.as_mut(), &mut sink)
+    }
+
+    fn foreign_start(&mut self, name: &str, attrs: &Attrs, empty: bool) -> Result<()> {
+        let location = self.here();
+        self.with_format(|format, sink| {
+            format.start(
+                sink,
+                &Element {
+                    name,
+                    attrs,
+                    location,
+                },
+            )
+        })?;
+        self.foreign_depth += 1;
+        if empty { self.end() } else { Ok(()) }
+    }
+
+    fn foreign_end(&mut self) -> Result<()> {
+        let at = self.here();
+        self.foreign_depth -= 1;
+        self.with_format(|format, sink| format.end(sink, at))?;
+        if self.foreign_depth == 0 {
+            self.with_format(|format, sink| format.finish(sink, at))?;
+            self.phase = Phase::AfterRoot;
+        }
+        Ok(())
+    }
+
+    /// True when the first character (after a byte order mark and blanks) opens JSON.
+    /// The blanks are consumed here, however small the input's buffer (and kept, so
+    /// JSON positions still count from the start of the file); XML ignores them.
+    fn starts_with_json(&mut self) -> Result<bool> {
+        let mut blank = Vec::new();
+        let first = loop {
+            let buf = match self.xml.get_mut().fill_buf() {
+                Ok(buf) => buf,
+                Err(e) => return Err(self.xml_error(quick_xml::Error::Io(e.into()))),
+            };
+            let skip = if blank.is_empty() && buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                3
+            } else {
+                buf.iter().take_while(|b| b.is_ascii_whitespace()).count()
+            };
+            match (skip, buf.first()) {
+                (_, None) => break None,
+                (0, Some(&b)) => break Some(b),
+                _ => {
+                    blank.extend_from_slice(&buf[..skip]);
+                    self.xml.get_mut().consume(skip);
+                }
+            }
+        };
+        self.json_prefix = blank;
+        Ok(first.is_some_and(formats::detect::starts_json))
+    }
+
+    /// Reads a whole JSON document (Cucumber JSON), bounded by `max_text_bytes`.
+    fn read_json(&mut self) -> Result<()> {
+        use std::io::Read;
+        let mut bytes = std::mem::take(&mut self.json_prefix);
+        if let Err(e) = self.xml.get_mut().read_to_end(&mut bytes) {
+            return Err(self.xml_error(quick_xml::Error::Io(e.into())));
+        }
+        self.phase = Phase::InRoot;
+        self.documents += 1;
+        let mut sink = Sink {
+            queue: &mut self.queue,
+            warnings: &mut self.warnings,
+            warnings_dropped: &mut self.warnings_dropped,
+            totals: &mut self.totals,
+            suites: &mut self.suites,
+            opts: &self.opts,
+        };
+        formats::cucumber::read(&bytes, &mut sink)?;
+        self.phase = Phase::AfterRoot;
+        Ok(())
     }
 }
 
@@ -1267,6 +1412,13 @@ fn root_tag(kind: RootKind) -> &'static str {
         RootKind::Testsuites => "testsuites",
         RootKind::Testsuite => "testsuite",
         RootKind::Testrun => "testrun",
+        // Only JUnit roots have root frames; the other formats keep their own stacks.
+        RootKind::Nunit3 => "test-run",
+        RootKind::Nunit2 => "test-results",
+        RootKind::Xunit2 => "assemblies",
+        RootKind::Trx => "TestRun",
+        RootKind::Robot => "robot",
+        RootKind::Cucumber => "[",
     }
 }
 

@@ -22,6 +22,7 @@ pub fn case(classname: &str, name: &str, status: Status) -> TestCase {
         system_err: None,
         properties: Vec::new(),
         attachments: Vec::new(),
+        steps: Vec::new(),
         location: Location {
             offset: 0,
             line: 1,
@@ -62,5 +63,25 @@ pub fn failing(mut c: TestCase, message: &str, trace: &str) -> TestCase {
 /// Sets the duration in microseconds.
 pub fn took(mut c: TestCase, us: u64) -> TestCase {
     c.duration_us = Some(us);
+    c
+}
+
+/// A case with the steps a Robot Framework or Cucumber report gives it: a passing
+/// `Given` step, a nested keyword (depth 1) and a failing `Then` step.
+pub fn with_steps(mut c: TestCase) -> TestCase {
+    use crate::model::Step;
+    let step = |keyword: &str, name: &str, status, message: Option<&str>, depth| Step {
+        keyword: Some(keyword.to_string()),
+        name: name.to_string(),
+        status,
+        duration_us: Some(1000),
+        message: message.map(str::to_string),
+        depth,
+    };
+    c.steps = vec![
+        step("Given ", "a basket", Status::Passed, None, 0),
+        step("KW", "inner keyword", Status::Passed, None, 1),
+        step("Then ", "it is paid", Status::Failed, Some("declined"), 0),
+    ];
     c
 }

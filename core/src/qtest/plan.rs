@@ -266,6 +266,27 @@ fn test_log(
                 status: statuses.get(mem.status).unwrap_or("").to_string(),
             })
             .collect()
+    } else if let Some(case) = first {
+        // One test with steps (Robot Framework keywords, Cucumber steps): its
+        // top-level steps are the log's steps.
+        case.steps
+            .iter()
+            .filter(|s| s.depth == 0)
+            .enumerate()
+            .map(|(i, step)| TestStepLog {
+                order: i as u64 + 1,
+                description: match &step.keyword {
+                    Some(k) => format!("{} {}", k.trim(), step.name),
+                    None => step.name.clone(),
+                },
+                expected_result: "passes".into(),
+                actual_result: step
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| step.status.as_str().to_string()),
+                status: statuses.get(step.status).unwrap_or("").to_string(),
+            })
+            .collect()
     } else {
         Vec::new()
     };

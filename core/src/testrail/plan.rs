@@ -25,9 +25,22 @@ pub struct ResultEntry {
     pub version: Option<String>,
     /// Comma-separated defect ids.
     pub defects: Option<String>,
+    /// The steps of the result (Robot Framework keywords, Cucumber steps) for cases
+    /// with the "Test Case (Steps)" template; left out when the test has no steps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_step_results: Vec<StepResult>,
     /// `custom_*` result fields.
     #[serde(flatten)]
     pub custom: BTreeMap<String, FieldValue>,
+}
+
+/// One entry of TestRail's `custom_step_results`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub content: String,
+    pub expected: String,
+    pub actual: String,
+    pub status_id: u64,
 }
 
 /// The body of `POST index.php?/api/v2/add_results_for_cases/{run_id}`.
@@ -116,7 +129,9 @@ pub fn plan(
     for m in &outcome.matched {
         let status_id = status_id(&statuses, m)?;
         out.summary.push(ResultLine::new(m, status_id.to_string()));
-        results.push(result_entry(tr, m, status_id, cases, ctx, version.clone())?);
+        let mut entry = result_entry(tr, m, status_id, cases, ctx, version.clone())?;
+        entry.custom_step_results = step_results(&statuses, m, cases, status_id);
+        results.push(entry);
     }
     if tr.export_results {
         if !results.is_empty() {
@@ -166,6 +181,41 @@ fn status_id(statuses: &crate::status::ResolvedStatuses, m: &MatchedCase) -> Res
         })
 }
 
+/// The top-level steps of a result that stands for one test case, each with the
+/// TestRail status of its own outcome (the result's status when that one is unmapped).
+fn step_results(
+    statuses: &crate::status::ResolvedStatuses,
+    m: &MatchedCase,
+    cases: &[TestCase],
+    result_status_id: u64,
+) -> Vec<StepResult> {
+    if m.members.len() != 1 {
+        return Vec::new();
+    }
+    let Some(case) = first_case(m, cases) else {
+        return Vec::new();
+    };
+    case.steps
+        .iter()
+        .filter(|s| s.depth == 0)
+        .map(|s| StepResult {
+            content: match &s.keyword {
+                Some(k) => format!("{} {}", k.trim(), s.name),
+                None => s.name.clone(),
+            },
+            expected: "passes".into(),
+            actual: s
+                .message
+                .clone()
+                .unwrap_or_else(|| s.status.as_str().into()),
+            status_id: statuses
+                .get(s.status)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(result_status_id),
+        })
+        .collect()
+}
+
 fn result_entry(
     tr: &TestrailConfig,
     m: &MatchedCase,
@@ -212,6 +262,7 @@ fn result_entry(
         elapsed: elapsed(m.duration_us, tr.allow_ms),
         version,
         defects: (!defects.is_empty()).then(|| defects.join(", ")),
+        custom_step_results: Vec::new(),
         custom,
     })
 }

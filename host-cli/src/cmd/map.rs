@@ -51,7 +51,7 @@ pub struct Args {
     /// Configuration file: TOML (or JSON when it ends in .json).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
-    /// JUnit reports: files, glob patterns, or `-` for stdin.
+    /// Test reports (JUnit, NUnit, xUnit.net, TRX, Robot Framework, Cucumber JSON): files, glob patterns, or `-` for stdin.
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<String>,
     /// Output format.

@@ -20,16 +20,18 @@ pub enum Format {
     Ndjson,
 }
 
-/// Read JUnit XML reports and print their test cases.
+/// Read test reports (JUnit XML, NUnit 2/3, xUnit.net, TRX, Robot Framework output.xml,
+/// Cucumber JSON; recognised by content) and print their test cases.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   tmbridge parse target/surefire-reports/TEST-*.xml
   tmbridge parse 'build/test-results/**/*.xml' --format json > results.json
   tmbridge parse --format ndjson report.xml | jq -c 'select(.status == \"failed\")'
+  tmbridge parse output.xml TestResults/*.trx cucumber.json
   cat report.xml | tmbridge parse -
 
 Exit codes: 0 every file was read; 1 a file could not be read or is not a
-JUnit report (the others are still read); 2 bad command line: a named file does not
+test report of a format tmbridge reads (the others are still read); 2 bad command line: a named file does not
 exist or a pattern matches nothing.")]
 pub struct Args {
     /// Report files, glob patterns (quote them to let tmbridge expand `**`), or `-` for stdin.

@@ -63,7 +63,7 @@ pub struct Args {
     /// Configuration file: TOML (or JSON when it ends in .json).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
-    /// JUnit reports: files or glob patterns.
+    /// Test reports (JUnit, NUnit, xUnit.net, TRX, Robot Framework, Cucumber JSON): files or glob patterns.
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<String>,
     /// Send nothing; print every request that would be sent (secrets masked).

@@ -172,3 +172,30 @@ fn a_job_known_by_id_only_still_gets_its_cycle() {
     let e = super::plan(&c, &tests(), &cx, &RefCache::default()).unwrap_err();
     assert_eq!(e.code, "template.missing_value");
 }
+
+#[test]
+fn steps_of_a_case_become_test_step_logs() {
+    use crate::matching::testutil::with_steps;
+    let c = config(r#"{"qtest": {"test_cycle": "CL-1"}}"#);
+    let cases = vec![with_steps(case("shop.Checkout", "pays", Status::Failed))];
+    let plan = plan(&c, &cases, &ctx(), &RefCache::default()).unwrap();
+    let steps: Vec<(u64, &str, &str, &str)> = plan.body.test_logs[0]
+        .test_step_logs
+        .iter()
+        .map(|s| {
+            (
+                s.order,
+                s.description.as_str(),
+                s.actual_result.as_str(),
+                s.status.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (1, "Given a basket", "passed", "PASS"),
+            (2, "Then it is paid", "declined", "FAIL")
+        ]
+    );
+}

@@ -167,3 +167,27 @@ fn missing_template_values_are_named() {
     assert_eq!(e.code, "template.missing_value");
     assert!(e.message.contains("{sprint}"));
 }
+
+#[test]
+fn steps_of_a_case_become_step_results() {
+    use crate::matching::testutil::with_steps;
+    let c = config(r#"{"testrail": {"run_id": "R7"}}"#);
+    let cases = vec![with_steps(case(
+        "shop.Checkout",
+        "C301 pays",
+        Status::Failed,
+    ))];
+    let stepped = plan(&c, &cases, &ctx(), &RefCache::default()).unwrap();
+    let body = serde_json::to_value(stepped.add_results_for_cases.unwrap()).unwrap();
+    assert_eq!(
+        body["results"][0]["custom_step_results"],
+        serde_json::json!([
+            {"content": "Given a basket", "expected": "passes", "actual": "passed", "status_id": 1},
+            {"content": "Then it is paid", "expected": "passes", "actual": "declined", "status_id": 5}
+        ])
+    );
+    // A case without steps keeps the body it always had.
+    let plain = plan(&c, &tests(), &ctx(), &RefCache::default()).unwrap();
+    let body = serde_json::to_value(plain.add_results_for_cases.unwrap()).unwrap();
+    assert!(body["results"][0].get("custom_step_results").is_none());
+}

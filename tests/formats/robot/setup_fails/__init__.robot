@@ -1,0 +1,2 @@
+*** Settings ***
+Suite Setup       Fail    database is down

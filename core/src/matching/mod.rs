@@ -186,18 +186,21 @@ fn find_keys(
             Source::Property => {
                 let mut keys = Vec::new();
                 for name in &config.properties {
-                    let Some(value) = case.property(name) else {
-                        continue;
-                    };
-                    match ids::keys_in_value(target, value) {
-                        Ok(ks) => {
-                            keys = ks;
-                            break;
+                    // A name may repeat (Robot and Cucumber tags): the ids are in the
+                    // values that hold one; the others (`smoke`) are plain tags.
+                    let mut errors = Vec::new();
+                    for property in case.properties.iter().filter(|p| &p.name == name) {
+                        match ids::keys_in_value(target, &property.value) {
+                            Ok(ks) => keys.extend(ks),
+                            Err(m) => errors.push(m),
                         }
-                        Err(m) => {
-                            invalid = true;
-                            problems.push(format!("property {name}: {m}"));
-                        }
+                    }
+                    if !keys.is_empty() {
+                        break;
+                    }
+                    for m in errors {
+                        invalid = true;
+                        problems.push(format!("property {name}: {m}"));
                     }
                 }
                 keys

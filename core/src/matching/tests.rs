@@ -36,6 +36,41 @@ fn sources_are_tried_in_order_and_the_first_hit_wins() {
 }
 
 #[test]
+fn ids_among_repeated_tag_properties_are_found_wherever_they_are() {
+    let config = MatchingConfig {
+        sources: vec![Source::Property],
+        properties: vec!["tag".into()],
+        ..MatchingConfig::default()
+    };
+    // Robot and Cucumber give one `tag` property per tag, the id anywhere among them.
+    let tagged = with_prop(
+        with_prop(
+            case("Checkout", "pays by card", Status::Failed),
+            "tag",
+            "smoke",
+        ),
+        "tag",
+        "C42",
+    );
+    let out = run(&[tagged], &config, Target::Testrail);
+    assert_eq!(keys(&out), ["C42"]);
+    assert!(out.review.is_empty(), "{:?}", out.review);
+    // Tags with no id leave the test for review, naming what was read.
+    let plain = with_prop(
+        case("Checkout", "pays by cash", Status::Passed),
+        "tag",
+        "smoke",
+    );
+    let out = run(&[plain], &config, Target::Testrail);
+    assert!(out.matched.is_empty());
+    assert!(
+        out.review[0].detail.contains("property tag"),
+        "{:?}",
+        out.review
+    );
+}
+
+#[test]
 fn mapping_table_accepts_full_or_bare_names_and_several_ids() {
     let mut config = MatchingConfig::default();
     config.mapping.insert(

@@ -144,6 +144,8 @@ pub fn plan(
             None,
         ));
     }
+    // New cases by automation id: one case however often a test runs.
+    let mut new_cases: BTreeMap<String, usize> = BTreeMap::new();
     for item in outcome.review {
         let creatable = tr.create_cases && item.reason == ReviewReason::NoCaseId;
         match (creatable, ids.section_id) {
@@ -151,15 +153,13 @@ pub fn plan(
                 let Some(case) = usize::try_from(item.index).ok().and_then(|i| cases.get(i)) else {
                     continue;
                 };
-                match out
-                    .add_cases
-                    .iter_mut()
-                    .find(|n| n.automation_id == item.test)
-                {
-                    Some(existing) => existing.indexes.push(item.index),
-                    None => out
-                        .add_cases
-                        .push(new_case(tr, case, item.index, section_id, ctx)?),
+                match new_cases.get(&item.test) {
+                    Some(&at) => out.add_cases[at].indexes.push(item.index),
+                    None => {
+                        new_cases.insert(item.test.clone(), out.add_cases.len());
+                        out.add_cases
+                            .push(new_case(tr, case, item.index, section_id, ctx)?);
+                    }
                 }
             }
             _ => out.review.push(item),

@@ -47,12 +47,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let command = "link";
-    let config = match rally_session::config(command, &args.common) {
-        Ok(c) => c,
-        Err(code) => return Ok(code),
-    };
-    let secrets = match rally_session::secrets(command, &config, args.common.dry_run) {
-        Ok(s) => s,
+    let (config, secrets) = match rally_session::prepare(command, &args.common) {
+        Ok(prepared) => prepared,
         Err(code) => return Ok(code),
     };
     let input = serde_json::json!({

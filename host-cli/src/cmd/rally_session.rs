@@ -96,6 +96,14 @@ pub fn secrets(
     Ok(secrets)
 }
 
+/// The configuration and the secrets of a command that runs a Rally session; the
+/// exit code of what is wrong with them otherwise.
+pub fn prepare(command: &str, common: &Common) -> std::result::Result<(Config, Secrets), ExitCode> {
+    let config = config(command, common)?;
+    let secrets = secrets(command, &config, common.dry_run)?;
+    Ok((config, secrets))
+}
+
 /// What a session command prints with `--format json`.
 #[derive(Serialize)]
 pub struct Outcome {

@@ -117,12 +117,8 @@ struct WatchState {
 
 fn import(args: ImportArgs) -> Result<ExitCode> {
     let command = "requirements import";
-    let config = match rally_session::config(command, &args.common) {
-        Ok(c) => c,
-        Err(code) => return Ok(code),
-    };
-    let secrets = match rally_session::secrets(command, &config, args.common.dry_run) {
-        Ok(s) => s,
+    let (config, secrets) = match rally_session::prepare(command, &args.common) {
+        Ok(prepared) => prepared,
         Err(code) => return Ok(code),
     };
     let request = |since: Option<String>| {

@@ -37,6 +37,7 @@ macro_rules! for_each_op {
             super::gitlab::VerifyToken,
             super::session::Kinds,
             super::session::Replay,
+            super::session::DryRunAnswer,
         }
     };
 }

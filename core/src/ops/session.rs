@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::session::{
     KindInfo, ReplayInput, ReplayOutput, Secrets, SessionHandle, kind_list, replay,
 };
-use crate::sync::protocol::HttpResponse;
-use serde::Serialize;
+use crate::sync::protocol::{HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
 
 pub struct Kinds;
 
@@ -44,6 +44,49 @@ impl Op for Replay {
     fn run(input: ReplayInput, document: Option<&[u8]>) -> Result<ReplayOutput> {
         no_document(Self::NAME, document)?;
         replay(input)
+    }
+}
+
+pub struct DryRunAnswer;
+
+/// One request of a dry run: what to answer instead of sending it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DryRunInput {
+    request: HttpRequest,
+    /// The `counter` of the previous answer (0 at the start): numbers made-up records.
+    #[serde(default)]
+    counter: u64,
+}
+
+#[derive(Serialize)]
+pub struct DryRunOutput {
+    /// Hand this to `receive` instead of sending the request.
+    answer: HttpResponse,
+    /// The request as it may be shown: secret headers and URL parts masked.
+    shown: HttpRequest,
+    /// Pass it with the next request of the same session.
+    counter: u64,
+}
+
+impl Op for DryRunAnswer {
+    const NAME: &'static str = "session.dry_run_answer";
+    const SUMMARY: &'static str =
+        "Answer a session's request without sending it (a dry run), and show it masked.";
+    const INPUT: &'static str = "{ request: HttpRequest, counter?: number }";
+    const OUTPUT: &'static str = "{ answer: HttpResponse, shown: HttpRequest, counter: number }";
+    type Input = DryRunInput;
+    type Output = DryRunOutput;
+
+    fn run(input: DryRunInput, document: Option<&[u8]>) -> Result<DryRunOutput> {
+        no_document(Self::NAME, document)?;
+        let mut counter = input.counter;
+        let answer = crate::sync::dry_run::answer(&input.request, &mut counter);
+        Ok(DryRunOutput {
+            answer,
+            shown: crate::sync::mask::mask_request(&input.request),
+            counter,
+        })
     }
 }
 
@@ -122,9 +165,26 @@ impl SessionEnvelopes {
         }
     }
 
+    /// `{"done", "total"}` units of work, for progress displays.
+    pub fn units(&self) -> Vec<u8> {
+        match &self.session {
+            Ok(s) => {
+                let (done, total) = s.units();
+                ok_envelope(&Units { done, total })
+            }
+            Err(e) => error_envelope(e),
+        }
+    }
+
     fn live(&mut self) -> Result<&mut SessionHandle> {
         self.session.as_mut().map_err(|e| e.clone())
     }
+}
+
+#[derive(Serialize)]
+struct Units {
+    done: u64,
+    total: u64,
 }
 
 fn unit_envelope(result: Result<()>) -> Vec<u8> {

@@ -117,12 +117,12 @@ build_wasm_pkg() {
   fi
   echo '{"type":"commonjs"}' > pkg/node/package.json
   # The API and its types have one source, bindings/node.
-  cp bindings/node/api.js pkg/api.js
+  cp bindings/node/api.js bindings/node/rally.js bindings/node/node-host.js pkg/
   cp bindings/node/index.d.ts pkg/tmbridge.d.ts
   # The browser extension loads the browser build from inside its own folder.
   rm -rf pkg/extension/tmbridge
   mkdir -p pkg/extension/tmbridge/web
-  cp pkg/index.js pkg/api.js pkg/extension/tmbridge/
+  cp pkg/index.js pkg/api.js pkg/rally.js pkg/extension/tmbridge/
   cp pkg/web/tmbridge_wasm.js pkg/web/tmbridge_wasm_bg.wasm pkg/extension/tmbridge/web/
 }
 
@@ -172,7 +172,8 @@ check "test: vectors, wasmtime (raw ABI)" "$TARGET_DIR/debug/wasmtime-vectors" p
 # CARGO_TARGET_DIR tells the suites where the simulator binary is.
 check "test: Python (pytest incl. vectors, stubtest, tmbridge.rally against the simulator, README example)" \
   env CARGO_TARGET_DIR="$TARGET_DIR" .venv/bin/python -m pytest -q bindings/python/tests
-check "test: Node addon (node:test incl. vectors)" node --test bindings/node/test/
+check "test: Node addon (node:test incl. vectors, rally against the simulator, README example)" \
+  env CARGO_TARGET_DIR="$TARGET_DIR" node --test bindings/node/test/
 check "test: WASM in Node, exports" node --test tests/js/wasm-node.test.mjs tests/js/exports.test.mjs
 if [ "${TMBRIDGE_SKIP_BROWSER:-0}" != 1 ]; then
   check "test: WASM in headless Chromium" node --test tests/js/browser.test.mjs

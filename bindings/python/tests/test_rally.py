@@ -186,6 +186,13 @@ def test_publish_async_with_an_async_transport_and_with_the_built_in_one(sim: Ra
     connected = asyncio.run(tmbridge.rally.connect_async(config(sim), secrets={"api_key": sim.api_key}))
     assert connected["details"]["session"] == "connection" and connected["details"]["ok"] is True
 
+    async def stories() -> List[str]:
+        found = tmbridge.rally.import_requirements_async(config=config(sim), secrets={"api_key": sim.api_key})
+        return [story["name"] or "" async for story in found]
+
+    sim.create("HierarchicalRequirement", {"Name": "Checkout by card"})
+    assert asyncio.run(stories()) == ["Checkout by card"]
+
 
 def test_a_refused_key_raises_with_the_report(sim: RallySim) -> None:
     with pytest.raises(tmbridge.Error) as info:

@@ -147,6 +147,24 @@ def finished(run: Run) -> Optional[RunReport]:
 
 def drive(run: Run, transport: Optional[Transport]) -> RunReport:
     """Runs the session to its end with a blocking transport."""
+    try:
+        return _drive(run, transport)
+    finally:
+        if run.state is not None:
+            run.state.close()
+
+
+async def drive_async(run: Run, transport: Optional[AsyncTransport]) -> RunReport:
+    """Runs the session to its end with an asyncio transport (the built-in one in a
+    worker thread when none is given)."""
+    try:
+        return await _drive_async(run, transport)
+    finally:
+        if run.state is not None:
+            run.state.close()
+
+
+def _drive(run: Run, transport: Optional[Transport]) -> RunReport:
     done = finished(run)
     if done is not None:
         return check(done)
@@ -165,9 +183,7 @@ def drive(run: Run, transport: Optional[Transport]) -> RunReport:
         return check(cast(RunReport, end.value))
 
 
-async def drive_async(run: Run, transport: Optional[AsyncTransport]) -> RunReport:
-    """Runs the session to its end with an asyncio transport (the built-in one in a
-    worker thread when none is given)."""
+async def _drive_async(run: Run, transport: Optional[AsyncTransport]) -> RunReport:
     done = finished(run)
     if done is not None:
         return check(done)

@@ -213,7 +213,14 @@ export function createRally({ Session, call, toError, parseJunit, host }) {
     const cases = [...iterCases(parsed)];
     const allowed = options.allowedDirs ?? (folder ? [folder] : []);
     const files = options.readFile
-      ? { read: options.readFile, size: async () => null }
+      ? {
+          read: options.readFile,
+          // The session needs each file's size before it asks for the bytes.
+          size: async (path) => {
+            const file = await options.readFile(path);
+            return file.data ? file.data.length : null;
+          },
+        }
       : host
         ? host.allowedFiles(folder, allowed, options.state ? [options.state] : [])
         : null;

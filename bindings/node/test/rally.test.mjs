@@ -145,3 +145,22 @@ test('submit a defect auto-filled from the loaded schema, once', () =>
     assert.equal(report.details.formatted_id, defects[0].formatted_id);
     assert.equal(again.resumed, true);
   }));
+
+test('without a file system: report bytes, readFile and any store (as in browsers)', () =>
+  withSim(async (sim) => {
+    const values = new Map();
+    const store = { get: async (k) => values.get(k) ?? null, set: async (k, v) => void values.set(k, v) };
+    const asked = [];
+    const readFile = (path) => {
+      asked.push(path);
+      return path === 'shots/pays-by-card.png' ? { data: readFileSync(join(FIXTURES, path)) } : { error: `${path}: not here` };
+    };
+    const options = { context: CONTEXT, secrets: { api_key: sim.apiKey }, store, readFile };
+    const first = await rally.publish(new Uint8Array(readFileSync(REPORT)), teamConfig(sim), options);
+    const again = await rally.publish(new Uint8Array(readFileSync(REPORT)), teamConfig(sim), options);
+    assert.equal(first.error, null);
+    assert.equal(again.resumed, true);
+    assert.ok(asked.includes('shots/pays-by-card.png'));
+    assert.ok([...values.keys()].some((k) => k.startsWith('report:')));
+    await assertPublishedOnce(sim);
+  }));

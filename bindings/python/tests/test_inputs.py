@@ -30,6 +30,9 @@ def test_a_file_name_in_a_str_is_refused_with_the_fix() -> None:
     with pytest.raises(TypeError) as info:
         tmbridge.parse_junit(str(REPORT))
     assert "pathlib.Path" in str(info.value)
+    with pytest.raises(TypeError) as info:
+        tmbridge.rally.publish("<testsuite/>", {}, dry_run=True)
+    assert "bytes" in str(info.value)
     # A str that is XML is still XML, leading whitespace or not.
     assert tmbridge.parse_junit("\n  <testsuite name='s'><testcase name='t'/></testsuite>")["counts"]["tests"] == 1
 

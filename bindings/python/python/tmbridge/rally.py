@@ -351,6 +351,10 @@ class _Poller:
         details = cast(RequirementsDetails, report["details"])
         return details["requirements"]
 
+    def close(self) -> None:
+        if self.state is not None:
+            self.state.close()
+
     def advance(self, report: RunReport) -> None:
         """After every story of a poll was taken: the next poll starts from here."""
         next_since = cast(RequirementsDetails, report["details"])["next_since"]
@@ -383,13 +387,16 @@ def import_requirements(
     seconds until the generator is closed.
     """
     poller = _Poller(query, config, since, projects, fields, time_zone, secrets, state)
-    while True:
-        report = _host.drive(poller.run(), transport)
-        yield from poller.polled(report)
-        poller.advance(report)
-        if not watch:
-            return
-        time.sleep(interval)
+    try:
+        while True:
+            report = _host.drive(poller.run(), transport)
+            yield from poller.polled(report)
+            poller.advance(report)
+            if not watch:
+                return
+            time.sleep(interval)
+    finally:
+        poller.close()
 
 
 async def import_requirements_async(
@@ -408,11 +415,14 @@ async def import_requirements_async(
 ) -> AsyncIterator[Requirement]:
     """:func:`import_requirements` for asyncio (an async generator)."""
     poller = _Poller(query, config, since, projects, fields, time_zone, secrets, state)
-    while True:
-        report = await _host.drive_async(poller.run(), transport)
-        for story in poller.polled(report):
-            yield story
-        poller.advance(report)
-        if not watch:
-            return
-        await asyncio.sleep(interval)
+    try:
+        while True:
+            report = await _host.drive_async(poller.run(), transport)
+            for story in poller.polled(report):
+                yield story
+            poller.advance(report)
+            if not watch:
+                return
+            await asyncio.sleep(interval)
+    finally:
+        poller.close()

@@ -171,7 +171,9 @@ export function createRally({ Session, call, toError, parseJunit, host }) {
         } else if (step.step === 'save') {
           if (run.store && !run.dryRun) await run.store.set(`saved:${run.key}`, session.save());
         } else {
-          const { step: _, ...done } = step;
+          const { step: _, ...whole } = step;
+          // Shown and stored only as the core masks it (tokens in URLs, credentials).
+          const done = call('session.mask_report', { report: whole });
           if (run.store && !run.dryRun && done.error === null) await run.store.set(`report:${run.key}`, JSON.stringify(done));
           return check({ ...done, resumed, dryRunRequests: shown });
         }

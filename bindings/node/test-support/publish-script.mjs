@@ -1,8 +1,10 @@
 // A publishing script as a user writes it, that dies (SIGKILL) once it has sent a
 // given number of requests: the answer to the last one is lost with it.
-// usage: node publish-script.mjs REPORT CONFIG.json STATE.json KILL_AFTER  (RALLY_API_KEY set)
+// usage: node publish-script.mjs REPORT CONFIG.json STATE.json KILL_AFTER
+// (RALLY_API_KEY set; TMBRIDGE_PACKAGE: the URL of the package's entry, the addon by default)
 import { readFileSync } from 'node:fs';
-import { rally } from '../index.js';
+
+const { rally } = await import(process.env.TMBRIDGE_PACKAGE || new URL('../index.js', import.meta.url).href);
 
 const [report, config, state, killAfter] = process.argv.slice(2);
 let left = Number(killAfter);

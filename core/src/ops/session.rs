@@ -90,6 +90,32 @@ impl Op for DryRunAnswer {
     }
 }
 
+pub struct MaskReport;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaskReportInput {
+    report: serde_json::Value,
+}
+
+impl Op for MaskReport {
+    const NAME: &'static str = "session.mask_report";
+    const SUMMARY: &'static str = "A session's report as it may be shown or stored: URL credentials and secret query parameters masked.";
+    const INPUT: &'static str = "{ report: SyncReport }";
+    const OUTPUT: &'static str = "SyncReport";
+    type Input = MaskReportInput;
+    type Output = serde_json::Value;
+
+    fn run(input: MaskReportInput, document: Option<&[u8]>) -> Result<serde_json::Value> {
+        no_document(Self::NAME, document)?;
+        let text = input.report.to_string();
+        let masked = crate::sync::mask::mask_text(&text);
+        // Masking only replaces characters inside JSON strings; should it ever break
+        // the document, nothing of the original is given back.
+        Ok(serde_json::from_str(&masked).unwrap_or(serde_json::Value::Null))
+    }
+}
+
 /// A live session for the bindings: every call answers with an envelope, so each
 /// binding only passes bytes and turns envelopes into values and exceptions.
 pub struct SessionEnvelopes {

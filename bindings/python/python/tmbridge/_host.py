@@ -115,8 +115,10 @@ def _pump(run: Run) -> _Pump:
                 if run.state is not None and not run.dry_run:
                     run.state.store(run.key, run.kind, session.save())
             else:
-                report = cast(Dict[str, Any], dict(step))
-                del report["step"]
+                whole = cast(Dict[str, Any], dict(step))
+                del whole["step"]
+                # Shown and stored only as the core masks it (tokens in URLs, credentials).
+                report = cast(Dict[str, Any], _call("session.mask_report", {"report": whole}))
                 result = cast(RunReport, report)
                 result["resumed"] = resumed
                 result["dry_run_requests"] = shown

@@ -78,6 +78,7 @@ export function errorClassFor(code: string): typeof TmbridgeError;
  * `input` may say where the .wasm file is; a no-op in Node.
  */
 export function init(input?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
+export default init;
 
 // ---------------------------------------------------------------------------
 // Ops

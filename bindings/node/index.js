@@ -20,6 +20,8 @@ const api = createApi({
 
 /** Nothing to load for the native addon; present for code shared with tmbridge-wasm. */
 export async function init() {}
+// `import init from 'tmbridge'` works as it does for the WASM package.
+export default init;
 
 export const {
   call, callJson, listOps, version, parseJunit, junitEvents, readJunit, JunitReader, Session, sessionKinds, rally, iterCases,

@@ -405,6 +405,9 @@ async function main() {
   });
   if (!state.setup.rallyUrl) showMessage('Rally is not set up yet', ' Open the set-up page to connect Rally and GitLab.', 'note');
   document.body.dataset.ready = 'true';
+  // Opened beside a GitLab pipeline or job page: its failed tests come up at once.
+  const tab = state.setup.gitlabUrl ? await pageTab() : null;
+  if (gitlabPage(tab?.url, state.setup.gitlabUrl)) await fromGitlabPage();
 }
 
 main();

@@ -271,9 +271,8 @@ it('files a defect from the failed test of the GitLab pipeline page the user is 
   const page = await opened;
   const errors = watchErrors(page);
   await page.setViewportSize(PANEL);
-  await page.waitForSelector('body[data-ready=true]');
-  await page.click('#from-page');
-  // One failed test: it is picked at once.
+  // Opened beside the pipeline page, the panel reads its test report by itself; one
+  // failed test is picked at once. (The panel's button does the same on demand.)
   await page.waitForSelector('#defect-form:not([hidden]) .field');
   assert.deepEqual(await page.locator('#failed-tests button').allInnerTexts(), [
     'unit-tests › checkout.LoginTest.logs in\nexpected 200, got 500',
@@ -297,4 +296,56 @@ it('files a defect from the failed test of the GitLab pipeline page the user is 
   assert.deepEqual(errors, []);
   await page.close();
   await pipelinePage.close();
+});
+
+it('keeps form layout edits made through the core, and imports and exports the settings', async () => {
+  await setUp({});
+  const { page, errors } = await openPanel();
+  await dropFile(page, 'checkout.xml', JUNIT);
+  await pickFailed(page, /pays by card/);
+  const order = () => page.locator('.field').evaluateAll((rows) => rows.map((r) => r.dataset.field));
+  await page.click('button[aria-label="Move up Priority"]');
+  await page.click('button[aria-label="Hide Environment"]');
+  assert.match(await page.textContent('#message'), /^Form layout saved/);
+  assert.deepEqual((await order()).slice(0, 3), ['Name', 'Priority', 'Severity']);
+  assert.ok(!(await order()).includes('Environment'));
+  await page.close();
+
+  // A new panel shows the stored layout.
+  const again = await openPanel();
+  await dropFile(again.page, 'checkout.xml', JUNIT);
+  await pickFailed(again.page, /pays by card/);
+  const kept = await again.page.locator('.field').evaluateAll((rows) => rows.map((r) => r.dataset.field));
+  assert.deepEqual(kept.slice(0, 3), ['Name', 'Priority', 'Severity']);
+  assert.ok(!kept.includes('Environment'));
+  await again.page.close();
+
+  // Settings as JSON: the core refuses a broken file, a good one is used by the panel.
+  const options = await context.newPage();
+  await options.goto(`chrome-extension://${extensionId}/options.html`);
+  const importFile = (name, settings) =>
+    options.setInputFiles('#import', { name, mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(settings)) });
+  await importFile('broken.json', { hiden: ['Notes'] });
+  await options.waitForFunction(() => document.getElementById('settings-status').textContent !== '');
+  assert.match(await options.textContent('#settings-status'), /^broken\.json was not imported: .*hiden/);
+  const mine = { hidden: ['Notes'], order: ['Severity', 'Name'], defaults: { Severity: 'Cosmetic', State: 'Open' } };
+  await importFile('mine.json', mine);
+  await options.waitForFunction(() => document.getElementById('settings-status').textContent.startsWith('Imported'));
+  const [download] = await Promise.all([options.waitForEvent('download'), options.click('#export')]);
+  assert.deepEqual(JSON.parse(readFileSync(await download.path(), 'utf8')), mine);
+
+  const third = await openPanel();
+  await dropFile(third.page, 'checkout.xml', JUNIT);
+  await pickFailed(third.page, /pays by card/);
+  const imported = await third.page.locator('.field').evaluateAll((rows) => rows.map((r) => r.dataset.field));
+  assert.deepEqual(imported.slice(0, 2), ['Severity', 'Name']);
+  assert.ok(!imported.includes('Notes'));
+  assert.equal(await fieldValue(third.page, 'Severity'), 'Cosmetic');
+  assert.equal(await fieldValue(third.page, 'State'), 'Open');
+  await third.page.close();
+
+  await options.click('#reset');
+  await options.waitForFunction(() => document.getElementById('settings-status').textContent.startsWith('Back'));
+  await options.close();
+  assert.deepEqual([...errors, ...again.errors, ...third.errors], []);
 });

@@ -58,8 +58,10 @@ export async function failedTestsOfPage(page, base, token) {
 
 /** The auto-fill run of one failed test of a GitLab test report. */
 export function runFromGitlabTest(test, pipeline) {
-  const output = test.system_output ?? '';
+  const output = (test.system_output ?? '').trim();
   const message = output.split('\n', 1)[0] || null;
+  // GitLab puts the failure message in system_output; the trace only when there is more.
+  const details = test.stack_trace || (output !== message ? output : null);
   const build = `pipeline #${pipeline.id}${pipeline.ref ? ` (${pipeline.ref})` : ''}`;
   return {
     test_run: {
@@ -74,7 +76,7 @@ export function runFromGitlabTest(test, pipeline) {
     test_log: {
       status: test.status,
       message,
-      details: test.stack_trace || output || null,
+      details,
       build,
       build_url: pipeline.web_url,
     },

@@ -4,7 +4,7 @@
 // from the `rally.schema` session, and the defect the `rally.defect` session creates.
 // Bad key, no network and a missing required field each end in a clear message.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -92,8 +92,13 @@ before(async () => {
   // The unpacked extension as the user has it after set-up: the same files, with access
   // to the loopback hosts already granted (a person grants it in the browser's prompt,
   // which a test cannot click). The options page still asks; the answer is then "yes".
+  // TMBRIDGE_EXTENSION_ZIP: the store zip (scripts/package-extension.sh) instead of the folder.
   const extension = join(userDataDir, 'extension');
-  cpSync(join(ROOT, 'pkg/extension'), extension, { recursive: true, filter: (p) => !p.includes('screenshots') });
+  if (process.env.TMBRIDGE_EXTENSION_ZIP) {
+    execFileSync('unzip', ['-q', process.env.TMBRIDGE_EXTENSION_ZIP, '-d', extension]);
+  } else {
+    cpSync(join(ROOT, 'pkg/extension'), extension, { recursive: true, filter: (p) => !p.includes('screenshots') });
+  }
   const manifest = JSON.parse(readFileSync(join(extension, 'manifest.json'), 'utf8'));
   manifest.host_permissions = ['http://127.0.0.1/*'];
   writeFileSync(join(extension, 'manifest.json'), JSON.stringify(manifest));

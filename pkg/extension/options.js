@@ -57,7 +57,7 @@ $('test').addEventListener('click', async () => {
     const report = await runSession('rally.connect', { config: rallyConfig(v) }, v.rallyApiKey);
     if (report.error) {
       const failure = describeFailure(report.error, 'be reached');
-      say('status', `${failure.message}. ${failure.detail}`, false);
+      say('status', `${failure.message}. ${failure.detail}${failure.technical ? `\n(${failure.technical})` : ''}`, false);
     } else {
       say('status', 'Rally answered: the key, workspace and project work.', true);
     }

@@ -16,13 +16,20 @@ const ready = init();
 
 // --- messages -----------------------------------------------------------------------
 
-function showMessage(title, detail = '', kind = 'error') {
+function showMessage(title, detail = '', kind = 'error', technical = '') {
   const box = $('message');
   box.replaceChildren();
   const strong = document.createElement('strong');
   strong.textContent = title;
   box.append(strong);
   if (detail) box.append(document.createTextNode(detail));
+  if (technical) {
+    const more = document.createElement('details');
+    const summary = document.createElement('summary');
+    summary.textContent = 'Details';
+    more.append(summary, document.createTextNode(technical));
+    box.append(more);
+  }
   box.className = kind === 'error' ? '' : 'note';
   box.hidden = false;
 }
@@ -166,7 +173,7 @@ async function chooseRun(makeRun) {
     buildForm();
   } catch (e) {
     sourceStatus('');
-    showMessage(e.message, e.detail ? ` ${e.detail}` : '');
+    showMessage(e.message, e.detail ? ` ${e.detail}` : '', 'error', e.technical);
   }
 }
 
@@ -350,7 +357,7 @@ async function submit(event) {
     );
     if (report.error) {
       const failure = describeFailure(report.error, 'create the defect');
-      showMessage(failure.message, ` ${failure.detail}`);
+      showMessage(failure.message, ` ${failure.detail}`, 'error', failure.technical);
       return;
     }
     const { formatted_id: id, ref, name } = report.details;

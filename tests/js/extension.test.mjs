@@ -135,6 +135,18 @@ async function setUp(values) {
   await page.close();
 }
 
+/** The options page's connection test (the core's `rally.connect` session); its message. */
+async function testConnection() {
+  const page = await context.newPage();
+  await page.goto(`chrome-extension://${extensionId}/options.html`);
+  await page.waitForFunction(() => document.getElementById('rallyApiKey').value !== '');
+  await page.click('#test');
+  await page.waitForFunction(() => !['', 'Testing…'].includes(document.getElementById('status').textContent));
+  const text = await page.textContent('#status');
+  await page.close();
+  return text;
+}
+
 async function openPanel() {
   const page = await context.newPage();
   const errors = watchErrors(page);
@@ -169,6 +181,7 @@ async function pickFailed(page, text) {
 
 it('files a defect from a failed test of a dropped JUnit report', async () => {
   await setUp({});
+  assert.equal(await testConnection(), 'Rally answered: the key, workspace and project work.');
   const { page, errors } = await openPanel();
   await dropFile(page, 'checkout.xml', JUNIT);
   await page.waitForSelector('#failed-tests li');
@@ -243,6 +256,7 @@ it('sends nothing while a required field is empty, and says which', async () => 
 
 it('says so when Rally refuses the API key, and creates nothing', async () => {
   await setUp({ rallyApiKey: 'not-the-key' });
+  assert.match(await testConnection(), /^Rally refused your API key\. Check the API key on the set-up page/);
   const { page } = await openPanel();
   const before = (await ledger()).length;
   await dropFile(page, 'checkout.xml', JUNIT);

@@ -8,10 +8,13 @@ const HEADLINES = [
   [/^rally\.(server_error|rate_limited|gave_up)$/, 'Rally is not answering properly right now', 'Try again in a minute.'],
 ];
 
-/** An Error whose `message` is the headline and `detail` what to do, from a core error. */
+/**
+ * An Error whose `message` is the headline and `detail` what to do, from a core error.
+ * `technical` keeps the core's own words (the request, the status) for a closer look.
+ */
 export function describeFailure(error, what) {
   const match = HEADLINES.find(([code]) => code.test(error.code));
-  const headline = match ? match[1] : `Rally could not ${what}`;
-  const parts = [match?.[2], error.message, error.hint].filter(Boolean);
-  return Object.assign(new Error(headline), { code: error.code, detail: parts.join(' ') });
+  const technical = [error.message, error.hint].filter(Boolean).join(' ');
+  if (!match) return Object.assign(new Error(`Rally could not ${what}`), { code: error.code, detail: technical, technical: '' });
+  return Object.assign(new Error(match[1]), { code: error.code, detail: match[2], technical: `${error.code}: ${technical}` });
 }

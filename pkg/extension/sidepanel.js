@@ -11,7 +11,7 @@ import { loadSetup, rallyConfig, saveFormSettings, withEdits } from './lib/setti
 import { describeFailure } from './lib/messages.js';
 
 const $ = (id) => document.getElementById(id);
-const state = { setup: null, schema: null, schemaOf: null, run: null, edits: {}, output: null, form: null, busy: false };
+const state = { setup: null, schema: null, schemaOf: null, run: null, edits: {}, output: null, form: null, busy: false, submitted: false };
 const ready = init();
 
 // --- messages -----------------------------------------------------------------------
@@ -230,8 +230,16 @@ function layoutButton(label, title, field, op) {
   return b;
 }
 
+function allowSubmit() {
+  if (!state.submitted) return;
+  state.submitted = false;
+  $('submit').disabled = false;
+  $('submit').textContent = 'Submit to Rally';
+}
+
 /** Builds the controls: once per run and per layout; typing only refreshes problems. */
 function buildForm() {
+  allowSubmit();
   compute();
   const box = $('fields');
   box.replaceChildren();
@@ -306,6 +314,7 @@ function showProblems() {
 let pending = null;
 /** The core checks the form again after each keystroke (batched per animation frame). */
 function refresh() {
+  allowSubmit();
   if (pending) return;
   pending = requestAnimationFrame(() => {
     pending = null;
@@ -366,10 +375,12 @@ async function submit(event) {
     link.href = defectUrl(state.setup.rallyUrl, ref);
     $('defect-name').textContent = name ? `: ${name}` : '';
     $('result').hidden = false;
+    state.submitted = true;
   } finally {
     state.busy = false;
-    $('submit').disabled = false;
-    $('submit').textContent = 'Submit to Rally';
+    // Filed once: a second click would file a second defect. An edit or another test enables it again.
+    $('submit').disabled = state.submitted;
+    $('submit').textContent = state.submitted ? 'Submitted' : 'Submit to Rally';
   }
 }
 

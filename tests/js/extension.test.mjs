@@ -17,7 +17,10 @@ import { ROOT } from './serve.mjs';
 
 const SIMULATORS =
   process.env.TMBRIDGE_SIMULATORS ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/tmbridge-simulators');
-const SCREENSHOTS = join(ROOT, 'pkg/extension/screenshots');
+// The README's screenshots are refreshed with TMBRIDGE_UPDATE_SCREENSHOTS=1; otherwise
+// they are taken all the same, into the run's temporary folder.
+const UPDATE_SCREENSHOTS = process.env.TMBRIDGE_UPDATE_SCREENSHOTS === '1';
+let SCREENSHOTS;
 const PANEL = { width: 420, height: 900 };
 
 // A report with two failed tests; one failure message is hostile HTML.
@@ -110,6 +113,7 @@ before(async () => {
   });
   const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
   extensionId = new URL(worker.url()).host;
+  SCREENSHOTS = UPDATE_SCREENSHOTS ? join(ROOT, 'pkg/extension/screenshots') : join(userDataDir, 'screenshots');
   mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
@@ -220,6 +224,9 @@ it('files a defect from a failed test of a dropped JUnit report', async () => {
   const formattedId = await page.textContent('#defect-link');
   assert.match(formattedId, /^DE\d+$/);
   assert.match(await page.getAttribute('#defect-link', 'href'), /\/#\/detail\/defect\/\d+$/);
+  assert.equal(await page.textContent('#result'), `Created ${formattedId}: Card payment answers 502`);
+  // Filed once: the button waits for a change before it files another defect.
+  assert.equal(await page.isDisabled('#submit'), true);
   await shot(page, 'junit-submitted.png');
 
   const [defect] = (await ledger()).filter((e) => e.formatted_id === formattedId);

@@ -5,7 +5,7 @@
 // user's key from extension storage; nothing runs in, or is read from, a web page.
 import init, { autofill, autofillEditForm, autofillForm, autofillRunFromJunit, parseJunit } from './tmbridge/index.js';
 import { failedTestsOfPage, gitlabPage, runFromGitlabTest } from './lib/gitlab.js';
-import { htmlToText, safeFragment } from './lib/richtext.js';
+import { htmlToText, safeFragment, withoutRunLink } from './lib/richtext.js';
 import { runSession } from './lib/session.js';
 import { loadSetup, rallyConfig, saveFormSettings, withEdits } from './lib/settings.js';
 import { describeFailure } from './lib/messages.js';
@@ -201,7 +201,7 @@ function controlFor(field, filled) {
     control.value = filled?.value ?? '';
   } else if (isRichText(field)) {
     control = document.createElement('textarea');
-    control.value = htmlToText(filled?.value ?? '');
+    control.value = htmlToText(withoutRunLink(filled?.value ?? ''));
   } else {
     control = document.createElement('input');
     control.type = 'text';

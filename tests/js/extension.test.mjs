@@ -186,6 +186,12 @@ async function pickFailed(page, text) {
 it('files a defect from a failed test of a dropped JUnit report', async () => {
   await setUp({});
   assert.equal(await testConnection(), 'Rally answered: the key, workspace and project work.');
+  // What the extension holds: storage and sidePanel, and the hosts granted at set-up.
+  const worker = context.serviceWorkers()[0];
+  const granted = await worker.evaluate(() => chrome.permissions.getAll());
+  assert.deepEqual(granted.permissions.sort(), ['sidePanel', 'storage']);
+  assert.deepEqual(granted.origins, ['http://127.0.0.1/*']);
+  assert.deepEqual(await worker.evaluate(() => chrome.sidePanel.getPanelBehavior()), { openPanelOnActionClick: true });
   const { page, errors } = await openPanel();
   await dropFile(page, 'checkout.xml', JUNIT);
   await page.waitForSelector('#failed-tests li');
@@ -307,6 +313,13 @@ it('files a defect from the failed test of the GitLab pipeline page the user is 
   assert.equal(await fieldValue(page, 'FoundInBuild'), 'pipeline #1001 (main)');
   const pipelineUrl = `${info.gitlabUrl}/${info.gitlabProject}/-/pipelines/1001`;
   assert.equal(await page.locator(`[data-preview=Description] a[href="${pipelineUrl}"]`).count(), 1);
+  // The text box holds what the rules wrote; the core adds the link to the run again.
+  assert.doesNotMatch(await fieldValue(page, 'Description'), /Test run:/);
+  const description = `${await fieldValue(page, 'Description')}\nSeen on every login since this pipeline.`;
+  await page.fill('[name=Description]', description);
+  await page.waitForFunction(() => document.querySelector('[data-preview=Description]').textContent.includes('every login'));
+  assert.equal(await page.locator('[data-preview=Description] a').count(), 1);
+  assert.equal(await page.locator(`[data-preview=Description] a[href="${pipelineUrl}"]`).count(), 1);
   await shot(page, 'gitlab-form.png');
 
   await page.click('#submit');
@@ -317,6 +330,8 @@ it('files a defect from the failed test of the GitLab pipeline page the user is 
   assert.equal(defect.fields.Name, 'logs in: expected 200, got 500');
   assert.equal(defect.fields.FoundInBuild, 'pipeline #1001 (main)');
   assert.ok(defect.fields.Description.includes(`href="${pipelineUrl}"`), defect.fields.Description);
+  assert.ok(defect.fields.Description.includes('Seen on every login since this pipeline.'), defect.fields.Description);
+  assert.equal(defect.fields.Description.split('Test run:').length, 2, defect.fields.Description);
   assert.ok(defect.fields.Notes.startsWith(`Build: <a href="${pipelineUrl}">`), defect.fields.Notes);
   await shot(page, 'gitlab-submitted.png');
   assert.deepEqual(errors, []);

@@ -54,3 +54,12 @@ export function htmlToText(html) {
   walk(parsed.body);
   return out.replace(/\n+$/, '');
 }
+
+/**
+ * The rich text without the link to the test run the core appends to the Description
+ * (`<br /><br />Test run: <a href="...">...</a>`): the core adds it again to whatever is
+ * typed, so the text box holds only what the rules wrote.
+ */
+export function withoutRunLink(html) {
+  return html.replace(/(?:<br \/><br \/>)?Test run: (?:<a href="[^"]*">[^<]*<\/a>|[^<]*)$/, '');
+}

@@ -168,7 +168,7 @@ test_extension() {
   local zip
   zip=$(scripts/package-extension.sh)
   TMBRIDGE_SIMULATORS="$TARGET_DIR/debug/tmbridge-simulators" TMBRIDGE_EXTENSION_ZIP="$zip" \
-    node --test tests/js/extension.test.mjs
+    node --test tests/js/extension.test.mjs tests/js/extension-lib.test.mjs
 }
 
 check "test: vectors, Rust" cargo test -q -p tmbridge-core --test vectors

@@ -54,8 +54,11 @@ async function loadSchema() {
       detail: 'Open the set-up page and enter the Rally URL, workspace, project and your API key.',
     });
   }
+  const listed = $('source-status').textContent;
   sourceStatus('Loading the Defect form from Rally…');
-  const report = await runSession('rally.schema', { config: rallyConfig(setup) }, setup.rallyApiKey);
+  const report = await runSession('rally.schema', { config: rallyConfig(setup) }, setup.rallyApiKey).finally(() =>
+    sourceStatus(listed),
+  );
   if (report.error) throw describeFailure(report.error, 'load the Defect form');
   state.schema = report.details.schema;
   state.schemaOf = connection;
@@ -169,10 +172,8 @@ async function chooseRun(makeRun) {
     state.run = makeRun();
     state.edits = {};
     await loadSchema();
-    sourceStatus('');
     buildForm();
   } catch (e) {
-    sourceStatus('');
     showMessage(e.message, e.detail ? ` ${e.detail}` : '', 'error', e.technical);
   }
 }

@@ -113,6 +113,15 @@ before(async () => {
   });
   const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
   extensionId = new URL(worker.url()).host;
+  // Installing opens the set-up page; close it, so that it does not race the tests' own.
+  const isSetUp = (p) => p.url() === `chrome-extension://${extensionId}/options.html`;
+  let welcome = context.pages().find(isSetUp);
+  for (let i = 0; i < 200 && !welcome; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    welcome = context.pages().find(isSetUp);
+  }
+  assert.ok(welcome, 'installing the extension opens its set-up page');
+  await welcome.close();
   SCREENSHOTS = UPDATE_SCREENSHOTS ? join(ROOT, 'pkg/extension/screenshots') : join(userDataDir, 'screenshots');
   mkdirSync(SCREENSHOTS, { recursive: true });
 });
@@ -334,6 +343,15 @@ it('files a defect from the failed test of the GitLab pipeline page the user is 
   assert.equal(defect.fields.Description.split('Test run:').length, 2, defect.fields.Description);
   assert.ok(defect.fields.Notes.startsWith(`Build: <a href="${pipelineUrl}">`), defect.fields.Notes);
   await shot(page, 'gitlab-submitted.png');
+
+  // A job page of the pipeline leads to the same report.
+  await pipelinePage.goto(`${info.gitlabUrl}/${info.gitlabProject}/-/jobs/7001`);
+  await page.evaluate(() => {
+    document.getElementById('failed-tests').replaceChildren();
+  });
+  await page.click('#from-page');
+  await page.waitForSelector('#failed-tests li');
+  assert.match(await page.textContent('#source-status'), /^Pipeline #1001 \(main\): 1 failed test/);
   assert.deepEqual(errors, []);
   await page.close();
   await pipelinePage.close();

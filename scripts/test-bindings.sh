@@ -166,6 +166,15 @@ step "build: wasmtime runner" build_wasmtime_runner
 
 # --- tests -------------------------------------------------------------------------
 
+# The zip the store gets, loaded unpacked, against the Rally and GitLab simulators.
+test_extension() {
+  cargo build -q -p tmbridge-simulators --bin tmbridge-simulators
+  local zip
+  zip=$(scripts/package-extension.sh)
+  TMBRIDGE_SIMULATORS="$TARGET_DIR/debug/tmbridge-simulators" TMBRIDGE_EXTENSION_ZIP="$zip" \
+    node --test tests/js/extension.test.mjs tests/js/extension-lib.test.mjs
+}
+
 check "test: vectors, Rust" cargo test -q -p tmbridge-core --test vectors
 check "test: wasmtime runner (unit)" cargo test -q -p tmbridge-wasmtime-runner "${RUNNER_PROFILE[@]}"
 check "test: vectors, wasmtime (raw ABI)" "$TARGET_DIR/debug/wasmtime-vectors" pkg/raw/tmbridge_raw.wasm tests/vectors
@@ -178,7 +187,7 @@ check "test: WASM in Node (incl. rally against the simulator), exports" \
   env CARGO_TARGET_DIR="$TARGET_DIR" node --test tests/js/wasm-node.test.mjs tests/js/exports.test.mjs
 if [ "${TMBRIDGE_SKIP_BROWSER:-0}" != 1 ]; then
   check "test: WASM in headless Chromium" node --test tests/js/browser.test.mjs
-  check "test: MV3 extension in headless Chromium" node --test tests/js/extension.test.mjs
+  check "test: MV3 extension (store zip) in headless Chromium vs the simulators" test_extension
 fi
 
 # --- report ------------------------------------------------------------------------

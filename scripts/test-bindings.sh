@@ -15,7 +15,6 @@ ROOT=$PWD
 export CARGO_TERM_COLOR=never
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 WASM_TARGET=wasm32-unknown-unknown
-WASM_OUT="$TARGET_DIR/$WASM_TARGET/wasm-release"
 if [ "${TMBRIDGE_QUICK:-0}" = 1 ]; then
   export CARGO_PROFILE_WASM_RELEASE_LTO=false CARGO_PROFILE_WASM_RELEASE_CODEGEN_UNITS=16
   export CARGO_PROFILE_WASM_RAW_LTO=false CARGO_PROFILE_WASM_RAW_CODEGEN_UNITS=16
@@ -104,26 +103,7 @@ unchanged() { [ -f "$2" ] && cmp -s "$1" "$STAMPS/$(basename "$2").input"; }
 remember() { mkdir -p "$STAMPS" && cp "$1" "$STAMPS/$(basename "$2").input"; }
 
 build_wasm_pkg() {
-  cargo build -q -p tmbridge-wasm --target "$WASM_TARGET" --profile wasm-release
-  local raw="$WASM_OUT/tmbridge_wasm.wasm"
-  if ! unchanged "$raw" pkg/node/tmbridge_wasm_bg.wasm; then
-    rm -rf pkg/web pkg/node
-    wasm-bindgen --target web --out-dir pkg/web --out-name tmbridge_wasm "$raw"
-    wasm-bindgen --target nodejs --out-dir pkg/node --out-name tmbridge_wasm "$raw"
-    # Both targets emit the same .wasm: optimise once, copy. npm's binaryen, not Debian's.
-    node_modules/.bin/wasm-opt -Oz pkg/web/tmbridge_wasm_bg.wasm -o pkg/web/tmbridge_wasm_bg.wasm
-    cp pkg/web/tmbridge_wasm_bg.wasm pkg/node/tmbridge_wasm_bg.wasm
-    remember "$raw" pkg/node/tmbridge_wasm_bg.wasm
-  fi
-  echo '{"type":"commonjs"}' > pkg/node/package.json
-  # The API and its types have one source, bindings/node.
-  cp bindings/node/api.js bindings/node/rally.js bindings/node/node-host.js pkg/
-  cp bindings/node/index.d.ts pkg/tmbridge.d.ts
-  # The browser extension loads the browser build from inside its own folder.
-  rm -rf pkg/extension/tmbridge
-  mkdir -p pkg/extension/tmbridge/web
-  cp pkg/index.js pkg/api.js pkg/rally.js pkg/extension/tmbridge/
-  cp pkg/web/tmbridge_wasm.js pkg/web/tmbridge_wasm_bg.wasm pkg/extension/tmbridge/web/
+  bash scripts/build-wasm-pkg.sh
 }
 
 build_raw_wasm() {

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the WASM package (cargo wasm32, wasm-bindgen for the web and Node, wasm-opt -Oz
+# from npm) into pkg/, with the JS API and its types from bindings/node, and puts the
+# browser build inside the extension's folder (pkg/extension/tmbridge), which loads it
+# from there. Skips wasm-bindgen and wasm-opt when the module did not change.
+#
+# Used by scripts/test-bindings.sh and scripts/package-extension.sh. Honours
+# CARGO_TARGET_DIR and the CARGO_PROFILE_WASM_RELEASE_* variables the callers set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+WASM_TARGET=wasm32-unknown-unknown
+STAMP="$TARGET_DIR/tmbridge-stamps/tmbridge_wasm_bg.wasm.input"
+
+cargo build -q -p tmbridge-wasm --target "$WASM_TARGET" --profile wasm-release
+raw="$TARGET_DIR/$WASM_TARGET/wasm-release/tmbridge_wasm.wasm"
+if ! { [ -f pkg/web/tmbridge_wasm_bg.wasm ] && [ -f pkg/node/tmbridge_wasm_bg.wasm ] && cmp -s "$raw" "$STAMP"; }; then
+  rm -rf pkg/web pkg/node
+  wasm-bindgen --target web --out-dir pkg/web --out-name tmbridge_wasm "$raw"
+  wasm-bindgen --target nodejs --out-dir pkg/node --out-name tmbridge_wasm "$raw"
+  # Both targets emit the same .wasm: optimise once, copy. npm's binaryen, not Debian's.
+  node_modules/.bin/wasm-opt -Oz pkg/web/tmbridge_wasm_bg.wasm -o pkg/web/tmbridge_wasm_bg.wasm
+  cp pkg/web/tmbridge_wasm_bg.wasm pkg/node/tmbridge_wasm_bg.wasm
+  mkdir -p "$(dirname "$STAMP")" && cp "$raw" "$STAMP"
+fi
+echo '{"type":"commonjs"}' > pkg/node/package.json
+# The API and its types have one source, bindings/node.
+cp bindings/node/api.js bindings/node/rally.js bindings/node/node-host.js pkg/
+cp bindings/node/index.d.ts pkg/tmbridge.d.ts
+# The browser extension loads the browser build from inside its own folder.
+rm -rf pkg/extension/tmbridge
+mkdir -p pkg/extension/tmbridge/web
+cp pkg/index.js pkg/api.js pkg/rally.js pkg/extension/tmbridge/
+cp pkg/web/tmbridge_wasm.js pkg/web/tmbridge_wasm_bg.wasm pkg/extension/tmbridge/web/

@@ -64,9 +64,7 @@ pub fn read(
     let names: Vec<String> = (0..zip.len())
         .filter_map(|i| {
             let m = zip.by_index(i).ok()?;
-            m.is_file()
-                .then(|| m.name().ok().map(|n| n.to_string()))
-                .flatten()
+            m.is_file().then(|| m.name().to_string())
         })
         .collect();
     let options = glob::MatchOptions {

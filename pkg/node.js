@@ -3,6 +3,7 @@
 import { readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createApi } from './api.js';
+import * as host from './node-host.js';
 
 const require = createRequire(import.meta.url);
 const wasm = require('./node/tmbridge_wasm.js');
@@ -19,10 +20,11 @@ const api = createApi({
   startSession: (request, secrets) => wasm.NativeSession.start(request, secrets),
   resumeSession: (saved, secrets) => wasm.NativeSession.resume(saved, secrets),
   readSync,
+  host,
 });
 
 export const {
-  call, callJson, listOps, version, parseJunit, junitEvents, readJunit, JunitReader, Session, sessionKinds,
+  call, callJson, listOps, version, parseJunit, junitEvents, readJunit, JunitReader, Session, sessionKinds, rally, iterCases,
   mapResults, validateConfig,
   normalizeRallyQuery, checkRallyQuery, parseRallyQuery, rallyPollQuery, readRallyLookups,
   autofillSchema, autofillAllowedValues, autofillForm, autofillEditForm, autofillCheckMappings,

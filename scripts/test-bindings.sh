@@ -117,12 +117,12 @@ build_wasm_pkg() {
   fi
   echo '{"type":"commonjs"}' > pkg/node/package.json
   # The API and its types have one source, bindings/node.
-  cp bindings/node/api.js pkg/api.js
+  cp bindings/node/api.js bindings/node/rally.js bindings/node/node-host.js pkg/
   cp bindings/node/index.d.ts pkg/tmbridge.d.ts
   # The browser extension loads the browser build from inside its own folder.
   rm -rf pkg/extension/tmbridge
   mkdir -p pkg/extension/tmbridge/web
-  cp pkg/index.js pkg/api.js pkg/extension/tmbridge/
+  cp pkg/index.js pkg/api.js pkg/rally.js pkg/extension/tmbridge/
   cp pkg/web/tmbridge_wasm.js pkg/web/tmbridge_wasm_bg.wasm pkg/extension/tmbridge/web/
 }
 
@@ -149,6 +149,9 @@ build_node_addon() {
   cp "$TARGET_DIR/debug/libtmbridge_node.so" bindings/node/tmbridge.node
 }
 
+# The binding suites publish to the Rally simulator binary on loopback.
+build_simulators() { cargo build -q -p tmbridge-simulators --bin tmbridge-simulators; }
+
 # The runner shares the debug build of wasmtime with the CLI; the root Cargo.toml
 # optimises cranelift in the dev profile, so compiling the module takes ~1 s.
 RUNNER_PROFILE=()
@@ -158,19 +161,33 @@ step "build: wasm pkg (cargo, wasm-bindgen web+nodejs, wasm-opt -Oz)" build_wasm
 step "build: raw wasm module" build_raw_wasm
 step "build: Python extension (maturin develop)" build_python
 step "build: Node addon" build_node_addon
+step "build: Rally simulator" build_simulators
 step "build: wasmtime runner" build_wasmtime_runner
 
 # --- tests -------------------------------------------------------------------------
 
+# The zip the store gets, loaded unpacked, against the Rally and GitLab simulators.
+test_extension() {
+  cargo build -q -p tmbridge-simulators --bin tmbridge-simulators
+  local zip
+  zip=$(scripts/package-extension.sh)
+  TMBRIDGE_SIMULATORS="$TARGET_DIR/debug/tmbridge-simulators" TMBRIDGE_EXTENSION_ZIP="$zip" \
+    node --test tests/js/extension.test.mjs tests/js/extension-lib.test.mjs
+}
+
 check "test: vectors, Rust" cargo test -q -p tmbridge-core --test vectors
 check "test: wasmtime runner (unit)" cargo test -q -p tmbridge-wasmtime-runner "${RUNNER_PROFILE[@]}"
 check "test: vectors, wasmtime (raw ABI)" "$TARGET_DIR/debug/wasmtime-vectors" pkg/raw/tmbridge_raw.wasm tests/vectors
-check "test: Python (pytest incl. vectors and stubtest)" .venv/bin/python -m pytest -q bindings/python/tests
-check "test: Node addon (node:test incl. vectors)" node --test bindings/node/test/
-check "test: WASM in Node, exports" node --test tests/js/wasm-node.test.mjs tests/js/exports.test.mjs
+# CARGO_TARGET_DIR tells the suites where the simulator binary is.
+check "test: Python (pytest incl. vectors, stubtest, tmbridge.rally against the simulator, README example)" \
+  env CARGO_TARGET_DIR="$TARGET_DIR" .venv/bin/python -m pytest -q bindings/python/tests
+check "test: Node addon (node:test incl. vectors, rally against the simulator, README example)" \
+  env CARGO_TARGET_DIR="$TARGET_DIR" node --test bindings/node/test/
+check "test: WASM in Node (incl. rally against the simulator), exports" \
+  env CARGO_TARGET_DIR="$TARGET_DIR" node --test tests/js/wasm-node.test.mjs tests/js/exports.test.mjs
 if [ "${TMBRIDGE_SKIP_BROWSER:-0}" != 1 ]; then
   check "test: WASM in headless Chromium" node --test tests/js/browser.test.mjs
-  check "test: MV3 extension in headless Chromium" node --test tests/js/extension.test.mjs
+  check "test: MV3 extension (store zip) in headless Chromium vs the simulators" test_extension
 fi
 
 # --- report ------------------------------------------------------------------------

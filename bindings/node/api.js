@@ -7,6 +7,8 @@
 // This file turns envelopes into values and errors. Error text is the core's own
 // (`backend.errorText`), never rewritten here.
 
+import { createRally } from './rally.js';
+
 /** Base class of every error the core reports. */
 export class TmbridgeError extends Error {
   constructor(text, error, options) {
@@ -56,6 +58,8 @@ const ERROR_CLASSES = {
   config: ConfigError,
   status: ConfigError,
   matching: ConfigError,
+  template: ConfigError,
+  context: ConfigError,
   rally: RallyError,
   qtest: QtestError,
   testrail: TestrailError,
@@ -288,6 +292,11 @@ export function createApi(backend) {
       return unwrap(JSON.parse(this.#live().save()));
     }
 
+    /** `{ done, total }` units of work, for progress displays. */
+    units() {
+      return unwrap(JSON.parse(this.#live().units()));
+    }
+
     /** Frees the session's memory at once (WASM); later calls throw. Optional for the addon. */
     free() {
       if (this.#native === null) return;
@@ -304,6 +313,10 @@ export function createApi(backend) {
   /** Every kind of session the core can start, with its input's shape. */
   const sessionKinds = () => call('session.kinds');
 
+  // Whole syncs in one call each; the runtime's `host` gives files and the state file.
+  const rally = createRally({ Session, call, toError, parseJunit, host: backend.host ?? null });
+  const { iterCases } = rally;
+
   return {
     call,
     callJson,
@@ -315,6 +328,8 @@ export function createApi(backend) {
     JunitReader,
     Session,
     sessionKinds,
+    rally,
+    iterCases,
     mapResults,
     validateConfig,
     normalizeRallyQuery,

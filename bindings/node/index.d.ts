@@ -78,6 +78,7 @@ export function errorClassFor(code: string): typeof TmbridgeError;
  * `input` may say where the .wasm file is; a no-op in Node.
  */
 export function init(input?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
+export default init;
 
 // ---------------------------------------------------------------------------
 // Ops
@@ -853,9 +854,92 @@ export class Session {
   provideFile(id: number, file: { data: Uint8Array | string; error?: undefined } | { data?: undefined; error: string }): void;
   /** The progress as JSON, secrets excepted: store it when a `save` step comes. */
   save(): string;
+  /** `{ done, total }` units of work, for progress displays. */
+  units(): { done: number; total: number };
   /** Frees the session's memory now (the WASM build holds it until then); later calls throw. */
   free(): void;
 }
 
 /** Every kind of session the core can start, with its input's shape. */
 export function sessionKinds(): SessionKind[];
+
+// --- rally: whole syncs in one call -------------------------------------------------
+
+/** Every test case of a parsed report, however deeply its suites nest. */
+export function iterCases(report: Report): Generator<TestCase, void, undefined>;
+
+/** Keeps resumable state where no file is at hand (browsers, workers): any key-value store. */
+export interface RallyStore {
+  get(key: string): string | null | Promise<string | null>;
+  set(key: string, value: string): void | Promise<void>;
+}
+
+/** Options every `rally` function takes. */
+export interface RallyOptions {
+  /** `{ api_key }` or `{ username, password }`; else the variable `rally.api_key_env` names (`RALLY_API_KEY`), or `RALLY_USERNAME` and `RALLY_PASSWORD`. */
+  secrets?: SessionSecrets;
+  /** Send nothing: the report's `dryRunRequests` lists each request, secrets masked. */
+  dryRun?: boolean;
+  /** `(done, total) => ...`, or an EventTarget that receives `progress` events (`CustomEvent<{ done, total }>`). */
+  onProgress?: ((done: number, total: number) => void) | EventTarget;
+  /** Stops the run (between requests and during waits); saved state is kept. */
+  signal?: AbortSignal;
+  /** Another `fetch` (a proxy agent, a test double); the global one by default. */
+  fetch?: typeof fetch;
+  /** Per request, in milliseconds (60000). */
+  timeoutMs?: number;
+}
+
+/** Options of the functions that keep resumable state. */
+export interface RallyStateOptions extends RallyOptions {
+  /** Node: a JSON file keeping the progress (written atomically at every save point). */
+  state?: string | URL;
+  /** Elsewhere: any store; used instead of `state`. */
+  store?: RallyStore;
+}
+
+export interface PublishOptions extends RallyStateOptions {
+  context?: RunContext;
+  /** Folders attachments may be read from (Node): the report's own by default. */
+  allowedDirs?: (string | URL)[];
+  /** Reads an attachment the report names, where there is no file system (browsers). */
+  readFile?: (path: string) => Promise<{ data: Uint8Array } | { error: string }> | { data: Uint8Array } | { error: string };
+}
+
+export interface ImportRequirementsOptions extends RallyStateOptions {
+  config: Config | string | URL;
+  /** Only stories changed after this time (else the stored cursor). */
+  since?: string | null;
+  /** Poll again every `interval` seconds (120) until the loop stops or `signal` aborts. */
+  watch?: boolean;
+  interval?: number;
+  projects?: string[];
+  fields?: string[];
+  timeZone?: string | null;
+}
+
+/** What a `rally` function returns: the session's report and how the run went here. */
+export interface RallyReport extends SyncReport {
+  /** Saved progress of an earlier run of the same work was picked up (or its report returned). */
+  resumed: boolean;
+  /** Dry run: every request that would have been sent, secrets masked. */
+  dryRunRequests: HttpRequest[];
+}
+
+/**
+ * Rally in one call each. A run that ends with an error rejects with the error's class
+ * (`RallyError`, `SessionError`, ...) and the report as `error.report`.
+ */
+export declare const rally: {
+  /** Publishes a report: a path (Node), its bytes, or `parseJunit`'s output. */
+  publish(report: string | URL | Uint8Array | Report, config: Config | string | URL, options?: PublishOptions): Promise<RallyReport>;
+  /** Tests the key, the workspace and the project. */
+  connect(config: Config | string | URL, options?: RallyOptions): Promise<RallyReport>;
+  /** A type's form schema (`Defect` by default), for `autofill`. */
+  loadSchema(config: Config | string | URL, options?: RallyOptions & { typeName?: string }): Promise<AutofillSchema>;
+  /** Files an auto-filled defect; with state, a rerun never files a second one. */
+  submitDefect(request: DefectRequest, config: Config | string | URL, options?: RallyStateOptions): Promise<RallyReport>;
+  /** The user stories a query finds, as an async generator. */
+  importRequirements(query: string | null, options: ImportRequirementsOptions): AsyncGenerator<Requirement, void, undefined>;
+  iterCases: typeof iterCases;
+};

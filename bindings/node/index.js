@@ -3,6 +3,7 @@
 import { readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createApi } from './api.js';
+import * as host from './node-host.js';
 
 const require = createRequire(import.meta.url);
 const native = require(process.env.TMBRIDGE_NODE_ADDON || './tmbridge.node');
@@ -14,13 +15,16 @@ const api = createApi({
   startSession: (request, secrets) => native.NativeSession.start(request, secrets),
   resumeSession: (saved, secrets) => native.NativeSession.resume(saved, secrets),
   readSync,
+  host,
 });
 
 /** Nothing to load for the native addon; present for code shared with tmbridge-wasm. */
 export async function init() {}
+// `import init from 'tmbridge'` works as it does for the WASM package.
+export default init;
 
 export const {
-  call, callJson, listOps, version, parseJunit, junitEvents, readJunit, JunitReader, Session, sessionKinds,
+  call, callJson, listOps, version, parseJunit, junitEvents, readJunit, JunitReader, Session, sessionKinds, rally, iterCases,
   mapResults, validateConfig,
   normalizeRallyQuery, checkRallyQuery, parseRallyQuery, rallyPollQuery, readRallyLookups,
   autofillSchema, autofillAllowedValues, autofillForm, autofillEditForm, autofillCheckMappings,

@@ -1,144 +1,410 @@
-// The MV3 extension (pkg/extension) in headless Chromium: load it unpacked, store a
-// failed run and settings through its options page, open a Rally-like defect form
-// served on 127.0.0.1, run the fill the toolbar button runs, and check every field.
+// The MV3 extension (pkg/extension) in headless Chromium against the Rally and GitLab
+// simulators on loopback: set-up on the options page, a JUnit report dropped on the side
+// panel, the failed test of a GitLab pipeline page, the defect form the panel renders
+// from the `rally.schema` session, and the defect the `rally.defect` session creates.
+// Bad key, no network and a missing required field each end in a clear message.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 import { after, before, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import { ARGS, CHROMIUM, watchErrors } from './chromium.mjs';
-import { ROOT, serve } from './serve.mjs';
+import { ROOT } from './serve.mjs';
 
-const EXTENSION = join(ROOT, 'pkg/extension');
-const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
-const FORM = readFileSync(new URL('./browser/rally-defect-form.html', import.meta.url));
-const METADATA = readFileSync(join(FIXTURES, 'autofill/rally-defect-typedef.json'));
+const SIMULATORS =
+  process.env.TMBRIDGE_SIMULATORS ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/tmbridge-simulators');
+// The README's screenshots are refreshed with TMBRIDGE_UPDATE_SCREENSHOTS=1; otherwise
+// they are taken all the same, into the run's temporary folder.
+const UPDATE_SCREENSHOTS = process.env.TMBRIDGE_UPDATE_SCREENSHOTS === '1';
+let SCREENSHOTS;
+const PANEL = { width: 420, height: 900 };
 
-let server;
+// A report with two failed tests; one failure message is hostile HTML.
+const JUNIT = `<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="checkout" tests="3" failures="2">
+  <testcase classname="shop.CartTest" name="adds an item" time="0.2"/>
+  <testcase classname="shop.PaymentTest" name="pays by card" time="1.5">
+    <failure message="expected status 200 but was 502">AssertionError: expected status 200 but was 502
+	at shop.PaymentTest.paysByCard(PaymentTest.java:48)</failure>
+  </testcase>
+  <testcase classname="shop.PaymentTest" name="shows the receipt" time="0.7">
+    <failure message="&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt; not shown">receipt missing</failure>
+  </testcase>
+</testsuite>
+`;
+
+let sim;
+let info;
 let context;
-let worker;
+let extensionId;
 let userDataDir;
-const metadataRequests = [];
+
+/** Starts the simulators binary on free ports and reads what it prints. */
+async function startSimulators() {
+  const child = spawn(SIMULATORS, ['--rally', '127.0.0.1:0', '--gitlab', '127.0.0.1:0', '--gitlab-demo-pipeline'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const patterns = {
+    rallyUrl: /^rally\.url = (\S+)/,
+    rallyApiKey: /^rally api key \(ZSESSIONID\) = (\S+)/,
+    rallyWorkspace: /^rally\.workspace = (\S+)/,
+    rallyProject: /^rally\.project = (\S+)/,
+    gitlab: /^gitlab url = (\S+)\s+\(PRIVATE-TOKEN (\S+)\)/,
+    gitlabProject: /^gitlab project = \S+ \((\S+)\)/,
+  };
+  const failed = new Promise((resolve) => child.on('error', resolve));
+  const found = {};
+  failed.then((e) => child.stdout.destroy(new Error(`cannot run ${SIMULATORS} (cargo build -p tmbridge-simulators): ${e.message}`)));
+  for await (const line of createInterface({ input: child.stdout })) {
+    for (const [name, pattern] of Object.entries(patterns)) {
+      const m = pattern.exec(line);
+      if (m && name === 'gitlab') Object.assign(found, { gitlabUrl: m[1], gitlabToken: m[2] });
+      else if (m) found[name] = m[1];
+    }
+    if (Object.keys(found).length === Object.keys(patterns).length + 1) break;
+  }
+  assert.ok(found.gitlabProject, `the simulators printed only ${Object.keys(found)}`);
+  return { child, found };
+}
+
+/** A loopback port nothing listens on: the "no network" Rally. */
+async function closedPort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function wsapi(path) {
+  const response = await fetch(`${info.rallyUrl}/slm/webservice/v2.0${path}`, { headers: { ZSESSIONID: info.rallyApiKey } });
+  return response.json();
+}
+
+const ledger = async () => (await (await fetch(`${info.rallyUrl}/__sim/ledger`)).json()).filter((e) => e.type === 'Defect');
 
 before(async () => {
-  server = await serve({
-    '/rally/defect/new': async () => ({ type: 'text/html; charset=utf-8', body: FORM }),
-    // What Rally's WSAPI answers for the Defect type definition (a fixture of that shape).
-    '/slm/webservice/v2.0/typedefinition': async (req) => {
-      metadataRequests.push(req.url);
-      return { type: 'application/json', body: METADATA };
-    },
-  });
+  const started = await startSimulators();
+  sim = started.child;
+  info = started.found;
   userDataDir = mkdtempSync(join(tmpdir(), 'tmbridge-ext-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
+  // The unpacked extension as the user has it after set-up: the same files, with access
+  // to the loopback hosts already granted (a person grants it in the browser's prompt,
+  // which a test cannot click). The options page still asks; the answer is then "yes".
+  // TMBRIDGE_EXTENSION_ZIP: the store zip (scripts/package-extension.sh) instead of the folder.
+  const extension = join(userDataDir, 'extension');
+  if (process.env.TMBRIDGE_EXTENSION_ZIP) {
+    execFileSync('unzip', ['-q', process.env.TMBRIDGE_EXTENSION_ZIP, '-d', extension]);
+  } else {
+    cpSync(join(ROOT, 'pkg/extension'), extension, { recursive: true, filter: (p) => !p.includes('screenshots') });
+  }
+  const manifest = JSON.parse(readFileSync(join(extension, 'manifest.json'), 'utf8'));
+  manifest.host_permissions = ['http://127.0.0.1/*'];
+  writeFileSync(join(extension, 'manifest.json'), JSON.stringify(manifest));
+  context = await chromium.launchPersistentContext(join(userDataDir, 'profile'), {
     executablePath: CHROMIUM,
     headless: true,
-    args: [...ARGS, `--disable-extensions-except=${EXTENSION}`, `--load-extension=${EXTENSION}`],
+    viewport: PANEL,
+    args: [...ARGS.filter((a) => a !== '--headless'), '--headless=new', `--disable-extensions-except=${extension}`, `--load-extension=${extension}`],
   });
-  worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+  extensionId = new URL(worker.url()).host;
+  // Installing opens the set-up page; close it, so that it does not race the tests' own.
+  const isSetUp = (p) => p.url() === `chrome-extension://${extensionId}/options.html`;
+  let welcome = context.pages().find(isSetUp);
+  for (let i = 0; i < 200 && !welcome; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    welcome = context.pages().find(isSetUp);
+  }
+  assert.ok(welcome, 'installing the extension opens its set-up page');
+  await welcome.close();
+  SCREENSHOTS = UPDATE_SCREENSHOTS ? join(ROOT, 'pkg/extension/screenshots') : join(userDataDir, 'screenshots');
+  mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
 after(async () => {
   await context?.close();
-  await server?.close();
+  sim?.kill();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
 
-async function store(files) {
-  const id = new URL(worker.url()).host;
+/** Fills the options page as a user does and saves (which asks for host access). */
+async function setUp(values) {
   const page = await context.newPage();
   const errors = watchErrors(page);
-  await page.goto(`chrome-extension://${id}/options.html`);
-  for (const [input, path] of Object.entries(files)) await page.setInputFiles(`#${input}`, join(FIXTURES, path));
+  await page.goto(`chrome-extension://${extensionId}/options.html`);
+  const all = { ...info, ...values };
+  for (const id of ['rallyUrl', 'rallyWorkspace', 'rallyProject', 'rallyApiKey', 'gitlabUrl', 'gitlabToken']) {
+    await page.fill(`#${id}`, all[id]);
+  }
   await page.click('#save');
   await page.waitForFunction(() => document.getElementById('status').textContent !== '');
-  assert.equal(await page.textContent('#status'), 'Saved');
+  assert.match(await page.textContent('#status'), /^Saved/);
   assert.deepEqual(errors, []);
   await page.close();
 }
 
-async function openFormAndFill() {
+/** The options page's connection test (the core's `rally.connect` session); its message. */
+async function testConnection() {
   const page = await context.newPage();
-  const errors = watchErrors(page);
-  await page.goto(`${server.url}/rally/defect/new`);
-  await page.bringToFront();
-  await page.waitForFunction(() => document.readyState === 'complete');
-  // The same function the toolbar button runs, on the active tab.
-  const summary = await worker.evaluate(() => self.tmbridge.fillActiveTab());
-  return { page, summary, errors };
+  await page.goto(`chrome-extension://${extensionId}/options.html`);
+  await page.waitForFunction(() => document.getElementById('rallyApiKey').value !== '');
+  await page.click('#test');
+  await page.waitForFunction(() => !['', 'Testing…'].includes(document.getElementById('status').textContent));
+  const text = await page.textContent('#status');
+  await page.close();
+  return text;
 }
 
-const value = (page, name) => page.$eval(`[name="${name}"]`, (el) => el.value);
-const selectedText = (page, name) => page.$eval(`[name="${name}"]`, (el) => el.selectedOptions[0]?.text ?? '');
+async function openPanel() {
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.setViewportSize(PANEL);
+  await page.goto(`chrome-extension://${extensionId}/sidepanel.html`);
+  await page.waitForSelector('body[data-ready=true]');
+  return { page, errors };
+}
 
-it('fills every field of the defect form from a failed qTest run', async () => {
-  await store({ run: 'autofill/failed-run.json', settings: 'autofill/defect-form-settings.json' });
-  const { page, summary, errors } = await openFormAndFill();
-  assert.equal(summary.ok, true, JSON.stringify(summary));
-  assert.equal(summary.ready, true);
-  assert.deepEqual(summary.missing, []);
-  assert.ok(metadataRequests.length >= 1 && metadataRequests[0].includes('Defect'));
-
-  assert.equal(await value(page, 'Name'), 'Checkout rejects an expired card: Spinner for 30 s, then "Something went wrong (500)"');
-  assert.equal(await value(page, 'Project'), '/project/51022340011');
-  assert.equal(await selectedText(page, 'Project'), 'Checkout Team');
-  assert.equal(await value(page, 'State'), 'Submitted');
-  assert.equal(await value(page, 'ScheduleState'), 'Defined');
-  assert.equal(await value(page, 'Severity'), 'Major Problem');
-  assert.equal(await value(page, 'Priority'), 'High Attention');
-  assert.equal(await value(page, 'Environment'), 'Test');
-  assert.equal(await value(page, 'FoundInBuild'), 'web-2024.05.14+3');
-  assert.equal(await value(page, 'SubmittedBy'), '/user/52010440017');
-  assert.equal(await selectedText(page, 'SubmittedBy'), 'Dana Reyes');
-  assert.equal(await value(page, 'c_CodeArea'), 'Checkout');
-  assert.equal(await value(page, 'c_Type'), 'Found Internally');
-  assert.equal(await value(page, 'c_QTestRun'), 'TR-1042');
-  assert.equal(await value(page, 'TestCase'), '/testcase/66120987');
-  assert.equal(await value(page, 'TestCaseResult'), '/testcaseresult/771203344');
-  assert.equal(await value(page, 'Requirement'), '/hierarchicalrequirement/60011223');
-  assert.equal(await page.textContent('[data-shows="TestCase"]'), '/testcase/66120987');
-  // Nothing fills these: they stay as the page had them.
-  assert.equal(await value(page, 'Owner'), '');
-  assert.equal(await value(page, 'Iteration'), '');
-
-  const description = page.locator('[data-field="Description"]');
-  const text = await description.innerText();
-  assert.ok(text.startsWith('TC-318 Checkout rejects an expired card failed in build web-2024.05.14+3 on Staging.'), text);
-  assert.ok(text.includes('3. Press Pay'), text);
-  assert.ok(text.includes('Failed at step 3: Spinner for 30 s, then "Something went wrong (500)"'), text);
-  const link = description.locator('a');
-  assert.equal(await link.getAttribute('href'), 'https://acme.qtestnet.com/p/4521/portal/project#tab=testexecution&object=3&id=88213');
-  assert.equal(await link.innerText(), 'TR-1042 Checkout with an expired card');
-  assert.equal(await description.locator('script, img, [onclick]').count(), 0);
-
-  const notes = await page.locator('[data-field="Notes"]').innerText();
-  assert.equal(
-    notes,
-    'Reproduced twice on Chrome 124 & Firefox 125.\nAttachments: checkout-error.png, console.log\nExecuted by dana.reyes\nBuild: https://ci.example.com/job/web/1893/',
+/** Drops a file on the panel's drop zone, as a drag from the desktop does. */
+async function dropFile(page, name, text) {
+  const dataTransfer = await page.evaluateHandle(
+    ([n, t]) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([t], n, { type: 'text/xml' }));
+      return dt;
+    },
+    [name, text],
   );
+  await page.dispatchEvent('#drop', 'dragover', { dataTransfer });
+  await page.dispatchEvent('#drop', 'drop', { dataTransfer });
+}
 
-  const changed = new Set(await page.evaluate(() => window.__changes));
-  for (const field of summary.filled) assert.ok(changed.has(field), `no change event for ${field}`);
-  // 19 fields on the form, 17 with a value: Owner and Iteration have no rule or default.
-  assert.deepEqual(summary.filled.sort(), [
-    'Description', 'Environment', 'FoundInBuild', 'Name', 'Notes', 'Priority', 'Project', 'Requirement', 'ScheduleState',
-    'Severity', 'State', 'SubmittedBy', 'TestCase', 'TestCaseResult', 'c_CodeArea', 'c_QTestRun', 'c_Type',
+const fieldValue = (page, name) => page.inputValue(`[name="${name}"]`);
+const problemsOf = (page, name) => page.locator(`.field[data-field="${name}"] .problems li`).allTextContents();
+const shot = (page, name) => page.screenshot({ path: join(SCREENSHOTS, name), fullPage: true });
+
+async function pickFailed(page, text) {
+  await page.getByRole('button', { name: text }).click();
+  await page.waitForSelector('#defect-form:not([hidden]) .field');
+}
+
+it('files a defect from a failed test of a dropped JUnit report', async () => {
+  await setUp({});
+  assert.equal(await testConnection(), 'Rally answered: the key, workspace and project work.');
+  // What the extension holds: storage and sidePanel, and the hosts granted at set-up.
+  const worker = context.serviceWorkers()[0];
+  const granted = await worker.evaluate(() => chrome.permissions.getAll());
+  assert.deepEqual(granted.permissions.sort(), ['sidePanel', 'storage']);
+  assert.deepEqual(granted.origins, ['http://127.0.0.1/*']);
+  assert.deepEqual(await worker.evaluate(() => chrome.sidePanel.getPanelBehavior()), { openPanelOnActionClick: true });
+  const { page, errors } = await openPanel();
+  await dropFile(page, 'checkout.xml', JUNIT);
+  await page.waitForSelector('#failed-tests li');
+  assert.deepEqual(await page.locator('#failed-tests button').allInnerTexts(), [
+    'shop.PaymentTest › pays by card\nexpected status 200 but was 502',
+    'shop.PaymentTest › shows the receipt\n<img src=x onerror=alert(1)><script>alert(2)</script> not shown',
   ]);
-  assert.equal(await page.textContent('#tmbridge-status'), 'tmbridge filled 17 fields');
+
+  // The hostile message first: it shows as text, never as markup.
+  await pickFailed(page, /shows the receipt/);
+  const preview = page.locator('[data-preview=Description]');
+  assert.match(await preview.innerText(), /<img src=x onerror=alert\(1\)><script>alert\(2\)<\/script> not shown/);
+  assert.equal(await page.locator('#fields img, #fields script, #fields [onerror]').count(), 0);
+
+  await pickFailed(page, /pays by card/);
+  // The form the schema session loaded: the configured order first, required marks,
+  // drop-downs holding the simulator's allowed values.
+  const order = await page.locator('.field').evaluateAll((rows) => rows.map((r) => r.dataset.field));
+  assert.deepEqual(order.slice(0, 8), ['Name', 'Severity', 'Priority', 'State', 'Environment', 'FoundInBuild', 'Description', 'Notes']);
+  assert.equal(await page.locator('.field[data-field=Name] .required').count(), 1);
+  assert.deepEqual(await page.locator('[name=Severity] option').allTextContents(), [
+    '—', 'None', 'Crash/Data Loss', 'Major Problem', 'Minor Problem', 'Cosmetic',
+  ]);
+  assert.equal(await fieldValue(page, 'Name'), 'pays by card: expected status 200 but was 502');
+  assert.equal(await fieldValue(page, 'Severity'), 'Minor Problem');
+  assert.equal(await fieldValue(page, 'State'), 'Submitted');
+  assert.match(await fieldValue(page, 'Description'), /^shop\.PaymentTest\.pays by card failed in a local run\./);
+
+  // Edits are checked by the core as they are typed.
+  await page.selectOption('[name=Severity]', 'Major Problem');
+  await page.fill('[name=Name]', 'Card payment answers 502');
+  await shot(page, 'junit-form.png');
+
+  await page.click('#submit');
+  await page.waitForSelector('#result:not([hidden])');
+  const formattedId = await page.textContent('#defect-link');
+  assert.match(formattedId, /^DE\d+$/);
+  assert.match(await page.getAttribute('#defect-link', 'href'), /\/#\/detail\/defect\/\d+$/);
+  assert.equal(await page.textContent('#result'), `Created ${formattedId}: Card payment answers 502`);
+  // Filed once: the button waits for a change before it files another defect.
+  assert.equal(await page.isDisabled('#submit'), true);
+  await shot(page, 'junit-submitted.png');
+
+  const [defect] = (await ledger()).filter((e) => e.formatted_id === formattedId);
+  assert.ok(defect, `${formattedId} is not in the simulator's ledger`);
+  assert.equal(defect.fields.Name, 'Card payment answers 502');
+  assert.equal(defect.fields.Severity, 'Major Problem');
+  assert.equal(defect.fields.Priority, 'Normal');
+  assert.equal(defect.fields.State, 'Submitted');
+  assert.match(defect.fields.Description, /expected status 200 but was 502/);
+  const stored = await wsapi(`/defect?query=(FormattedID = "${formattedId}")&fetch=Name,Severity`);
+  assert.equal(stored.QueryResult.Results[0].Name, 'Card payment answers 502');
   assert.deepEqual(errors, []);
   await page.close();
 });
 
-it('fills the defect from the first failed test of a JUnit report', async () => {
-  await store({ report: 'map/checkout-e2e.xml', settings: 'autofill/defect-form-settings.json' });
-  const { page, summary, errors } = await openFormAndFill();
-  assert.equal(summary.ok, true, JSON.stringify(summary));
-  // The first failed test of checkout-e2e.xml; no failing step, so no ": ..." suffix.
-  assert.equal(await value(page, 'Name'), '[C103, C104] pays by card');
-  assert.equal(await selectedText(page, 'Project'), 'Checkout Team');
-  assert.equal(await value(page, 'c_Type'), 'Found Internally');
+it('sends nothing while a required field is empty, and says which', async () => {
+  await setUp({});
+  const { page, errors } = await openPanel();
+  await dropFile(page, 'checkout.xml', JUNIT);
+  await pickFailed(page, /pays by card/);
+  const before = (await ledger()).length;
+  await page.fill('[name=Name]', '');
+  // The core's problem appears beside the field while typing, before any submit.
+  await page.waitForSelector('.field[data-field=Name].has-error');
+  assert.ok((await problemsOf(page, 'Name')).length > 0);
+  await page.click('#submit');
+  await page.waitForSelector('#message:not([hidden])');
+  assert.match(await page.textContent('#message'), /Nothing was sent: the form is not complete.*Fix Name/);
+  await shot(page, 'missing-required.png');
+  assert.equal((await ledger()).length, before);
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+it('says so when Rally refuses the API key, and creates nothing', async () => {
+  await setUp({ rallyApiKey: 'not-the-key' });
+  assert.match(await testConnection(), /^Rally refused your API key\. Check the API key on the set-up page/);
+  const { page } = await openPanel();
+  const before = (await ledger()).length;
+  await dropFile(page, 'checkout.xml', JUNIT);
+  await page.getByRole('button', { name: /pays by card/ }).click();
+  await page.waitForSelector('#message:not([hidden])');
+  assert.match(await page.textContent('#message'), /^Rally refused your API key.*API key on the set-up page/);
+  await shot(page, 'bad-key.png');
+  assert.equal((await ledger()).length, before);
+  await page.close();
+});
+
+it('says so when Rally cannot be reached', async () => {
+  await setUp({ rallyUrl: `http://127.0.0.1:${await closedPort()}` });
+  const { page } = await openPanel();
+  await dropFile(page, 'checkout.xml', JUNIT);
+  await page.getByRole('button', { name: /pays by card/ }).click();
+  await page.waitForSelector('#message:not([hidden])');
+  assert.match(await page.textContent('#message'), /^Rally cannot be reached.*Check the network connection/);
+  await shot(page, 'no-network.png');
+  await page.close();
+});
+
+it('files a defect from the failed test of the GitLab pipeline page the user is on', async () => {
+  await setUp({});
+  const pipelinePage = await context.newPage();
+  await pipelinePage.goto(`${info.gitlabUrl}/${info.gitlabProject}/-/pipelines/1001`);
+  // The panel beside it: a window of its own, so that the pipeline tab stays active.
+  const opened = context.waitForEvent('page');
+  const worker = context.serviceWorkers()[0];
+  await worker.evaluate(() => chrome.windows.create({ url: 'sidepanel.html', type: 'popup', width: 420, height: 900 }));
+  const page = await opened;
+  const errors = watchErrors(page);
+  await page.setViewportSize(PANEL);
+  // Opened beside the pipeline page, the panel reads its test report by itself; one
+  // failed test is picked at once. (The panel's button does the same on demand.)
+  await page.waitForSelector('#defect-form:not([hidden]) .field');
+  assert.deepEqual(await page.locator('#failed-tests button').allInnerTexts(), [
+    'unit-tests › checkout.LoginTest.logs in\nexpected 200, got 500',
+  ]);
+  assert.equal(await fieldValue(page, 'Name'), 'logs in: expected 200, got 500');
+  assert.equal(await fieldValue(page, 'FoundInBuild'), 'pipeline #1001 (main)');
+  const pipelineUrl = `${info.gitlabUrl}/${info.gitlabProject}/-/pipelines/1001`;
+  assert.equal(await page.locator(`[data-preview=Description] a[href="${pipelineUrl}"]`).count(), 1);
+  // The text box holds what the rules wrote; the core adds the link to the run again.
+  assert.doesNotMatch(await fieldValue(page, 'Description'), /Test run:/);
+  const description = `${await fieldValue(page, 'Description')}\nSeen on every login since this pipeline.`;
+  await page.fill('[name=Description]', description);
+  await page.waitForFunction(() => document.querySelector('[data-preview=Description]').textContent.includes('every login'));
+  assert.equal(await page.locator('[data-preview=Description] a').count(), 1);
+  assert.equal(await page.locator(`[data-preview=Description] a[href="${pipelineUrl}"]`).count(), 1);
+  await shot(page, 'gitlab-form.png');
+
+  await page.click('#submit');
+  await page.waitForSelector('#result:not([hidden])');
+  const formattedId = await page.textContent('#defect-link');
+  const [defect] = (await ledger()).filter((e) => e.formatted_id === formattedId);
+  assert.ok(defect, `${formattedId} is not in the simulator's ledger`);
+  assert.equal(defect.fields.Name, 'logs in: expected 200, got 500');
+  assert.equal(defect.fields.FoundInBuild, 'pipeline #1001 (main)');
+  assert.ok(defect.fields.Description.includes(`href="${pipelineUrl}"`), defect.fields.Description);
+  assert.ok(defect.fields.Description.includes('Seen on every login since this pipeline.'), defect.fields.Description);
+  assert.equal(defect.fields.Description.split('Test run:').length, 2, defect.fields.Description);
+  assert.ok(defect.fields.Notes.startsWith(`Build: <a href="${pipelineUrl}">`), defect.fields.Notes);
+  await shot(page, 'gitlab-submitted.png');
+
+  // A job page of the pipeline leads to the same report.
+  await pipelinePage.goto(`${info.gitlabUrl}/${info.gitlabProject}/-/jobs/7001`);
+  await page.evaluate(() => {
+    document.getElementById('failed-tests').replaceChildren();
+  });
+  await page.click('#from-page');
+  await page.waitForSelector('#failed-tests li');
+  assert.match(await page.textContent('#source-status'), /^Pipeline #1001 \(main\): 1 failed test/);
+  assert.deepEqual(errors, []);
+  await page.close();
+  await pipelinePage.close();
+});
+
+it('keeps form layout edits made through the core, and imports and exports the settings', async () => {
+  await setUp({});
+  const { page, errors } = await openPanel();
+  await dropFile(page, 'checkout.xml', JUNIT);
+  await pickFailed(page, /pays by card/);
+  const order = () => page.locator('.field').evaluateAll((rows) => rows.map((r) => r.dataset.field));
+  await page.click('button[aria-label="Move up Priority"]');
+  await page.click('button[aria-label="Hide Environment"]');
+  assert.match(await page.textContent('#message'), /^Form layout saved/);
+  assert.deepEqual((await order()).slice(0, 3), ['Name', 'Priority', 'Severity']);
+  assert.ok(!(await order()).includes('Environment'));
+  await page.close();
+
+  // A new panel shows the stored layout.
+  const again = await openPanel();
+  await dropFile(again.page, 'checkout.xml', JUNIT);
+  await pickFailed(again.page, /pays by card/);
+  const kept = await again.page.locator('.field').evaluateAll((rows) => rows.map((r) => r.dataset.field));
+  assert.deepEqual(kept.slice(0, 3), ['Name', 'Priority', 'Severity']);
+  assert.ok(!kept.includes('Environment'));
+  await again.page.close();
+
+  // Settings as JSON: the core refuses a broken file, a good one is used by the panel.
+  const options = await context.newPage();
+  await options.goto(`chrome-extension://${extensionId}/options.html`);
+  const importFile = (name, settings) =>
+    options.setInputFiles('#import', { name, mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(settings)) });
+  await importFile('broken.json', { hiden: ['Notes'] });
+  await options.waitForFunction(() => document.getElementById('settings-status').textContent !== '');
+  assert.match(await options.textContent('#settings-status'), /^broken\.json was not imported: .*hiden/);
+  const mine = { hidden: ['Notes'], order: ['Severity', 'Name'], defaults: { Severity: 'Cosmetic', State: 'Open' } };
+  await importFile('mine.json', mine);
+  await options.waitForFunction(() => document.getElementById('settings-status').textContent.startsWith('Imported'));
+  const [download] = await Promise.all([options.waitForEvent('download'), options.click('#export')]);
+  assert.deepEqual(JSON.parse(readFileSync(await download.path(), 'utf8')), mine);
+
+  const third = await openPanel();
+  await dropFile(third.page, 'checkout.xml', JUNIT);
+  await pickFailed(third.page, /pays by card/);
+  const imported = await third.page.locator('.field').evaluateAll((rows) => rows.map((r) => r.dataset.field));
+  assert.deepEqual(imported.slice(0, 2), ['Severity', 'Name']);
+  assert.ok(!imported.includes('Notes'));
+  assert.equal(await fieldValue(third.page, 'Severity'), 'Cosmetic');
+  assert.equal(await fieldValue(third.page, 'State'), 'Open');
+  await third.page.close();
+
+  await options.click('#reset');
+  await options.waitForFunction(() => document.getElementById('settings-status').textContent.startsWith('Back'));
+  await options.close();
+  assert.deepEqual([...errors, ...again.errors, ...third.errors], []);
 });

@@ -84,4 +84,10 @@ impl NativeSession {
     pub fn save(&self) -> String {
         text(self.session.save())
     }
+
+    /// `{"done", "total"}` units of work, for progress displays.
+    #[napi]
+    pub fn units(&self) -> String {
+        text(self.session.units())
+    }
 }

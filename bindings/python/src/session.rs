@@ -94,4 +94,9 @@ impl NativeSession {
     fn save(&mut self) -> String {
         text(self.live().save())
     }
+
+    /// `{"done", "total"}` units of work, for progress displays.
+    fn units(&mut self) -> String {
+        text(self.live().units())
+    }
 }

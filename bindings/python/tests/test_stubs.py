@@ -30,3 +30,23 @@ def test_py_typed_and_stubs_are_installed() -> None:
     here = Path(tmbridge.__file__).parent
     assert (here / "py.typed").is_file()
     assert (here / "_native.pyi").is_file()
+
+
+def test_typos_in_rally_calls_are_type_errors(tmp_path: Path) -> None:
+    # What a new user typed: a misspelt report key and an unknown context field.
+    script = tmp_path / "typos.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "import tmbridge.rally\n"
+        "report = tmbridge.rally.publish(Path('r.xml'), {}, context={'nwo': '1'})\n"
+        "print(report['resuts'])\n"
+        "print(report['created'][0]['key'])\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", str(script)], capture_output=True, text=True, cwd=PACKAGE_DIR
+    )
+    assert result.returncode == 1, result.stdout
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 2, result.stdout
+    assert "RunContext" in errors[0] and '"resuts"' in errors[1]

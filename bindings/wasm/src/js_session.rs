@@ -93,4 +93,9 @@ impl NativeSession {
     pub fn save(&self) -> String {
         crate::js::text(self.session.save())
     }
+
+    /// `{"done", "total"}` units of work, for progress displays.
+    pub fn units(&self) -> String {
+        crate::js::text(self.session.units())
+    }
 }

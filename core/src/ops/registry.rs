@@ -37,6 +37,8 @@ macro_rules! for_each_op {
             super::gitlab::VerifyToken,
             super::session::Kinds,
             super::session::Replay,
+            super::session::DryRunAnswer,
+            super::session::MaskReport,
         }
     };
 }

@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::session::{
     KindInfo, ReplayInput, ReplayOutput, Secrets, SessionHandle, kind_list, replay,
 };
-use crate::sync::protocol::HttpResponse;
-use serde::Serialize;
+use crate::sync::protocol::{HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
 
 pub struct Kinds;
 
@@ -44,6 +44,75 @@ impl Op for Replay {
     fn run(input: ReplayInput, document: Option<&[u8]>) -> Result<ReplayOutput> {
         no_document(Self::NAME, document)?;
         replay(input)
+    }
+}
+
+pub struct DryRunAnswer;
+
+/// One request of a dry run: what to answer instead of sending it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DryRunInput {
+    request: HttpRequest,
+    /// The `counter` of the previous answer (0 at the start): numbers made-up records.
+    #[serde(default)]
+    counter: u64,
+}
+
+#[derive(Serialize)]
+pub struct DryRunOutput {
+    /// Hand this to `receive` instead of sending the request.
+    answer: HttpResponse,
+    /// The request as it may be shown: secret headers and URL parts masked.
+    shown: HttpRequest,
+    /// Pass it with the next request of the same session.
+    counter: u64,
+}
+
+impl Op for DryRunAnswer {
+    const NAME: &'static str = "session.dry_run_answer";
+    const SUMMARY: &'static str =
+        "Answer a session's request without sending it (a dry run), and show it masked.";
+    const INPUT: &'static str = "{ request: HttpRequest, counter?: number }";
+    const OUTPUT: &'static str = "{ answer: HttpResponse, shown: HttpRequest, counter: number }";
+    type Input = DryRunInput;
+    type Output = DryRunOutput;
+
+    fn run(input: DryRunInput, document: Option<&[u8]>) -> Result<DryRunOutput> {
+        no_document(Self::NAME, document)?;
+        let mut counter = input.counter;
+        let answer = crate::sync::dry_run::answer(&input.request, &mut counter);
+        Ok(DryRunOutput {
+            answer,
+            shown: crate::sync::mask::mask_request(&input.request),
+            counter,
+        })
+    }
+}
+
+pub struct MaskReport;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaskReportInput {
+    report: serde_json::Value,
+}
+
+impl Op for MaskReport {
+    const NAME: &'static str = "session.mask_report";
+    const SUMMARY: &'static str = "A session's report as it may be shown or stored: URL credentials and secret query parameters masked.";
+    const INPUT: &'static str = "{ report: SyncReport }";
+    const OUTPUT: &'static str = "SyncReport";
+    type Input = MaskReportInput;
+    type Output = serde_json::Value;
+
+    fn run(input: MaskReportInput, document: Option<&[u8]>) -> Result<serde_json::Value> {
+        no_document(Self::NAME, document)?;
+        let text = input.report.to_string();
+        let masked = crate::sync::mask::mask_text(&text);
+        // Masking only replaces characters inside JSON strings; should it ever break
+        // the document, nothing of the original is given back.
+        Ok(serde_json::from_str(&masked).unwrap_or(serde_json::Value::Null))
     }
 }
 
@@ -154,9 +223,26 @@ impl SessionEnvelopes {
         }
     }
 
+    /// `{"done", "total"}` units of work, for progress displays.
+    pub fn units(&self) -> Vec<u8> {
+        match &self.session {
+            Ok(s) => {
+                let (done, total) = s.units();
+                ok_envelope(&Units { done, total })
+            }
+            Err(e) => error_envelope(e),
+        }
+    }
+
     fn live(&mut self) -> Result<&mut SessionHandle> {
         self.session.as_mut().map_err(|e| e.clone())
     }
+}
+
+#[derive(Serialize)]
+struct Units {
+    done: u64,
+    total: u64,
 }
 
 fn unit_envelope(result: Result<()>) -> Vec<u8> {

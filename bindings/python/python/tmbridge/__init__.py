@@ -17,6 +17,7 @@ the script only moves bytes (see ``tmbridge.session``).
 from __future__ import annotations
 
 import json
+import os
 from typing import IO, Any, Dict, Iterator, List, Mapping, Optional, Union, cast
 
 from . import _native
@@ -35,6 +36,8 @@ from ._errors import (
     TestrailError,
     error_class_for,
 )
+from .config import load_config
+from .junit import iter_cases
 from .session import Session, session_kinds
 from .types import (
     AutofillAllowedValue,
@@ -98,24 +101,30 @@ __all__ = [
     "gitlab_decide",
     "gitlab_pipeline_event",
     "gitlab_verify_token",
+    "iter_cases",
     "junit_events",
     "list_ops",
+    "load_config",
     "map_results",
     "normalize_rally_query",
     "parse_junit",
     "parse_rally_query",
+    "rally",
     "rally_poll_query",
     "read_junit",
     "read_rally_lookups",
     "session_kinds",
     "validate_config",
     "version",
+    "__version__",
 ]
 
 #: A document: text, bytes, or ``{"base64": ...}``.
 Document = Union[str, bytes, bytearray, memoryview, Mapping[str, str]]
-#: What a streaming reader reads: text, bytes, or a file object (binary or text mode).
-Source = Union[str, bytes, bytearray, memoryview, IO[bytes], IO[str]]
+#: What a streaming reader reads: text, bytes, a file object (binary or text mode) or a path.
+Source = Union[str, bytes, bytearray, memoryview, IO[bytes], IO[str], "os.PathLike[str]"]
+#: A whole report: a document, a path (``os.PathLike``) or a file object.
+ReportInput = Union[Document, "os.PathLike[str]", IO[bytes], IO[str]]
 
 _BYTES = (str, bytes, bytearray, memoryview)
 
@@ -173,9 +182,33 @@ def version() -> VersionInfo:
     return cast(VersionInfo, call("ops.version"))
 
 
-def parse_junit(xml: Document, options: Optional[JunitOptions] = None) -> Report:
-    """Read a whole JUnit XML report (str or bytes; pass bytes when unsure of the encoding)."""
-    return cast(Report, call("junit.parse", _with_options({"xml": xml}, options)))
+def _document(xml: ReportInput, function: str) -> Document:
+    """The XML of a report given as a document, a path or a file object."""
+    if isinstance(xml, os.PathLike):
+        with open(xml, "rb") as file:
+            return file.read()
+    if hasattr(xml, "read"):
+        return cast(Union[str, bytes], cast(IO[Any], xml).read())
+    if isinstance(xml, str) and xml.strip() and not xml.lstrip("\ufeff \t\r\n").startswith("<"):
+        # A str is XML text; a file name in a str would be read as broken XML.
+        shown = xml if len(xml) <= 60 else xml[:57] + "..."
+        raise TypeError(
+            f"{function}() got a str that is not XML: {shown!r}; to read a file, "
+            f"pass a path object ({function}(pathlib.Path({shown!r}))) or an open file"
+        )
+    return xml
+
+
+def parse_junit(xml: ReportInput, options: Optional[JunitOptions] = None) -> Report:
+    """Read a whole JUnit XML report.
+
+    ``xml``: the XML as bytes (best: the reader finds the encoding) or str, a path as a
+    ``pathlib.Path`` (any ``os.PathLike``), or a file object open in binary or text mode.
+    A ``str`` is always XML text: one that does not start with ``<`` raises
+    ``TypeError`` saying to pass ``Path(...)``.
+    """
+    document = _document(xml, "parse_junit")
+    return cast(Report, call("junit.parse", _with_options({"xml": document}, options)))
 
 
 def junit_events(xml: Document, options: Optional[JunitOptions] = None) -> List[JunitEvent]:
@@ -194,6 +227,8 @@ class JunitReader(Iterator[JunitEvent]):
 
     def __init__(self, source: Source, options: Optional[JunitOptions] = None) -> None:
         options_json = None if options is None else json.dumps(dict(options))
+        if isinstance(source, os.PathLike):
+            source = open(source, "rb")  # closed when the reader is collected
         self._native: Optional[_native.JunitReader] = _native.JunitReader(source, options_json)
 
     def __iter__(self) -> JunitReader:
@@ -216,8 +251,6 @@ class JunitReader(Iterator[JunitEvent]):
 def read_junit(source: Source, options: Optional[JunitOptions] = None) -> JunitReader:
     """Same as ``JunitReader(source, options)``."""
     return JunitReader(source, options)
-
-
 
 
 # --- Mapping --------------------------------------------------------------------------
@@ -348,3 +381,20 @@ def gitlab_decide(event: GitlabPipelineEvent, config: Optional[GitlabConfig] = N
 def gitlab_verify_token(expected: str, received: Optional[str]) -> bool:
     """Compare the X-Gitlab-Token header with the secret in constant time."""
     return cast(bool, call("gitlab.verify_token", {"expected": expected, "received": received}))
+
+
+def _package_version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version as installed
+    except ImportError:  # pragma: no cover
+        return str(version()["core"])
+    try:
+        return installed("tmbridge")
+    except PackageNotFoundError:
+        return str(version()["core"])
+
+
+#: The package's version (the same as the core's).
+__version__: str = _package_version()
+
+from . import rally  # noqa: E402  (it uses the functions above)

@@ -50,7 +50,8 @@ class AutofillError(Error):
 
 
 class ConfigError(Error):
-    """A configuration, status map or matching rule is wrong (``config.*``, ``status.*``, ``matching.*``)."""
+    """A configuration, status map, matching rule, template or run context is wrong
+    (``config.*``, ``status.*``, ``matching.*``, ``template.*``, ``context.*``)."""
 
 
 class RallyError(Error):
@@ -89,6 +90,8 @@ _CLASSES: Dict[str, Type[Error]] = {
     "gitlab": GitlabError,
     "session": SessionError,
     "sync": SessionError,
+    "template": ConfigError,
+    "context": ConfigError,
 }
 
 

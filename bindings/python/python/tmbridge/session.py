@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Mapping, Optional, Union, cast
 
 from . import _native
 from ._envelope import unwrap
-from .types import HttpResponse, SessionKind, SessionStep
+from .types import HttpResponse, SessionKind, SessionStep, SessionUnits
 
 __all__ = ["Session", "session_kinds"]
 
@@ -105,6 +105,10 @@ class Session:
         """The session's progress as JSON, secrets excepted: store it when a ``save``
         step comes, and :meth:`resume` from it after a crash."""
         return cast(str, unwrap(self._native.save()))
+
+    def units(self) -> SessionUnits:
+        """``{"done", "total"}``: units of work, for progress displays."""
+        return cast(SessionUnits, unwrap(self._native.units()))
 
     def __repr__(self) -> str:
         return f"<tmbridge.Session {self._kind}>"

@@ -525,7 +525,15 @@ DefectDetails = TypedDict(
     },
 )
 
-SessionDetails = Union[ConnectionDetails, PublishDetails, RequirementsDetails, LinkTestCaseDetails, DefectDetails]
+class SchemaDetails(TypedDict):
+    session: Literal["schema"]
+    #: The type's form schema; None when the session stopped before it was read.
+    schema: Optional[AutofillSchema]
+
+
+SessionDetails = Union[
+    ConnectionDetails, PublishDetails, RequirementsDetails, LinkTestCaseDetails, DefectDetails, SchemaDetails
+]
 
 
 class SyncReport(TypedDict):
@@ -580,3 +588,64 @@ class SessionSecrets(TypedDict, total=False):
     api_key: str
     username: str
     password: str
+
+
+class SessionUnits(TypedDict):
+    """Units of work done so far and in all, for progress displays."""
+
+    done: int
+    total: int
+
+
+# --- tmbridge.rally ---------------------------------------------------------------------
+
+
+class ArtifactInfo(TypedDict, total=False):
+    """A file a test attached, as the host found it (``tmbridge.rally`` fills these in)."""
+
+    path: str
+    #: None when the file could not (or may not) be read.
+    size: Optional[int]
+    content_type: Optional[str]
+    url: Optional[str]
+
+
+class RunContext(TypedDict, total=False):
+    """Values of the CI run: placeholders in the configuration's templates use them."""
+
+    #: RFC 3339 with a zone; the clock (UTC) when left out.
+    now: str
+    pipeline_id: Optional[str]
+    pipeline_url: Optional[str]
+    job_id: Optional[str]
+    job_name: Optional[str]
+    job_url: Optional[str]
+    ref_name: Optional[str]
+    sha: Optional[str]
+    project_url: Optional[str]
+    report_url: Optional[str]
+    sprint: Optional[str]
+    vars: Dict[str, str]
+    artifacts: List[ArtifactInfo]
+
+
+class DefectRequest(TypedDict, total=False):
+    """What ``tmbridge.rally.submit_defect`` files: the auto-fill payload and links."""
+
+    #: ``autofill(...)["payload"]``: ``{"Defect": {...}}``.
+    payload: Dict[str, Any]
+    #: FormattedIDs (``TC3``, ``US12``) or refs the payload may lack.
+    test_case: Optional[str]
+    requirement: Optional[str]
+    test_case_result: Optional[str]
+
+
+class RunReport(SyncReport):
+    """What a ``tmbridge.rally`` function returns: the session's report, plus how the
+    run went on the host."""
+
+    #: Saved progress of an earlier run of the same work was picked up (or that run's
+    #: report returned: it had finished).
+    resumed: bool
+    #: Dry run: every request that would have been sent, secrets masked; else empty.
+    dry_run_requests: List[HttpRequest]

@@ -1,0 +1,311 @@
+// `rally`: publish, connect, loadSchema, submitDefect, importRequirements, each a core
+// session run to its end by one host loop on the global `fetch`. Shared word for word
+// by the Node addon and the WASM package (browsers, Deno, Bun); file access and the
+// JSON state file come from the runtime's `host` (Node: node-host.js), and any other
+// runtime passes `store` (and `readFile`) itself. The core decides every request,
+// retry, wait and save point: this file sends, sleeps, reads and stores.
+
+const PLACEHOLDER = '(dry-run)';
+
+/** JSON with sorted keys: the same work gives the same text. */
+function canonical(value) {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/** Recognises the same work when a script runs again. */
+async function workKey(kind, work) {
+  const bytes = new TextEncoder().encode(canonical({ kind, work }));
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const noAnswer = (kind, why) => ({ kind, status: 0, headers: [], body: why });
+
+/** Sends one request with `fetch`: no redirects followed, `timeoutMs` for the whole exchange. */
+async function fetchSend(fetchImpl, request, signal, timeoutMs) {
+  const signals = [AbortSignal.timeout(timeoutMs)];
+  if (signal) signals.push(signal);
+  try {
+    const answer = await fetchImpl(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body ?? undefined,
+      redirect: 'manual',
+      signal: AbortSignal.any(signals),
+    });
+    const body = await answer.text();
+    return { kind: 'answered', status: answer.status, headers: [...answer.headers], body };
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    if (error?.name === 'TimeoutError') return noAnswer('timeout', 'no answer in time');
+    const code = error?.cause?.code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return noAnswer('connect_failed', code);
+    // Broken after sending, or unknown: the server may have acted; the session looks first.
+    return noAnswer('dropped', code ?? error?.name ?? 'fetch failed');
+  }
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** `onProgress(done, total)`, or an EventTarget that gets `progress` events ({ detail: { done, total } }). */
+function progressReporter(onProgress) {
+  let seen = '';
+  return (units) => {
+    const now = `${units.done}/${units.total}`;
+    if (now === seen) return;
+    seen = now;
+    if (typeof onProgress === 'function') onProgress(units.done, units.total);
+    else if (onProgress && typeof onProgress.dispatchEvent === 'function') {
+      onProgress.dispatchEvent(new CustomEvent('progress', { detail: { done: units.done, total: units.total } }));
+    }
+  };
+}
+
+export function createRally({ Session, call, toError, parseJunit, host }) {
+  const secretsFor = (config, secrets, dryRun) => {
+    if (secrets && Object.keys(secrets).length > 0) return secrets;
+    const env = globalThis.process?.env ?? {};
+    const name = String(config?.rally?.api_key_env || 'RALLY_API_KEY');
+    const key = (env[name] ?? '').trim();
+    if (key) return { api_key: key };
+    const user = (env.RALLY_USERNAME ?? '').trim();
+    if (user && env.RALLY_PASSWORD) return { username: user, password: env.RALLY_PASSWORD };
+    if (dryRun) return {};
+    throw toError({
+      code: 'session.no_credentials',
+      message: `no Rally credentials: the environment variable ${name} is not set`,
+      location: null,
+      hint: `set ${name} to an API key (rally.api_key_env names the variable), or RALLY_USERNAME and RALLY_PASSWORD, or pass secrets: { api_key }`,
+    });
+  };
+
+  const openStore = async (options) => {
+    if (options.store) return options.store;
+    if (options.state === undefined || options.state === null) return null;
+    if (!host) throw new TypeError('state: a file is for Node; elsewhere pass store: { get(key), set(key, value) }');
+    return host.openState(options.state);
+  };
+
+  const loadConfig = (config) => {
+    if (typeof config === 'string' || config instanceof URL) {
+      if (!host) throw new TypeError('config: pass the configuration object (files are for Node)');
+      return host.loadConfig(config);
+    }
+    return config;
+  };
+
+  /** Throws the error of a report that has one, with the report as `error.report`. */
+  const check = (report) => {
+    if (report.error === null || report.error === undefined) return report;
+    const error = toError(report.error);
+    error.report = report;
+    throw error;
+  };
+
+  /** Runs one session to its end; `run`: { kind, input, secrets, files, store, key, dryRun, ... }. */
+  async function drive(run) {
+    if (run.store && !run.dryRun) {
+      const done = await run.store.get(`report:${run.key}`);
+      if (done) return check({ ...JSON.parse(done), resumed: true, dryRunRequests: [] });
+    }
+    let session;
+    let resumed = false;
+    if (run.dryRun) {
+      const fake = 'username' in run.secrets ? { username: PLACEHOLDER, password: PLACEHOLDER } : { api_key: PLACEHOLDER };
+      session = Session.start(run.kind, run.input, { secrets: fake, options: { seed: 0 } });
+    } else {
+      const saved = run.store ? await run.store.get(`saved:${run.key}`) : null;
+      if (saved) {
+        session = Session.resume(saved, { secrets: run.secrets });
+        resumed = true;
+      } else {
+        const seed = Math.floor(Math.random() * Number.MAX_SAFE_INTEGER);
+        session = Session.start(run.kind, run.input, { secrets: run.secrets, options: { seed } });
+      }
+    }
+    const fetchImpl = run.fetch ?? globalThis.fetch;
+    const report = progressReporter(run.onProgress);
+    const shown = [];
+    let counter = 0;
+    try {
+      for (;;) {
+        run.signal?.throwIfAborted();
+        const step = session.next();
+        if (step.step === 'send') {
+          const { id, method, url, headers, body } = step;
+          const request = { id, method, url, headers, body };
+          let response;
+          if (run.dryRun) {
+            const dry = call('session.dry_run_answer', { request, counter });
+            counter = dry.counter;
+            shown.push(dry.shown);
+            response = dry.answer;
+          } else {
+            response = await fetchSend(fetchImpl, request, run.signal, run.timeoutMs ?? 60000);
+          }
+          session.receive(id, response);
+          report(session.units());
+        } else if (step.step === 'wait') {
+          if (!run.dryRun) await sleep(step.ms, run.signal);
+        } else if (step.step === 'read') {
+          const file = run.files ? await run.files.read(step.path) : { error: 'no files may be read' };
+          session.provideFile(step.id, file.error !== undefined ? { error: file.error } : { data: file.data });
+        } else if (step.step === 'save') {
+          if (run.store && !run.dryRun) await run.store.set(`saved:${run.key}`, session.save());
+        } else {
+          const { step: _, ...whole } = step;
+          // Shown and stored only as the core masks it (tokens in URLs, credentials).
+          const done = call('session.mask_report', { report: whole });
+          if (run.store && !run.dryRun && done.error === null) await run.store.set(`report:${run.key}`, JSON.stringify(done));
+          return check({ ...done, resumed, dryRunRequests: shown });
+        }
+      }
+    } finally {
+      session.free();
+    }
+  }
+
+  const common = (options) => ({
+    dryRun: Boolean(options.dryRun),
+    onProgress: options.onProgress,
+    signal: options.signal,
+    fetch: options.fetch,
+    timeoutMs: options.timeoutMs,
+  });
+
+  const readReport = async (report) => {
+    if (report instanceof Uint8Array) return { parsed: parseJunit(report), folder: null };
+    if (typeof report === 'string' || report instanceof URL) {
+      if (!host) throw new TypeError('report: pass the XML as a Uint8Array, or parseJunit\'s output (paths are for Node)');
+      return host.readReport(report, parseJunit);
+    }
+    return { parsed: report, folder: null };
+  };
+
+  const iterCases = function* (report) {
+    const walk = function* (suite) {
+      yield* suite.cases;
+      for (const child of suite.suites) yield* walk(child);
+    };
+    for (const suite of report.suites) yield* walk(suite);
+  };
+
+  /** Publishes a JUnit report's results (test case results, attachments, the test set). */
+  async function publish(report, config, options = {}) {
+    const settings = await loadConfig(config);
+    const { parsed, folder } = await readReport(report);
+    const cases = [...iterCases(parsed)];
+    const allowed = options.allowedDirs ?? (folder ? [folder] : []);
+    const files = options.readFile
+      ? {
+          read: options.readFile,
+          // The session needs each file's size before it asks for the bytes.
+          size: async (path) => {
+            const file = await options.readFile(path);
+            return file.data ? file.data.length : null;
+          },
+        }
+      : host
+        ? host.allowedFiles(folder, allowed, options.state ? [options.state] : [])
+        : null;
+    const context = { ...(options.context ?? {}) };
+    const artifacts = [...(context.artifacts ?? [])];
+    const known = new Set(artifacts.map((a) => a.path));
+    for (const c of cases) {
+      for (const path of c.attachments) {
+        if (known.has(path)) continue;
+        known.add(path);
+        artifacts.push({ path, size: files ? await files.size(path) : null });
+      }
+    }
+    context.artifacts = artifacts;
+    // The same work is recognised without the clock: a rerun has another `now`.
+    const key = await workKey('rally.publish', { config: settings, cases, context });
+    if (!context.now) context.now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    return drive({
+      kind: 'rally.publish',
+      input: { config: settings, cases, context },
+      secrets: secretsFor(settings, options.secrets, options.dryRun),
+      files,
+      store: await openStore(options),
+      key,
+      ...common(options),
+    });
+  }
+
+  async function simple(kind, config, request, options, keep) {
+    const settings = await loadConfig(config);
+    const input = request === undefined ? { config: settings } : { config: settings, request };
+    return drive({
+      kind,
+      input,
+      secrets: secretsFor(settings, options.secrets, options.dryRun),
+      store: keep ? await openStore(options) : null,
+      key: keep ? await workKey(kind, input) : '',
+      ...common(options),
+    });
+  }
+
+  /** Tests the key, the workspace and the project. */
+  const connect = (config, options = {}) => simple('rally.connect', config, undefined, options, false);
+
+  /** The form schema of a Rally type (`Defect` by default), for `autofill`. */
+  async function loadSchema(config, options = {}) {
+    const done = await simple('rally.schema', config, { type_name: options.typeName ?? 'Defect' }, options, false);
+    return done.details.schema;
+  }
+
+  /** Files a defect: `request.payload` is `autofill(...).payload`; links by FormattedID or ref. */
+  const submitDefect = (request, config, options = {}) => simple('rally.defect', config, request, options, true);
+
+  /**
+   * The user stories a query finds, as an async generator; `watch: true` polls every
+   * `interval` seconds until the loop stops or `signal` aborts. With `state`/`store`
+   * the cursor is kept between runs (advanced once a poll's stories were all taken).
+   */
+  async function* importRequirements(query = null, options = {}) {
+    const settings = await loadConfig(options.config);
+    const secrets = secretsFor(settings, options.secrets, false);
+    const base = { query, projects: options.projects ?? [], fields: options.fields ?? [], time_zone: options.timeZone ?? null };
+    const store = await openStore(options);
+    const cursorKey = `cursor:${await workKey('rally.requirements', { config: settings.rally ?? null, request: base })}`;
+    let since = options.since ?? (store ? await store.get(cursorKey) : null) ?? null;
+    for (;;) {
+      const done = await drive({
+        kind: 'rally.requirements',
+        input: { config: settings, request: { ...base, since } },
+        secrets,
+        signal: options.signal,
+        fetch: options.fetch,
+        timeoutMs: options.timeoutMs,
+      });
+      yield* done.details.requirements;
+      if (done.details.next_since) {
+        since = done.details.next_since;
+        if (store) await store.set(cursorKey, since);
+      }
+      if (!options.watch) return;
+      await sleep((options.interval ?? 120) * 1000, options.signal);
+    }
+  }
+
+  return { publish, connect, loadSchema, submitDefect, importRequirements, iterCases };
+}

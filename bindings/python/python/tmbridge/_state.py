@@ -1,0 +1,74 @@
+"""Resumable state in one sqlite3 file: each run's last saved progress and final
+report, keyed by the work, and the cursors of requirement polls."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from typing import Any, Optional
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    saved TEXT,
+    report TEXT
+);
+CREATE TABLE IF NOT EXISTS cursors (
+    key TEXT PRIMARY KEY,
+    since TEXT NOT NULL
+);
+"""
+
+
+def work_key(kind: str, value: Any) -> str:
+    """Recognises the same work when it comes again (a rerun of the same script)."""
+    text = json.dumps({"kind": kind, "work": value}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class State:
+    """The state file. Every write is committed before the call returns, so a script
+    killed at any point finds what it last stored."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def saved(self, key: str) -> Optional[str]:
+        row = self._db.execute("SELECT saved FROM runs WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def report(self, key: str) -> Optional[str]:
+        row = self._db.execute("SELECT report FROM runs WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def store(self, key: str, kind: str, saved: str) -> None:
+        self._db.execute(
+            "INSERT INTO runs (key, kind, saved) VALUES (?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET saved = excluded.saved",
+            (key, kind, saved),
+        )
+
+    def finish(self, key: str, kind: str, report: str) -> None:
+        self._db.execute(
+            "INSERT INTO runs (key, kind, report) VALUES (?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET report = excluded.report",
+            (key, kind, report),
+        )
+
+    def cursor(self, key: str) -> Optional[str]:
+        row = self._db.execute("SELECT since FROM cursors WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_cursor(self, key: str, since: str) -> None:
+        self._db.execute(
+            "INSERT INTO cursors (key, since) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET since = excluded.since",
+            (key, since),
+        )

@@ -1,0 +1,73 @@
+// What the user set up (chrome.storage.local) and the auto-fill settings the panel
+// starts from. Secrets (the Rally API key, the GitLab token) live only here, in the
+// extension's storage: never in a page, never in a request other than to their host.
+
+/** Auto-fill settings for runs from JUnit reports and GitLab test reports. */
+export const DEFAULT_SETTINGS = {
+  // Set by the connection (Workspace, Project) or references a tester does not type.
+  hidden: ['Workspace', 'Project', 'Owner', 'SubmittedBy', 'TestCase', 'TestCaseResult', 'Requirement', 'Iteration', 'Release'],
+  order: ['Name', 'Severity', 'Priority', 'State', 'Environment', 'FoundInBuild', 'Description', 'Notes'],
+  rules: [
+    { field: 'Name', template: '{test_case.name}{test_log.message|first_line|prefix(": ")}' },
+    {
+      field: 'Description',
+      template: '{test_run.name} failed in {test_run.build|default("a local run")}.{test_log.message|prefix("\\n\\n")}{test_log.details|prefix("\\n\\n")}',
+    },
+    { field: 'FoundInBuild', template: '{test_run.build}' },
+    { field: 'Notes', sources: ['test_log.build_url|prefix("Build: ")', 'test_run.properties.file|prefix("Test file: ")'], separator: '\n' },
+  ],
+  defaults: { State: 'Submitted', Severity: 'Minor Problem', Priority: 'Normal' },
+};
+
+const KEYS = ['rallyUrl', 'rallyWorkspace', 'rallyProject', 'rallyApiKey', 'gitlabUrl', 'gitlabToken', 'formSettings'];
+
+/** Everything stored, with the form settings parsed (the defaults when none are stored). */
+export async function loadSetup() {
+  const stored = await chrome.storage.local.get(KEYS);
+  return {
+    ...stored,
+    formSettings: stored.formSettings ? JSON.parse(stored.formSettings) : structuredClone(DEFAULT_SETTINGS),
+  };
+}
+
+export async function saveFormSettings(settings) {
+  await chrome.storage.local.set({ formSettings: JSON.stringify(settings) });
+}
+
+/** The `rally` section of the core's config, from what the user set up. */
+export function rallyConfig(setup) {
+  return { rally: { url: setup.rallyUrl, workspace: setup.rallyWorkspace, project: setup.rallyProject } };
+}
+
+/** The origin pattern a host permission is asked for: `https://rally1.rallydev.com/*`. */
+export function originPattern(url) {
+  const u = new URL(url);
+  return `${u.protocol}//${u.hostname}/*`;
+}
+
+/** A literal template: braces doubled so the core copies the text as written. */
+export function literalTemplate(text) {
+  return text.replaceAll('{', '{{').replaceAll('}', '}}');
+}
+
+/**
+ * The settings with the user's typed values in charge, so that the core checks a typed
+ * value as it checks a filled one. An edited text field gets one rule with its text; an
+ * edited drop-down (`dropDowns` names them) gets its choice as the default, since the
+ * core fills drop-downs only from defaults and value maps. The field's other rules go;
+ * an emptied field has no rule and no default.
+ */
+export function withEdits(settings, edits, dropDowns = new Set()) {
+  const fields = Object.keys(edits);
+  if (fields.length === 0) return settings;
+  const rules = (settings.rules ?? []).filter((r) => !fields.includes(r.field));
+  const defaults = { ...(settings.defaults ?? {}) };
+  const typed = [];
+  for (const [field, text] of Object.entries(edits)) {
+    delete defaults[field];
+    if (text.trim() === '') continue;
+    if (dropDowns.has(field)) defaults[field] = text;
+    else typed.push({ field, template: literalTemplate(text) });
+  }
+  return { ...settings, rules: [...typed, ...rules], defaults };
+}

@@ -1,0 +1,58 @@
+// The extension's pure helpers in Node: which pages are GitLab pipelines or jobs, the
+// run made from a GitLab test report case, and how typed values become settings.
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { gitlabPage, runFromGitlabTest } from '../../pkg/extension/lib/gitlab.js';
+import { literalTemplate, originPattern, withEdits } from '../../pkg/extension/lib/settings.js';
+
+it('finds the project and pipeline or job of GitLab pages under the configured URL only', () => {
+  const base = 'https://gitlab.example.com';
+  assert.deepEqual(gitlabPage(`${base}/acme/web-shop/-/pipelines/981`, base), { project: 'acme/web-shop', pipeline: 981 });
+  assert.deepEqual(gitlabPage(`${base}/acme/web-shop/-/pipelines/981/test_report?x=1#t`, base), { project: 'acme/web-shop', pipeline: 981 });
+  assert.deepEqual(gitlabPage(`${base}/group/sub/app/-/jobs/7/`, `${base}/`), { project: 'group/sub/app', job: 7 });
+  // GitLab under a path prefix.
+  assert.deepEqual(gitlabPage('https://example.com/gitlab/a/b/-/jobs/3', 'https://example.com/gitlab'), { project: 'a/b', job: 3 });
+  for (const other of [
+    'https://evil.example.com/acme/web-shop/-/pipelines/981',
+    'http://gitlab.example.com/acme/web-shop/-/pipelines/981',
+    `${base}/acme/web-shop/-/merge_requests/4`,
+    `${base}/acme/web-shop/-/pipelines`,
+    'https://example.com/other/a/b/-/jobs/3',
+    'not a url',
+    undefined,
+  ]) {
+    assert.equal(gitlabPage(other, other?.startsWith('https://example.com') ? 'https://example.com/gitlab' : base), null, String(other));
+  }
+});
+
+it('makes the run of a failed GitLab test: build, links and the failure message once', () => {
+  const pipeline = { id: 1001, ref: 'main', web_url: 'https://gitlab.example.com/acme/web-shop/-/pipelines/1001' };
+  const run = runFromGitlabTest(
+    { status: 'failed', name: 'logs in', classname: 'checkout.LoginTest', file: 'tests/login_test.py', system_output: 'expected 200, got 500', suite: 'unit-tests' },
+    pipeline,
+  );
+  assert.equal(run.test_run.name, 'checkout.LoginTest.logs in');
+  assert.equal(run.test_run.build, 'pipeline #1001 (main)');
+  assert.equal(run.test_run.link, pipeline.web_url);
+  assert.equal(run.test_log.message, 'expected 200, got 500');
+  assert.equal(run.test_log.details, null);
+  const traced = runFromGitlabTest({ status: 'error', name: 'x', system_output: 'boom\n  at a.b(c:1)', suite: 's' }, pipeline);
+  assert.equal(traced.test_log.message, 'boom');
+  assert.equal(traced.test_log.details, 'boom\n  at a.b(c:1)');
+});
+
+it('puts typed values in charge of the settings: text as a literal rule, drop-downs as defaults', () => {
+  const settings = {
+    rules: [{ field: 'Name', template: '{test_case.name}' }, { field: 'Notes', template: '{test_log.note}' }],
+    defaults: { Severity: 'Minor Problem', Name: 'x' },
+  };
+  assert.equal(withEdits(settings, {}), settings);
+  const edited = withEdits(settings, { Name: 'Pay {fails}', Severity: 'Cosmetic' }, new Set(['Severity']));
+  assert.deepEqual(edited.rules, [{ field: 'Name', template: 'Pay {{fails}}' }, { field: 'Notes', template: '{test_log.note}' }]);
+  assert.deepEqual(edited.defaults, { Severity: 'Cosmetic' });
+  const emptied = withEdits(settings, { Name: '  ', Severity: '' }, new Set(['Severity']));
+  assert.deepEqual(emptied.rules, [{ field: 'Notes', template: '{test_log.note}' }]);
+  assert.deepEqual(emptied.defaults, {});
+  assert.equal(literalTemplate('}{'), '}}{{');
+  assert.equal(originPattern('https://rally1.rallydev.com/slm/webservice/v2.0'), 'https://rally1.rallydev.com/*');
+});

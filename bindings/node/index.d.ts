@@ -186,7 +186,21 @@ export interface TestCase {
   system_err: CapturedText | null;
   properties: Property[];
   attachments: string[];
+  /** Robot Framework keywords and Cucumber steps; absent for formats without steps (JUnit). */
+  steps?: Step[];
   location: Location;
+}
+
+/** One step of a test case, nested steps flattened in order with their depth. */
+export interface Step {
+  /** Cucumber's keyword (`Given `) or Robot's keyword type (`SETUP`, `FOR`); null for a plain keyword. */
+  keyword: string | null;
+  name: string;
+  status: Status;
+  duration_us: number | null;
+  message: string | null;
+  /** 0 for a step of the case itself; one more for each enclosing step. */
+  depth: number;
 }
 
 export interface DeclaredCounts {
@@ -228,7 +242,17 @@ export interface Suite extends SuiteInfo {
   suites: Suite[];
 }
 
-export type RootKind = 'testsuites' | 'testsuite' | 'testrun';
+/** What the report was: JUnit's roots, or the other formats read into the same model. */
+export type RootKind =
+  | 'testsuites'
+  | 'testsuite'
+  | 'testrun'
+  | 'nunit3'
+  | 'nunit2'
+  | 'xunit2'
+  | 'trx'
+  | 'robot'
+  | 'cucumber';
 
 export interface Report {
   root: RootKind;
@@ -619,6 +643,8 @@ export interface HttpResponse {
   status: number;
   headers: Header[];
   body: string;
+  /** A body that is not UTF-8 text (a zip archive), base64; `body` is then empty. */
+  body_base64?: string;
 }
 
 /** A file a session needs (an attachment the report names). */

@@ -26,6 +26,17 @@ async function workKey(kind, work) {
 
 const noAnswer = (kind, why) => ({ kind, status: 0, headers: [], body: why });
 
+/** Text as it is; bytes that are not UTF-8 (a zip archive) in base64, for the core as they are. */
+function bodyOf(bytes) {
+  try {
+    return { body: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return { body: '', body_base64: btoa(binary) };
+  }
+}
+
 /** Sends one request with `fetch`: no redirects followed, `timeoutMs` for the whole exchange. */
 async function fetchSend(fetchImpl, request, signal, timeoutMs) {
   const signals = [AbortSignal.timeout(timeoutMs)];
@@ -38,8 +49,7 @@ async function fetchSend(fetchImpl, request, signal, timeoutMs) {
       redirect: 'manual',
       signal: AbortSignal.any(signals),
     });
-    const body = await answer.text();
-    return { kind: 'answered', status: answer.status, headers: [...answer.headers], body };
+    return { kind: 'answered', status: answer.status, headers: [...answer.headers], ...bodyOf(new Uint8Array(await answer.arrayBuffer())) };
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     if (error?.name === 'TimeoutError') return noAnswer('timeout', 'no answer in time');

@@ -292,20 +292,15 @@ fn a_finished_pipeline_ends_with_every_mapped_result_in_rally_once() {
         "Rally's faults all fired"
     );
     assert!(gitlab.faults().armed().is_empty(), "GitLab's fault fired");
-    // Only the test job's report was fetched, through the API with the token.
+    // Only the test job's archive was fetched, through the API with the token; the
+    // report and its screenshot came out of it.
     let fetched: Vec<String> = gitlab
         .requests()
         .into_iter()
-        .filter(|r| r.status == 200 && r.path.contains("/artifacts/"))
+        .filter(|r| r.status == 200 && r.path.contains("/artifacts"))
         .map(|r| r.path)
         .collect();
-    assert_eq!(
-        fetched,
-        vec![
-            "/api/v4/projects/42/jobs/5012/artifacts/junit.xml",
-            "/api/v4/projects/42/jobs/5012/artifacts/shots/tc201.png"
-        ]
-    );
+    assert_eq!(fetched, vec!["/api/v4/projects/42/jobs/5012/artifacts"]);
     // The screenshot reached Rally once, byte for byte, on TC201's result.
     let tc201: Vec<_> = rally
         .results()
@@ -531,7 +526,91 @@ fn a_webhook_naming_another_host_never_sends_it_the_token() {
         gitlab
             .requests()
             .iter()
-            .any(|r| r.status == 200 && r.path.ends_with("/artifacts/junit.xml"))
+            .any(|r| r.status == 200 && r.path.ends_with("/artifacts"))
     );
     assert_eq!(per_case(&rally).get("TC401"), Some(&1));
+}
+
+#[test]
+fn reports_are_found_by_glob_with_runner_path_attachments_or_from_the_test_report() {
+    let rally = RallySim::start();
+    let gitlab = GitlabSim::start(GITLAB_TOKEN);
+    for id in [701, 702, 703] {
+        rally.add_test_case(&format!("TC{id}"), &format!("Step {id}"), None);
+    }
+    // Gradle's layout; the screenshot named by the runner's absolute path.
+    let report = junit(&[701, 702]).replacen(
+        "name=\"TC701 step\" time=\"0.5\"/>",
+        "name=\"TC701 step\" time=\"0.5\"><system-out>[[ATTACHMENT|/builds/acme/web-shop/build/shots/tc701.png]]</system-out></testcase>",
+        1,
+    );
+    let screenshot = b"\x89PNG\r\n\x1a\nTC701".to_vec();
+    gitlab.add_pipeline(
+        PipelineSpec::new(601, "main", "failed").job(
+            JobSpec::new(6011, "unit", "test", "failed")
+                .artifact(
+                    "build/test-results/test/TEST-shop.Flow.xml",
+                    report.into_bytes(),
+                )
+                .artifact("build/shots/tc701.png", screenshot.clone())
+                .artifact("build/reports/index.html", b"<html/>".to_vec()),
+        ),
+    );
+    // A job whose archive expired: the pipeline's test report still has its tests.
+    gitlab.add_pipeline(
+        PipelineSpec::new(602, "main", "success").job(
+            JobSpec::new(6021, "unit", "test", "success")
+                .artifact("junit.xml", junit(&[703]).into_bytes())
+                .archive_expired(),
+        ),
+    );
+    let serve = start_serve(
+        "globs",
+        &rally,
+        &gitlab,
+        &[
+            "--artifact-path",
+            "build/test-results/**/*.xml",
+            "--artifact-path",
+            "junit.xml",
+        ],
+    );
+    for pipeline in [601, 602] {
+        let body = gitlab.pipeline_hook_body(pipeline).unwrap();
+        let answer = send_webhook(&serve.url, Some(SECRET), "Pipeline Hook", &body).unwrap();
+        assert_eq!(answer.status, 200, "{}", answer.text());
+    }
+    assert!(
+        wait_for(Duration::from_secs(60), || events_done(&serve.state)
+            && stored_events(&serve.state).len() == 2),
+        "{:?}",
+        stored_events(&serve.state)
+    );
+    let counts = per_case(&rally);
+    assert_eq!(
+        counts.values().copied().collect::<Vec<_>>(),
+        [1, 1, 1],
+        "{counts:?}"
+    );
+    let with_shot: Vec<_> = rally
+        .results()
+        .into_iter()
+        .filter(|r| !r.attachments.is_empty())
+        .collect();
+    assert_eq!(with_shot.len(), 1, "{:?}", rally.results());
+    assert_eq!(with_shot[0].attachments[0].0, "tc701.png");
+    assert_eq!(with_shot[0].attachments[0].1, screenshot.len() as u64);
+    // The expired job's archive was never asked for; its tests came from the report.
+    assert!(
+        gitlab
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/pipelines/602/test_report"))
+    );
+    assert!(
+        !gitlab
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/jobs/6021/artifacts"))
+    );
 }

@@ -13,11 +13,29 @@
 mod vector_text;
 
 use crate::session::{Feed, Secrets, SessionHandle};
-use crate::sync::protocol::{Method, Step};
+use crate::sync::gitlab::tests::{FakeGitlab, TOKEN as GITLAB_TOKEN, request as gitlab_request};
+use crate::sync::protocol::{HttpRequest, HttpResponse, Method, Step};
 use crate::sync::rally::testkit::{BASE, FakeRally, Fault};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::path::PathBuf;
+
+/// What answers a scenario's requests: the fake Rally or the fake GitLab.
+trait Server {
+    fn handle(&mut self, req: &HttpRequest) -> HttpResponse;
+}
+
+impl Server for FakeRally {
+    fn handle(&mut self, req: &HttpRequest) -> HttpResponse {
+        FakeRally::handle(self, req)
+    }
+}
+
+impl Server for FakeGitlab {
+    fn handle(&mut self, req: &HttpRequest) -> HttpResponse {
+        FakeGitlab::handle(self, req)
+    }
+}
 
 /// A run the host "crashes" in: after this request is sent (and acted on), before
 /// its answer is read, the host saves, resumes and goes on.
@@ -31,7 +49,7 @@ struct Scenario {
     description: &'static str,
     start: Value,
     secrets: Value,
-    rally: FakeRally,
+    server: Box<dyn Server>,
     files: Vec<(&'static str, &'static str)>,
     crash: Option<Crash>,
 }
@@ -178,6 +196,18 @@ fn scenarios() -> Vec<Scenario> {
 
     vec![
         Scenario {
+            file: "session.replay.gitlab-reports.json",
+            description: "Find a pipeline's test reports: its jobs over two pages, the artifacts archive of each test job (one through a redirect to object storage, without the token), the report files the globs name and the screenshot a report attaches by its runner path; the host crashes after one download and resumes.",
+            start: gitlab_request(None),
+            secrets: key(GITLAB_TOKEN),
+            server: Box::new(FakeGitlab::new()),
+            files: vec![],
+            crash: Some(Crash {
+                method: Method::Get,
+                path: "/jobs/1/artifacts",
+            }),
+        },
+        Scenario {
             file: "session.replay.rally-schema.json",
             description: "Load the Defect form's schema from WSAPI v2.0: the type, its Attributes and each drop-down's AllowedValues, each paged separately; the host crashes after one page and resumes.",
             start: json!({
@@ -186,7 +216,7 @@ fn scenarios() -> Vec<Scenario> {
                 "options": {"seed": 3}
             }),
             secrets: key("good-key"),
-            rally: schema_rally,
+            server: Box::new(schema_rally),
             files: vec![],
             crash: Some(Crash {
                 method: Method::Get,
@@ -198,7 +228,7 @@ fn scenarios() -> Vec<Scenario> {
             description: "Test the connection with a good API key: the user, the workspace and the project are read and named.",
             start: connect_start.clone(),
             secrets: key("good-key"),
-            rally: shop(),
+            server: Box::new(shop()),
             files: vec![],
             crash: None,
         },
@@ -207,7 +237,7 @@ fn scenarios() -> Vec<Scenario> {
             description: "Test the connection with a key Rally refuses (401 with an HTML page): the report says the key is wrong.",
             start: connect_start,
             secrets: key("revoked-key"),
-            rally: shop(),
+            server: Box::new(shop()),
             files: vec![],
             crash: None,
         },
@@ -216,7 +246,7 @@ fn scenarios() -> Vec<Scenario> {
             description: "Publish three results: a file read for the attachment, a result whose answer is lost (looked up, not created twice) and a host crash after a request (saved, resumed, nothing repeated).",
             start: publish_start,
             secrets: key("good-key"),
-            rally: publish_rally,
+            server: Box::new(publish_rally),
             files: vec![("logs/pay.log", PAY_LOG)],
             crash: Some(Crash {
                 method: Method::Post,
@@ -235,7 +265,7 @@ fn scenarios() -> Vec<Scenario> {
                 "options": {"seed": 3}
             }),
             secrets: key("good-key"),
-            rally: stories,
+            server: Box::new(stories),
             files: vec![],
             crash: None,
         },
@@ -259,7 +289,7 @@ fn scenarios() -> Vec<Scenario> {
                 "options": {"seed": 5}
             }),
             secrets: key("good-key"),
-            rally: defect_rally,
+            server: Box::new(defect_rally),
             files: vec![],
             crash: None,
         },
@@ -280,7 +310,7 @@ fn scenarios() -> Vec<Scenario> {
                 "options": {"seed": 11}
             }),
             secrets: key("good-key"),
-            rally: link_rally,
+            server: Box::new(link_rally),
             files: vec![],
             crash: None,
         },
@@ -299,7 +329,7 @@ fn run_live(scenario: &mut Scenario) -> (Vec<Feed>, Vec<Step>) {
         steps.push(step.clone());
         match step {
             Step::Send(req) => {
-                let answer = scenario.rally.handle(&req);
+                let answer = scenario.server.handle(&req);
                 let crashes = crash
                     .as_ref()
                     .is_some_and(|c| c.method == req.method && req.url.contains(c.path));

@@ -1,6 +1,7 @@
 //! The list of session kinds.
 
 use crate::error::{Error, Result};
+use crate::sync::gitlab;
 use crate::sync::kind::Kind;
 use crate::sync::rally::kinds as rally;
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,7 @@ pub const KINDS: &[Kind] = &[
     rally::REQUIREMENTS,
     rally::LINK_CASE,
     rally::DEFECT,
+    gitlab::REPORTS,
 ];
 
 /// A kind as `session.kinds` describes it.

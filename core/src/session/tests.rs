@@ -273,7 +273,8 @@ fn every_rally_kind_starts_from_json() {
             "rally.publish",
             "rally.requirements",
             "rally.link_case",
-            "rally.defect"
+            "rally.defect",
+            "gitlab.reports"
         ]
     );
 }

@@ -22,6 +22,7 @@
 
 pub mod details;
 pub mod dry_run;
+pub mod gitlab;
 pub mod kind;
 pub mod mask;
 pub mod protocol;

@@ -79,13 +79,16 @@ pub enum ResponseKind {
 }
 
 /// The answer to one request. For anything but `Answered`, `status` is 0 and
-/// `body` holds the host's error text.
+/// `body` holds the host's error text. A body that is not UTF-8 text (a zip
+/// archive) comes as `body_base64`, with `body` empty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpResponse {
     pub kind: ResponseKind,
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_base64: Option<String>,
 }
 
 impl HttpResponse {
@@ -96,6 +99,35 @@ impl HttpResponse {
             status,
             headers,
             body: body.into(),
+            body_base64: None,
+        }
+    }
+
+    /// An answer whose body may be binary: text when it is UTF-8, else base64.
+    pub fn answered_bytes(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
+        match String::from_utf8(body) {
+            Ok(text) => HttpResponse::answered(status, headers, text),
+            Err(e) => {
+                use base64::Engine;
+                let encoded = base64::engine::general_purpose::STANDARD.encode(e.into_bytes());
+                HttpResponse {
+                    body_base64: Some(encoded),
+                    ..HttpResponse::answered(status, headers, String::new())
+                }
+            }
+        }
+    }
+
+    /// The body's bytes, whichever way they came; `None` when `body_base64` is not
+    /// base64.
+    pub fn body_bytes(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
+        use base64::Engine;
+        match &self.body_base64 {
+            None => Some(std::borrow::Cow::Borrowed(self.body.as_bytes())),
+            Some(encoded) => base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok()
+                .map(std::borrow::Cow::Owned),
         }
     }
 
@@ -106,6 +138,7 @@ impl HttpResponse {
             status: 0,
             headers: Vec::new(),
             body: message.into(),
+            body_base64: None,
         }
     }
 

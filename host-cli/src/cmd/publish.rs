@@ -159,6 +159,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             protected: vec![args.config.clone()],
             ..Default::default()
         },
+        cases: Vec::new(),
     };
     let result = match publish::run(&config, reports, &options) {
         Ok(r) => r,

@@ -15,15 +15,18 @@ use tmbridge_core::config::Target;
     tmbridge serve --config tmbridge.toml --gitlab-url https://gitlab.example.com \\
     --listen 0.0.0.0:8080 --state /var/lib/tmbridge/serve.sqlite
   tmbridge serve --config tmbridge.toml --gitlab-url https://gitlab.example.com \\
-    --artifact-path junit.xml --artifact-path reports/e2e.xml
+    --artifact-path 'build/test-results/**/*.xml' --artifact-path reports/e2e.xml
 
 In GitLab: Settings > Webhooks, URL http://HOST:8080/webhook, the secret token from the
 variable named by gitlab.token_env (TMBRIDGE_GITLAB_TOKEN by default), trigger
 \"Pipeline events\". Each finished pipeline that matches the [gitlab] section is stored
-and answered with 200 at once; a worker downloads the listed artifact files of its test
-jobs (GET /api/v4/projects/:id/jobs/:job_id/artifacts/PATH on --gitlab-url, with the
-token in GITLAB_API_TOKEN; redirects to other hosts are followed without it) and
-publishes them to Rally, retrying while GitLab or Rally is down.
+and answered with 200 at once; a worker lists the pipeline's test jobs, downloads each
+one's artifacts archive (GET /api/v4/projects/:id/jobs/:job_id/artifacts on --gitlab-url,
+with the token in GITLAB_API_TOKEN; redirects to object storage are followed without
+it), takes the reports the --artifact-path globs match and the files they attach
+(relative to the report, or by the runner's absolute path), falls back to GitLab's
+pipeline test report when no archive holds one, and publishes them to Rally, retrying
+while GitLab or Rally is down.
 
 Answers: 200 queued/duplicate/ignored, 400 malformed request or body, 401 wrong or
 missing X-Gitlab-Token, 408 headers or body too slow, 413 body over --max-body, 431
@@ -68,13 +71,19 @@ pub struct Args {
     /// Environment variable holding the GitLab API token (read_api scope).
     #[arg(long, value_name = "NAME", default_value = "GITLAB_API_TOKEN")]
     pub gitlab_token_env: String,
-    /// A JUnit report's path inside the test jobs' artifacts (repeatable).
+    /// Report files inside the test jobs' artifacts archives: a path or a glob
+    /// (`build/test-results/**/*.xml`, `target/surefire-reports/TEST-*.xml`); repeatable.
     #[arg(
         long = "artifact-path",
-        value_name = "PATH",
-        default_value = "junit.xml"
+        value_name = "GLOB",
+        default_values_t = ["**/junit*.xml".to_string(), "**/TEST-*.xml".to_string()]
     )]
     pub artifact_paths: Vec<String>,
+    /// Where the runner checked the project out (its CI_PROJECT_DIR), when reports
+    /// name attachments by absolute paths; by default `/<group>/<project>/` in such a
+    /// path is taken as the project's root.
+    #[arg(long, value_name = "DIR")]
+    pub project_dir: Option<String>,
     /// Largest webhook body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     pub max_body: u64,
@@ -149,12 +158,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.gitlab_token_env
         ));
     };
-    if args
+    if let Some(bad) = args
         .artifact_paths
         .iter()
-        .any(|p| p.trim().is_empty() || p.contains('*'))
+        .find(|p| p.trim().is_empty() || glob::Pattern::new(p).is_err())
     {
-        return usage("--artifact-path takes a file path inside the artifacts (no patterns)");
+        return usage(&format!(
+            "--artifact-path {bad:?} is not a path or glob like build/test-results/**/*.xml"
+        ));
     }
     if args.max_attempts < 1 {
         return usage("--max-attempts must be at least 1");
@@ -170,6 +181,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         gitlab_url,
         gitlab_token,
         artifact_paths: args.artifact_paths,
+        project_dir: args.project_dir,
         max_body: args.max_body,
         max_attempts: args.max_attempts,
         retry_delay: Duration::from_secs(args.retry_delay),

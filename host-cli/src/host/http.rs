@@ -1,4 +1,4 @@
-//! The one place `tmbridge publish` touches the network: sends a session's request
+//! The one place the CLI's sessions touch the network: sends a session's request
 //! with ureq (TLS with the platform's roots) and turns every outcome into an
 //! `HttpResponse`, failures included.
 
@@ -7,8 +7,9 @@ use std::time::Duration;
 use tmbridge_core::sync::mask::mask_text;
 use tmbridge_core::sync::{HttpRequest, HttpResponse, Method, ResponseKind};
 
-/// Bodies above this are cut off: no WSAPI answer tmbridge asks for comes near it.
-const MAX_BODY: u64 = 64 * 1024 * 1024;
+/// Bodies above this are cut off: no WSAPI answer comes near it; GitLab artifacts
+/// archives up to this size are read (the session skips larger ones).
+const MAX_BODY: u64 = 256 * 1024 * 1024;
 
 pub struct Http {
     agent: ureq::Agent,
@@ -68,11 +69,8 @@ impl Http {
                     })
                     .collect();
                 match resp.body_mut().with_config().limit(MAX_BODY).read_to_vec() {
-                    Ok(bytes) => HttpResponse::answered(
-                        status,
-                        headers,
-                        String::from_utf8_lossy(&bytes).into_owned(),
-                    ),
+                    // Text as it is; anything else (a zip archive) in base64.
+                    Ok(bytes) => HttpResponse::answered_bytes(status, headers, bytes),
                     Err(e) => failure(e, true),
                 }
             }

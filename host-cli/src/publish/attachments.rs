@@ -25,6 +25,9 @@ pub struct AttachmentRules {
     pub max_bytes: u64,
     /// How a person gets a refused file outside the allowed folders attached.
     pub how_to_allow: String,
+    /// Paths as reports name them (a CI runner's `/builds/...`) and the local copy the
+    /// host fetched for each; the copy is then checked like any other file.
+    pub fetched: BTreeMap<String, PathBuf>,
 }
 
 impl Default for AttachmentRules {
@@ -34,6 +37,7 @@ impl Default for AttachmentRules {
             protected: Vec::new(),
             max_bytes: RALLY_MAX_ATTACHMENT_BYTES,
             how_to_allow: HOW_TO_ALLOW_PUBLISH.into(),
+            fetched: BTreeMap::new(),
         }
     }
 }
@@ -53,6 +57,7 @@ struct Root {
 #[derive(Debug, Clone)]
 pub struct Policy {
     roots: Vec<Root>,
+    fetched: BTreeMap<String, PathBuf>,
     /// Absolute paths of protected files, each as named and with its folder resolved.
     protected: Vec<PathBuf>,
     max_bytes: u64,
@@ -84,6 +89,7 @@ impl Policy {
     pub fn new(rules: &AttachmentRules) -> Result<Policy, String> {
         let mut policy = Policy {
             roots: Vec::new(),
+            fetched: rules.fetched.clone(),
             protected: Vec::new(),
             max_bytes: rules.max_bytes,
             how_to_allow: rules.how_to_allow.clone(),
@@ -149,7 +155,10 @@ impl Policy {
 
     /// Finds the file a report names, without opening it.
     pub fn find(&self, attachment: &str) -> Lookup {
-        let given = Path::new(attachment);
+        let given = match self.fetched.get(attachment.trim()) {
+            Some(copy) => copy.as_path(),
+            None => Path::new(attachment),
+        };
         if attachment.trim().is_empty() {
             return Lookup::Missing;
         }

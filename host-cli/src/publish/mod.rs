@@ -15,6 +15,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
 use tmbridge_core::config::{Config, RunContext, Target};
+use tmbridge_core::model::TestCase;
 use tmbridge_core::session::{SAVED_VERSION, Secrets, StartOptions};
 use tmbridge_core::sync::kind::PROGRESS_FORMAT;
 use tmbridge_core::sync::rally::{Credentials, Details, PublishInput};
@@ -50,6 +51,8 @@ pub struct PublishOptions {
     /// Which files reports may attach: each report's folder tree, these folders, never
     /// these files (the outbox is always protected).
     pub attachments: AttachmentRules,
+    /// Tests that come without a report file (GitLab's pipeline test report).
+    pub cases: Vec<TestCase>,
 }
 
 impl Default for PublishOptions {
@@ -65,6 +68,7 @@ impl Default for PublishOptions {
             timeout: Duration::from_secs(60),
             progress: false,
             attachments: AttachmentRules::default(),
+            cases: Vec::new(),
         }
     }
 }
@@ -133,7 +137,8 @@ pub fn run(
     let mut rules = options.attachments.clone();
     rules.protected.push(outbox_path.clone());
     let policy = Policy::new(&rules).map_err(UsageError)?;
-    let loaded = inputs::load(&reports, &policy)?;
+    let mut loaded = inputs::load(&reports, &policy)?;
+    loaded.cases.extend(options.cases.iter().cloned());
     let mut context = options.context.clone();
     context.artifacts.extend(loaded.artifacts.clone());
     if context.now.trim().is_empty() {

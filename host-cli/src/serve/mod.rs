@@ -39,6 +39,8 @@ pub struct ServeOptions {
     pub gitlab_url: String,
     pub gitlab_token: String,
     pub artifact_paths: Vec<String>,
+    /// The runner's `CI_PROJECT_DIR`, for attachments named by absolute paths.
+    pub project_dir: Option<String>,
     pub max_body: u64,
     pub max_attempts: i64,
     pub retry_delay: Duration,
@@ -161,6 +163,12 @@ pub fn run(opts: ServeOptions, publisher: Box<dyn worker::Publisher>) -> anyhow:
         gitlab_url: opts.gitlab_url,
         gitlab_token: opts.gitlab_token,
         artifact_paths: opts.artifact_paths,
+        project_dir: opts.project_dir,
+        // A GitLab that stays down fails the event, which is tried again later.
+        retry: tmbridge_core::sync::RetryPolicy {
+            max_attempts: 4,
+            ..tmbridge_core::sync::RetryPolicy::default()
+        },
         work_dir: work_dir(&opts.state),
         max_attempts: opts.max_attempts,
         backoff: opts.retry_delay,

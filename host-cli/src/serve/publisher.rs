@@ -1,8 +1,8 @@
 //! The publisher `serve` uses: the same code path as `tmbridge publish`
 //! ([`crate::publish::run`]) with its durable outbox, so a pipeline whose publish was
 //! interrupted resumes without sending anything twice. Attachments come only from the
-//! job's downloaded artifacts (the report's folder in the event's work folder), never
-//! from elsewhere on this host, and never `serve`'s own files.
+//! jobs' artifacts archives unpacked in the event's work folder, never from elsewhere
+//! on this host, and never `serve`'s own files.
 
 use super::worker::{Failure, PublishJob, Publisher, RunValues};
 use crate::publish::attachments::AttachmentRules;
@@ -21,7 +21,7 @@ pub struct PublishToTarget {
 }
 
 /// What a person is told when a report names a file outside the job's artifacts.
-const HOW_TO_ALLOW_SERVE: &str = "serve attaches only files of the job's artifacts, named relative to the report (they are downloaded next to it)";
+const HOW_TO_ALLOW_SERVE: &str = "serve attaches only files of the job's artifacts archive, named relative to the report or by the runner's path inside the project (--project-dir)";
 
 fn context(run: &RunValues) -> RunContext {
     RunContext {
@@ -49,14 +49,16 @@ impl Publisher for PublishToTarget {
             target: Target::Rally,
             outbox: Some(self.outbox.clone()),
             context: context(&job.run),
-            // No folder besides each report's own: the reports lie in the event's work
-            // folder, among the artifacts downloaded for them.
+            // The jobs' folders in the event's work folder, where their archives were
+            // unpacked; nothing else of this host.
             attachments: AttachmentRules {
-                dirs: Vec::new(),
+                dirs: job.attachment_dirs.clone(),
                 protected: self.protected.clone(),
                 how_to_allow: HOW_TO_ALLOW_SERVE.into(),
+                fetched: job.fetched.clone(),
                 ..AttachmentRules::default()
             },
+            cases: job.cases.clone(),
             ..PublishOptions::default()
         };
         let done = run(&self.config, reports, &options).map_err(|e| {

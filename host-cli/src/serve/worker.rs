@@ -3,13 +3,20 @@
 //! records the outcome. Failures that may pass (GitLab or the target down) are
 //! retried with exponential backoff; the others fail the event with the reason.
 
-use super::gitlab_api::{ApiError, GitlabApi, JobInfo};
 use super::store::{EventStore, StoredEvent};
+use crate::host::{self, Hooks};
+use base64::Engine;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
-use tmbridge_core::gitlab::{GitlabConfig, decide, parse_pipeline_event};
+use tmbridge_core::gitlab::{GitlabConfig, PipelineEvent, decide, parse_pipeline_event};
+use tmbridge_core::model::TestCase;
+use tmbridge_core::session::{Secrets, StartOptions};
+use tmbridge_core::sync::RetryPolicy;
+use tmbridge_core::sync::details::Details;
+use tmbridge_core::sync::details::gitlab::{ArchiveFile, ReportSource, ReportsOutput};
 use tmbridge_core::sync::mask::mask_text;
 
 /// What a publish needs to know about the run, from the pipeline event.
@@ -30,9 +37,19 @@ pub struct RunValues {
 #[derive(Debug, Clone)]
 pub struct PublishJob {
     pub event_id: i64,
+    /// Report files, downloaded into the event's work folder.
     pub reports: Vec<PathBuf>,
+    /// Tests from GitLab's pipeline test report, when no archive held a report.
+    pub cases: Vec<TestCase>,
+    /// The jobs' folders in the work folder: attachments may come from there.
+    pub attachment_dirs: Vec<PathBuf>,
+    /// Attachments named by the runner's absolute paths, and where they were put.
+    pub fetched: BTreeMap<String, PathBuf>,
     pub run: RunValues,
 }
+
+/// How long one GitLab download may take.
+const DOWNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Why something failed, and whether another try may help.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,15 +68,6 @@ impl Failure {
     }
 }
 
-impl From<ApiError> for Failure {
-    fn from(e: ApiError) -> Self {
-        match e {
-            ApiError::Transient(m) => Failure::Transient(m),
-            ApiError::Permanent(m) => Failure::Permanent(m),
-        }
-    }
-}
-
 /// Sends reports to the target; returns a report (JSON) of what it did.
 pub trait Publisher: Send {
     fn publish(&self, job: &PublishJob) -> Result<String, Failure>;
@@ -71,8 +79,12 @@ pub struct WorkerSettings {
     /// (never one an event names).
     pub gitlab_url: String,
     pub gitlab_token: String,
-    /// Files to fetch from each test job's artifacts.
+    /// Report files in the test jobs' artifacts archives: paths or globs.
     pub artifact_paths: Vec<String>,
+    /// The runner's `CI_PROJECT_DIR`, for attachments named by absolute paths.
+    pub project_dir: Option<String>,
+    /// How the GitLab session retries 5xx, 429 and lost connections.
+    pub retry: RetryPolicy,
     /// Where downloaded reports are kept.
     pub work_dir: PathBuf,
     pub max_attempts: i64,
@@ -160,7 +172,8 @@ fn handle(
     }
 }
 
-/// Downloads the event's reports and publishes them.
+/// Finds the event's reports through the core's `gitlab.reports` session, puts them
+/// (and the files they attach) in the event's work folder, and publishes them.
 pub fn process(
     settings: &WorkerSettings,
     publisher: &dyn Publisher,
@@ -172,120 +185,126 @@ pub fn process(
     if !decision.process {
         return Ok(serde_json::json!({"skipped": decision.reason}).to_string());
     }
-    // The event's own URLs (project.web_url...) are never where the token goes.
-    let api = GitlabApi::new(&settings.gitlab_url, &settings.gitlab_token)?;
-    let project = event.project_id as u64;
-    let jobs: Vec<JobInfo> = api.pipeline_jobs(project, pipeline.pipeline_id)?;
+    let found = find_reports(settings, event, &pipeline, &decision.jobs)?;
     let dir = settings.work_dir.join(format!("event-{}", event.id));
-    let mut reports = Vec::new();
-    let mut from_jobs = Vec::new();
-    for job_id in &decision.jobs {
-        let info = jobs.iter().find(|j| j.id == *job_id);
-        for path in &settings.artifact_paths {
-            let Some(bytes) = api.artifact(project, *job_id, path)? else {
-                continue;
-            };
-            let file = dir.join(format!("job-{job_id}")).join(safe_relative(path));
-            if let Some(parent) = file.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    Failure::Transient(format!("cannot create {}: {e}", parent.display()))
-                })?;
+    let mut job = PublishJob {
+        event_id: event.id,
+        reports: Vec::new(),
+        cases: Vec::new(),
+        attachment_dirs: Vec::new(),
+        fetched: BTreeMap::new(),
+        run: RunValues {
+            pipeline_id: pipeline.pipeline_id.to_string(),
+            pipeline_url: pipeline.url.clone(),
+            ref_name: pipeline.ref_name.clone(),
+            sha: pipeline.sha.clone(),
+            project_url: pipeline.project.as_ref().and_then(|p| p.web_url.clone()),
+            ..RunValues::default()
+        },
+    };
+    match found.source {
+        ReportSource::Artifacts => {
+            for file in &found.reports {
+                job.reports.push(write_member(&dir, file)?);
             }
-            std::fs::write(&file, &bytes)
-                .map_err(|e| Failure::Transient(format!("cannot write {}: {e}", file.display())))?;
-            fetch_attachments(&api, project, *job_id, path, &bytes, &file)?;
-            reports.push(file);
-            if !from_jobs.iter().any(|(id, _)| id == job_id) {
-                from_jobs.push((*job_id, info.cloned()));
+            for file in &found.attachments {
+                let local = write_member(&dir, file)?;
+                job.fetched.insert(file.named_as.clone(), local);
+            }
+            for j in &found.jobs {
+                job.attachment_dirs.push(dir.join(format!("job-{}", j.id)));
+            }
+            if let [only] = found.jobs.as_slice() {
+                job.run.job_id = Some(only.id.to_string());
+                job.run.job_name = Some(only.name.clone());
+                job.run.job_url = only.web_url.clone();
             }
         }
+        ReportSource::TestReport => job.cases = found.test_report.unwrap_or_default(),
+        ReportSource::None => {
+            return Ok(serde_json::json!({
+                "skipped": format!(
+                    "no job of pipeline {} keeps a report matching {} in its artifacts, and GitLab has no test report for it",
+                    pipeline.pipeline_id,
+                    settings.artifact_paths.join(" or ")
+                )
+            })
+            .to_string());
+        }
     }
-    if reports.is_empty() {
-        return Ok(serde_json::json!({
-            "skipped": format!(
-                "no job of pipeline {} has {} in its artifacts",
-                pipeline.pipeline_id,
-                settings.artifact_paths.join(" or ")
-            )
-        })
-        .to_string());
-    }
-    let mut run = RunValues {
-        pipeline_id: pipeline.pipeline_id.to_string(),
-        pipeline_url: pipeline.url.clone(),
-        ref_name: pipeline.ref_name.clone(),
-        sha: pipeline.sha.clone(),
-        project_url: pipeline.project.as_ref().and_then(|p| p.web_url.clone()),
-        ..RunValues::default()
-    };
-    if let [(id, info)] = from_jobs.as_slice() {
-        run.job_id = Some(id.to_string());
-        run.job_name = info.as_ref().map(|j| j.name.clone());
-        run.job_url = info.as_ref().and_then(|j| j.web_url.clone());
-    }
-    publisher.publish(&PublishJob {
-        event_id: event.id,
-        reports,
-        run,
-    })
+    publisher.publish(&job)
 }
 
-/// Downloads the files a report attaches (`[[ATTACHMENT|path]]`, attachment properties)
-/// from the same job's artifacts and puts them next to the stored report, where
-/// `publish` looks for them. Paths are taken relative to the report's folder in the
-/// artifacts. Absolute paths (of the CI runner's disk) and paths that climb out with
-/// `..` are not fetched: they name no file of the artifacts, and `publish` refuses to
-/// read them from this host's disk, listing them as failed with the reason.
-fn fetch_attachments(
-    api: &GitlabApi,
-    project: u64,
-    job_id: u64,
-    report_path: &str,
-    report: &[u8],
-    report_file: &Path,
-) -> Result<(), Failure> {
-    // An unreadable report is published (and refused) as it is; it attaches nothing.
-    let Ok(parsed) = tmbridge_core::junit::parse(report) else {
-        return Ok(());
+/// Runs the `gitlab.reports` session over the network, in the selected engine.
+fn find_reports(
+    settings: &WorkerSettings,
+    event: &StoredEvent,
+    pipeline: &PipelineEvent,
+    jobs: &[u64],
+) -> Result<ReportsOutput, Failure> {
+    let input = serde_json::json!({
+        "gitlab_url": settings.gitlab_url,
+        "project_id": event.project_id,
+        "pipeline_id": pipeline.pipeline_id,
+        "jobs": jobs,
+        "globs": settings.artifact_paths,
+        "project_dir": settings.project_dir,
+        "project_path": pipeline.project.as_ref().and_then(|p| p.path_with_namespace.clone()),
+    });
+    let secrets = Secrets {
+        api_key: Some(settings.gitlab_token.clone()),
+        ..Secrets::default()
     };
-    let report_dir: Vec<&str> = report_path
-        .split('/')
-        .filter(|s| !s.is_empty() && *s != ".")
-        .collect();
-    let report_dir = &report_dir[..report_dir.len().saturating_sub(1)];
-    let Some(local_dir) = report_file.parent() else {
-        return Ok(());
+    let options = StartOptions {
+        seed: crate::publish::clock_seed(),
+        retry: settings.retry,
     };
-    let mut seen: Vec<&str> = Vec::new();
-    for case in parsed.cases() {
-        for attachment in &case.attachments {
-            let relative = attachment.trim();
-            let climbs = relative.split(['/', '\\']).any(|s| s == "..");
-            if relative.starts_with(['/', '\\']) || climbs || seen.contains(&relative) {
-                continue;
-            }
-            seen.push(relative);
-            let in_job = report_dir
-                .iter()
-                .copied()
-                .chain(relative.split('/').filter(|s| !s.is_empty() && *s != "."))
-                .collect::<Vec<_>>()
-                .join("/");
-            let Some(bytes) = api.artifact(project, job_id, &in_job)? else {
-                continue;
-            };
-            let local = local_dir.join(safe_relative(relative));
-            if let Some(parent) = local.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    Failure::Transient(format!("cannot create {}: {e}", parent.display()))
-                })?;
-            }
-            std::fs::write(&local, &bytes).map_err(|e| {
-                Failure::Transient(format!("cannot write {}: {e}", local.display()))
-            })?;
-        }
+    // The event's own URLs (project.web_url...) are never where the token goes: the
+    // session sends it to `gitlab_url` only.
+    let mut session = crate::engine::start_session("gitlab.reports", &input, &secrets, options)
+        .map_err(|e| Failure::Permanent(e.to_string()))?;
+    let mut network = host::Network::new(DOWNLOAD_TIMEOUT);
+    let mut hooks = Hooks {
+        read_file: &mut host::no_files,
+        store: &mut host::no_store,
+        progress: false,
+        target: "GitLab",
+    };
+    let report = host::drive(session.as_mut(), &mut network, &mut hooks)
+        .map_err(|e| Failure::Transient(format!("{e:#}")))?;
+    for w in &report.warnings {
+        super::log(&format!("event {}: {}", event.id, w.message));
     }
-    Ok(())
+    if let Some(e) = &report.error {
+        return Err(if report.retryable {
+            Failure::Transient(e.to_string())
+        } else {
+            Failure::Permanent(e.to_string())
+        });
+    }
+    match report.details {
+        Details::GitlabReports(found) => Ok(found),
+        _ => Err(Failure::Permanent(
+            "the GitLab session reported something else".into(),
+        )),
+    }
+}
+
+/// Writes an archive member under the event's folder: `job-<id>/<member>`.
+fn write_member(dir: &Path, file: &ArchiveFile) -> Result<PathBuf, Failure> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&file.content_base64)
+        .map_err(|e| Failure::Permanent(format!("{}: {e}", file.member)))?;
+    let local = dir
+        .join(format!("job-{}", file.job_id))
+        .join(safe_relative(&file.member));
+    if let Some(parent) = local.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Failure::Transient(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    std::fs::write(&local, &bytes)
+        .map_err(|e| Failure::Transient(format!("cannot write {}: {e}", local.display())))?;
+    Ok(local)
 }
 
 /// A path from the configuration, kept inside the work directory.
@@ -325,6 +344,13 @@ mod tests {
             gitlab_url: sim.url(),
             gitlab_token: "glpat-w".into(),
             artifact_paths: vec!["junit.xml".into(), "reports/more.xml".into()],
+            project_dir: None,
+            retry: RetryPolicy {
+                max_attempts: 3,
+                base_delay_ms: 1,
+                max_delay_ms: 5,
+                ..RetryPolicy::default()
+            },
             work_dir: dir.to_path_buf(),
             max_attempts: 3,
             backoff: Duration::from_secs(1),
@@ -363,7 +389,9 @@ mod tests {
         let calls = rec.0.lock().unwrap();
         assert_eq!(calls.len(), 1);
         // The build job has no report; the skipped lint job is not a finished test job.
-        assert_eq!(calls[0].0, vec!["<a/>", "<b/>"]);
+        let mut reports = calls[0].0.clone();
+        reports.sort();
+        assert_eq!(reports, vec!["<a/>", "<b/>"]);
         assert_eq!(calls[0].1.pipeline_id, "77");
         assert_eq!(calls[0].1.ref_name, "main");
         assert_eq!(calls[0].1.job_id, None, "two jobs gave reports");
@@ -404,7 +432,7 @@ mod tests {
         assert!(!stored.join("missing.png").exists(), "not in the artifacts");
         assert!(
             !stored.join("other.png").exists(),
-            "absolute paths are not mapped"
+            "absolute paths are mapped only to members of the archive"
         );
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -418,7 +446,11 @@ mod tests {
                 .job(JobSpec::new(5, "unit", "test", "success").artifact("junit.xml", "<a/>")),
         );
         let rec = Recorder(Mutex::default(), Ok("{}".into()));
+        // Once is retried by the session; always is a failure for the event to retry.
         sim.faults().fail_next(1, 503);
+        process(&settings(&dir, &sim), &rec, &event(&sim, 78)).unwrap();
+        rec.0.lock().unwrap().clear();
+        sim.faults().fail_next(3, 503);
         let e = process(&settings(&dir, &sim), &rec, &event(&sim, 78)).unwrap_err();
         assert!(
             matches!(e, Failure::Transient(ref m) if m.contains("503")),
@@ -472,7 +504,7 @@ mod tests {
             .map(|r| r.path)
             .collect();
         assert!(
-            answered.contains(&"/api/v4/projects/42/jobs/6/artifacts/junit.xml".to_string()),
+            answered.contains(&"/api/v4/projects/42/jobs/6/artifacts".to_string()),
             "the configured GitLab took the token: {answered:?}"
         );
         let _ = std::fs::remove_dir_all(&dir);

@@ -14,6 +14,8 @@ server ``{"kind": "answered", "status", "headers", "body"}``; when there was non
 
 from __future__ import annotations
 
+import base64
+
 import http.client
 import socket
 import ssl
@@ -97,12 +99,18 @@ class UrllibTransport:
 
 
 def _answered(status: int, headers: Any, data: bytes) -> HttpResponse:
-    return {
+    answer: HttpResponse = {
         "kind": "answered",
         "status": status,
         "headers": [(str(n), str(v)) for n, v in headers],
-        "body": data.decode("utf-8", errors="replace"),
+        "body": "",
     }
+    try:
+        answer["body"] = data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Bytes the core must see as they are (a zip archive), not as text.
+        answer["body_base64"] = base64.b64encode(data).decode("ascii")
+    return answer
 
 
 def _failed(error: BaseException) -> HttpResponse:

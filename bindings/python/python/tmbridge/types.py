@@ -52,7 +52,9 @@ class JunitOptions(TypedDict, total=False):
 # Written as unions of single literals so that the run-time object is a Union too
 # (mypy's stubtest compares the two).
 Status = Union[Literal["passed"], Literal["flaky"], Literal["skipped"], Literal["failed"], Literal["error"]]
-RootKind = Union[Literal["testsuites"], Literal["testsuite"], Literal["testrun"]]
+RootKind = Literal[
+    "testsuites", "testsuite", "testrun", "nunit3", "nunit2", "xunit2", "trx", "robot", "cucumber"
+]
 
 
 class CapturedText(TypedDict):
@@ -92,7 +94,19 @@ class Property(TypedDict):
     value: str
 
 
-class TestCase(TypedDict):
+class Step(TypedDict):
+    """One step of a test case (a Robot keyword, a Cucumber step), nested steps
+    flattened in order with their depth (0 for the case's own steps)."""
+
+    keyword: Optional[str]
+    name: str
+    status: Status
+    duration_us: Optional[int]
+    message: Optional[str]
+    depth: int
+
+
+class _TestCaseRequired(TypedDict):
     suite: List[str]
     classname: Optional[str]
     name: str
@@ -110,6 +124,12 @@ class TestCase(TypedDict):
     properties: List[Property]
     attachments: List[str]
     location: Location
+
+
+class TestCase(_TestCaseRequired, total=False):
+    """A test case; ``steps`` only where the format has steps (not JUnit)."""
+
+    steps: List[Step]
 
 
 class DeclaredCounts(TypedDict):
@@ -398,13 +418,18 @@ class HttpRequest(TypedDict):
 ResponseKind = Union[Literal["answered"], Literal["connect_failed"], Literal["timeout"], Literal["dropped"]]
 
 
-class HttpResponse(TypedDict):
-    """The answer to one request. Without an answer ``status`` is 0 and ``body`` says why."""
-
+class _HttpResponseRequired(TypedDict):
     kind: ResponseKind
     status: int
     headers: List[Header]
     body: str
+
+
+class HttpResponse(_HttpResponseRequired, total=False):
+    """The answer to one request. Without an answer ``status`` is 0 and ``body`` says why.
+    A body that is not UTF-8 text (a zip archive) goes in ``body_base64``, ``body`` empty."""
+
+    body_base64: str
 
 
 class SendStep(HttpRequest):

@@ -1,6 +1,7 @@
 //! What a session found out, beyond what it created: the `details` of its report,
 //! one variant per kind of session. Plain data: each target's sessions fill them in.
 
+pub mod gitlab;
 pub mod rally;
 
 use serde::{Deserialize, Serialize};
@@ -15,4 +16,5 @@ pub enum Details {
     LinkTestCase(rally::LinkedTestCase),
     Defect(rally::DefectOutput),
     Schema(rally::SchemaOutput),
+    GitlabReports(gitlab::ReportsOutput),
 }

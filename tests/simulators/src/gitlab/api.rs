@@ -108,6 +108,13 @@ fn route(shared: &Shared, req: &HttpRequest) -> Reply {
             Some((p, j)) => Reply::json(200, &job_json(p, j, &web)),
             None => message(404, "404 Not found"),
         },
+        // The whole artifacts archive, zipped as the runner uploaded it.
+        ["jobs", jid, "artifacts"] => match find_job(jid) {
+            Some((_, j)) if !j.artifacts.is_empty() && !j.archive_expired => {
+                Reply::bytes(200, "application/zip", zip_of(&j.artifacts))
+            }
+            _ => message(404, "404 Not Found"),
+        },
         ["jobs", jid, "artifacts", path @ ..] if !path.is_empty() => match find_job(jid) {
             Some((_, j)) => match j.artifacts.get(&path.join("/")) {
                 Some(bytes) => Reply::bytes(200, content_type(&path.join("/")), bytes.clone()),
@@ -248,7 +255,7 @@ fn pipeline_json(p: &PipelineSpec, web: &str) -> Value {
 
 fn job_json(p: &PipelineSpec, j: &JobSpec, web: &str) -> Value {
     let size: usize = j.artifacts.values().map(Vec::len).sum();
-    let artifacts: Vec<Value> = if j.artifacts.is_empty() {
+    let artifacts: Vec<Value> = if j.artifacts.is_empty() || j.archive_expired {
         Vec::new()
     } else {
         vec![
@@ -272,7 +279,7 @@ fn job_json(p: &PipelineSpec, j: &JobSpec, web: &str) -> Value {
         "queued_duration": 0.5,
         "failure_reason": if j.status == "failed" { Value::from("script_failure") } else { Value::Null },
         "web_url": format!("{web}/-/jobs/{}", j.id),
-        "artifacts_file": if j.artifacts.is_empty() { Value::Null } else { json!({"filename": "artifacts.zip", "size": size}) },
+        "artifacts_file": if j.artifacts.is_empty() || j.archive_expired { Value::Null } else { json!({"filename": "artifacts.zip", "size": size}) },
         "artifacts": artifacts,
         "artifacts_expire_at": "2030-01-01T00:00:00.000Z",
         "tag_list": ["docker"],
@@ -280,4 +287,24 @@ fn job_json(p: &PipelineSpec, j: &JobSpec, web: &str) -> Value {
         "pipeline": {"id": p.id, "project_id": 42, "ref": p.ref_name, "sha": p.sha, "status": p.status},
         "user": {"id": 1, "username": "ci-bot", "name": "CI Bot"},
     })
+}
+
+/// The artifacts as one zip archive (deflated, members in path order).
+fn zip_of(artifacts: &std::collections::BTreeMap<String, Vec<u8>>) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (path, bytes) in artifacts {
+        // Writing into memory fails only when out of memory.
+        let written = zip
+            .start_file(path.as_str(), options)
+            .and_then(|()| zip.write_all(bytes).map_err(zip::result::ZipError::Io));
+        if written.is_err() {
+            break;
+        }
+    }
+    let _ = zip.finish();
+    out.into_inner()
 }

@@ -25,6 +25,9 @@ pub struct JobSpec {
     pub status: String,
     /// Artifact files by path inside the archive (`reports/junit.xml`).
     pub artifacts: BTreeMap<String, Vec<u8>>,
+    /// The archive expired: it is not listed or served any more, while the pipeline's
+    /// test report (built from the JUnit files) is kept, as GitLab does.
+    pub archive_expired: bool,
 }
 
 impl JobSpec {
@@ -35,7 +38,14 @@ impl JobSpec {
             stage: stage.into(),
             status: status.into(),
             artifacts: BTreeMap::new(),
+            archive_expired: false,
         }
+    }
+
+    /// The archive expired; the test report stays.
+    pub fn archive_expired(mut self) -> JobSpec {
+        self.archive_expired = true;
+        self
     }
 
     pub fn artifact(mut self, path: &str, bytes: impl Into<Vec<u8>>) -> JobSpec {

@@ -15,7 +15,9 @@ from tmbridge.types import SessionStep
 
 from vector_text import VECTORS_DIR
 
-TRANSCRIPTS = sorted(VECTORS_DIR.glob("session.replay.rally-*.json"))
+TRANSCRIPTS = sorted(
+    [*VECTORS_DIR.glob("session.replay.rally-*.json"), *VECTORS_DIR.glob("session.replay.gitlab-*.json")]
+)
 
 
 def load(path: Path) -> Dict[str, Any]:

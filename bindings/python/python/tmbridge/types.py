@@ -52,8 +52,16 @@ class JunitOptions(TypedDict, total=False):
 # Written as unions of single literals so that the run-time object is a Union too
 # (mypy's stubtest compares the two).
 Status = Union[Literal["passed"], Literal["flaky"], Literal["skipped"], Literal["failed"], Literal["error"]]
-RootKind = Literal[
-    "testsuites", "testsuite", "testrun", "nunit3", "nunit2", "xunit2", "trx", "robot", "cucumber"
+RootKind = Union[
+    Literal["testsuites"],
+    Literal["testsuite"],
+    Literal["testrun"],
+    Literal["nunit3"],
+    Literal["nunit2"],
+    Literal["xunit2"],
+    Literal["trx"],
+    Literal["robot"],
+    Literal["cucumber"],
 ]
 
 

@@ -172,6 +172,15 @@ def main() -> int:
             if attachments != 1:
                 failures.append(f"{attachments} attachments, expected 1")
             print(f"publish killed in wasm, finished natively: {len(results)} results, {attachments} attachment")
+
+            # Another run, whole in wasm: progress lines come from the session's units.
+            again = tmbridge_run("wasm", "publish", *common, "--outbox", str(outbox),
+                                 "--now", "2026-01-02T00:00:00Z", "--var", "pipeline_id=78",
+                                 str(report))
+            if again.returncode != 0 or "3/3 done" not in again.stderr:
+                failures.append(f"publish in wasm showed no progress: {again.stderr[-500:]}")
+            else:
+                print("publish in wasm: progress shown (3/3 done)")
     finally:
         proc.kill()
         proc.wait()

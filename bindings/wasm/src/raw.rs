@@ -297,6 +297,12 @@ pub extern "C" fn session_save_progress(handle: u32) -> u64 {
     with_session(handle, |s| s.save_progress())
 }
 
+/// `{"done", "total"}` units of work, for progress displays.
+#[unsafe(no_mangle)]
+pub extern "C" fn session_units(handle: u32) -> u64 {
+    with_session(handle, |s| s.units())
+}
+
 /// The session's input as it keeps it, as a JSON string inside the envelope.
 #[unsafe(no_mangle)]
 pub extern "C" fn session_input(handle: u32) -> u64 {

@@ -10,6 +10,14 @@ use tmbridge_wasmtime_runner::WasmSession;
 
 pub struct WasmDriver {
     session: WasmSession,
+    /// The units after the last answer (the loop reads them without a call into wasm).
+    units: (u64, u64),
+}
+
+#[derive(serde::Deserialize)]
+struct Units {
+    done: u64,
+    total: u64,
 }
 
 impl WasmDriver {
@@ -19,7 +27,10 @@ impl WasmDriver {
             .opened()
             .map_err(|e| Error::new("engine.wasm", format!("the WebAssembly core failed: {e}")))?;
         read::<serde_json::Value>(&opened)?;
-        Ok(WasmDriver { session })
+        Ok(WasmDriver {
+            session,
+            units: (0, 0),
+        })
     }
 }
 
@@ -54,7 +65,10 @@ impl Driver for WasmDriver {
 
     fn receive(&mut self, id: u64, response: HttpResponse) -> Result<()> {
         let json = serde_json::to_vec(&response)?;
-        Ok(read(&self.session.receive(id, &json).map_err(wasm)?)?)
+        read::<()>(&self.session.receive(id, &json).map_err(wasm)?)?;
+        let units: Units = read(&self.session.units().map_err(wasm)?)?;
+        self.units = (units.done, units.total);
+        Ok(())
     }
 
     fn provide_file(&mut self, id: u64, file: std::result::Result<Vec<u8>, String>) -> Result<()> {
@@ -69,8 +83,7 @@ impl Driver for WasmDriver {
         Ok(read(&self.session.save_progress().map_err(wasm)?)?)
     }
 
-    /// The raw ABI reports no units: no progress lines with the WebAssembly engine.
     fn units(&self) -> (u64, u64) {
-        (0, 0)
+        self.units
     }
 }

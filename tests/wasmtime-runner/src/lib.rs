@@ -254,6 +254,11 @@ impl WasmSession {
         self.on_handle("session_save_progress")
     }
 
+    /// `{"done", "total"}` units of work, inside the envelope.
+    pub fn units(&mut self) -> Result<Vec<u8>> {
+        self.on_handle("session_units")
+    }
+
     /// The session's input as it keeps it, as a JSON string inside the envelope.
     pub fn input(&mut self) -> Result<Vec<u8>> {
         self.on_handle("session_input")

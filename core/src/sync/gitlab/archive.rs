@@ -299,12 +299,12 @@ pub(crate) mod tests {
     #[test]
     fn a_configured_project_dir_maps_runner_paths() {
         let runner = RunnerPaths {
-            project_dir: Some("/home/runner/work/".into()),
+            project_dir: Some("/srv/ci/checkout/".into()),
             project_path: None,
         };
         assert_eq!(
             runner
-                .member_of_absolute("/home/runner/work/shots/a.png")
+                .member_of_absolute("/srv/ci/checkout/shots/a.png")
                 .as_deref(),
             Some("shots/a.png")
         );

@@ -1,7 +1,7 @@
 //! `tmbridge connect`: checks the URL, the credentials, the workspace and the project,
 //! and says exactly what is wrong.
 
-use super::rally_session::{self, Common, Format, TargetArg};
+use super::rally_session::{self, Common, TargetArg};
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use tmbridge_core::sync::rally::Details;
@@ -43,43 +43,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    match args.common.format {
-        Format::Json | Format::Ndjson => rally_session::write_json(&mut out, &outcome)?,
-        Format::Table => {
-            if args.common.dry_run {
-                rally_session::write_requests(&mut out, &outcome.requests)?;
-            }
-            if let Details::Connection(c) = &outcome.report.details {
-                let name = |r: &Option<tmbridge_core::sync::rally::NamedRef>| {
-                    r.as_ref().map_or("-".to_string(), |r| {
-                        format!("{} ({})", r.name.as_deref().unwrap_or("?"), r.reference)
-                    })
-                };
-                writeln!(out, "Rally      {}", c.base_url)?;
-                writeln!(
-                    out,
-                    "signed in  {} ({})",
-                    c.user.as_deref().unwrap_or("-"),
-                    match c.auth {
-                        tmbridge_core::sync::rally::AuthMode::ApiKey => "API key",
-                        tmbridge_core::sync::rally::AuthMode::Basic => "user name and password",
-                    }
-                )?;
-                writeln!(out, "workspace  {}", name(&c.workspace))?;
-                writeln!(out, "project    {}", name(&c.project))?;
-                writeln!(
-                    out,
-                    "{}",
-                    if c.ok {
-                        "OK: every check passed"
-                    } else {
-                        "NOT OK"
-                    }
-                )?;
-            }
-            rally_session::write_error(&mut out, &outcome.report)?;
+    rally_session::write_outcome(&mut out, &args.common, &outcome, |out| {
+        if let Details::Connection(c) = &outcome.report.details {
+            let name = |r: &Option<tmbridge_core::sync::rally::NamedRef>| {
+                r.as_ref().map_or("-".to_string(), |r| {
+                    format!("{} ({})", r.name.as_deref().unwrap_or("?"), r.reference)
+                })
+            };
+            writeln!(out, "Rally      {}", c.base_url)?;
+            writeln!(
+                out,
+                "signed in  {} ({})",
+                c.user.as_deref().unwrap_or("-"),
+                match c.auth {
+                    tmbridge_core::sync::rally::AuthMode::ApiKey => "API key",
+                    tmbridge_core::sync::rally::AuthMode::Basic => "user name and password",
+                }
+            )?;
+            writeln!(out, "workspace  {}", name(&c.workspace))?;
+            writeln!(out, "project    {}", name(&c.project))?;
+            writeln!(
+                out,
+                "{}",
+                if c.ok {
+                    "OK: every check passed"
+                } else {
+                    "NOT OK"
+                }
+            )?;
         }
-    }
-    out.flush()?;
+        Ok(())
+    })?;
     Ok(rally_session::exit_code(&outcome.report))
 }

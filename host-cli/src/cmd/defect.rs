@@ -2,7 +2,7 @@
 //! `tmbridge defect submit`: fill the Rally defect form from a failed run, refuse it
 //! while a required field is empty, then file it and link it.
 
-use super::rally_session::{self, Common, Format, TargetArg};
+use super::rally_session::{self, Common, TargetArg};
 use super::{EXIT_FAILED, EXIT_USAGE};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -125,22 +125,15 @@ fn schema(args: SchemaArgs) -> anyhow::Result<ExitCode> {
     }
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    match args.common.format {
-        Format::Json | Format::Ndjson => rally_session::write_json(&mut out, &outcome)?,
-        Format::Table => {
-            if args.common.dry_run {
-                rally_session::write_requests(&mut out, &outcome.requests)?;
+    rally_session::write_outcome(&mut out, &args.common, &outcome, |out| {
+        if let Some(schema) = schema {
+            write_fields(out, schema)?;
+            if let Some(path) = &args.out {
+                writeln!(out, "saved to {}", path.display())?;
             }
-            if let Some(schema) = schema {
-                write_fields(&mut out, schema)?;
-                if let Some(path) = &args.out {
-                    writeln!(out, "saved to {}", path.display())?;
-                }
-            }
-            rally_session::write_error(&mut out, &outcome.report)?;
         }
-    }
-    out.flush()?;
+        Ok(())
+    })?;
     Ok(rally_session::exit_code(&outcome.report))
 }
 
@@ -278,30 +271,23 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
         Ok(o) => o,
         Err(code) => return Ok(code),
     };
-    match args.common.format {
-        Format::Json | Format::Ndjson => rally_session::write_json(&mut out, &outcome)?,
-        Format::Table => {
-            if args.common.dry_run {
-                rally_session::write_requests(&mut out, &outcome.requests)?;
+    rally_session::write_outcome(&mut out, &args.common, &outcome, |out| {
+        if let Details::Defect(d) = &outcome.report.details
+            && outcome.report.error.is_none()
+        {
+            writeln!(
+                out,
+                "filed {} {:?} (state {})",
+                d.formatted_id.as_deref().unwrap_or("?"),
+                d.name.as_deref().unwrap_or(""),
+                d.state.as_deref().unwrap_or("-")
+            )?;
+            if let Some(url) = detail_url(config.rally.url.as_deref(), d.reference.as_deref()) {
+                writeln!(out, "{url}")?;
             }
-            if let Details::Defect(d) = &outcome.report.details
-                && outcome.report.error.is_none()
-            {
-                writeln!(
-                    out,
-                    "filed {} {:?} (state {})",
-                    d.formatted_id.as_deref().unwrap_or("?"),
-                    d.name.as_deref().unwrap_or(""),
-                    d.state.as_deref().unwrap_or("-")
-                )?;
-                if let Some(url) = detail_url(config.rally.url.as_deref(), d.reference.as_deref()) {
-                    writeln!(out, "{url}")?;
-                }
-            }
-            rally_session::write_error(&mut out, &outcome.report)?;
         }
-    }
-    out.flush()?;
+        Ok(())
+    })?;
     Ok(rally_session::exit_code(&outcome.report))
 }
 

@@ -1,7 +1,7 @@
 //! `tmbridge link`: a Rally test case for a test of another tool, created once and
 //! linked to its first user story, with a link back to the source in its Description.
 
-use super::rally_session::{self, Common, Format, TargetArg};
+use super::rally_session::{self, Common, TargetArg};
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use tmbridge_core::sync::rally::Details;
@@ -69,30 +69,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    match args.common.format {
-        Format::Json | Format::Ndjson => rally_session::write_json(&mut out, &outcome)?,
-        Format::Table => {
-            if args.common.dry_run {
-                rally_session::write_requests(&mut out, &outcome.requests)?;
-            }
-            if let Details::LinkTestCase(linked) = &outcome.report.details
-                && outcome.report.error.is_none()
-            {
-                writeln!(
-                    out,
-                    "{} test case {} {:?}, linked to {}",
-                    if linked.created { "created" } else { "reused" },
-                    linked.formatted_id.as_deref().unwrap_or("?"),
-                    linked.name,
-                    linked.work_product.as_deref().unwrap_or("-")
-                )?;
-            }
-            for w in &outcome.report.warnings {
-                writeln!(out, "warning: {}", w.message)?;
-            }
-            rally_session::write_error(&mut out, &outcome.report)?;
+    rally_session::write_outcome(&mut out, &args.common, &outcome, |out| {
+        if let Details::LinkTestCase(linked) = &outcome.report.details
+            && outcome.report.error.is_none()
+        {
+            writeln!(
+                out,
+                "{} test case {} {:?}, linked to {}",
+                if linked.created { "created" } else { "reused" },
+                linked.formatted_id.as_deref().unwrap_or("?"),
+                linked.name,
+                linked.work_product.as_deref().unwrap_or("-")
+            )?;
         }
-    }
-    out.flush()?;
+        for w in &outcome.report.warnings {
+            writeln!(out, "warning: {}", w.message)?;
+        }
+        Ok(())
+    })?;
     Ok(rally_session::exit_code(&outcome.report))
 }

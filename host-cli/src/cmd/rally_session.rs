@@ -182,6 +182,28 @@ pub fn exit_code(report: &Report) -> ExitCode {
     }
 }
 
+/// A session command's output: the whole outcome as JSON for scripts; for people, the
+/// requests of a dry run, what `details` writes, then the error.
+pub fn write_outcome<W: Write>(
+    out: &mut W,
+    common: &Common,
+    outcome: &Outcome,
+    details: impl FnOnce(&mut W) -> std::io::Result<()>,
+) -> Result<()> {
+    match common.format {
+        Format::Json | Format::Ndjson => write_json(out, outcome)?,
+        Format::Table => {
+            if common.dry_run {
+                write_requests(out, &outcome.requests)?;
+            }
+            details(out)?;
+            write_error(out, &outcome.report)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
 /// The JSON output.
 pub fn write_json(out: &mut impl Write, outcome: &Outcome) -> Result<()> {
     serde_json::to_writer_pretty(&mut *out, outcome)?;

@@ -163,6 +163,8 @@ check "test: Python (pytest incl. vectors, stubtest, tmbridge.rally against the 
   env CARGO_TARGET_DIR="$TARGET_DIR" .venv/bin/python -m pytest -q bindings/python/tests
 check "test: Node addon (node:test incl. vectors, rally against the simulator, README example)" \
   env CARGO_TARGET_DIR="$TARGET_DIR" node --test bindings/node/test/
+check "test: generated types under tsc --strict (typed usage, every README example)" \
+  node --test tests/js/types.test.mjs
 check "test: WASM in Node (incl. rally against the simulator), exports" \
   env CARGO_TARGET_DIR="$TARGET_DIR" node --test tests/js/wasm-node.test.mjs tests/js/exports.test.mjs
 if [ "${TMBRIDGE_SKIP_BROWSER:-0}" != 1 ]; then

@@ -17,7 +17,7 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked || ca
 step "format, lints, no module cycles"
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
-python3 scripts/check-module-cycles.py core/src host-cli/src tests/simulators/src \
+python3 scripts/check-module-cycles.py core/src host-cli/src tools/typegen/src tests/simulators/src \
     bindings/wasm/src bindings/python/src bindings/node/src
 
 step "Rust tests (core and CLI)"

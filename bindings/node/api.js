@@ -9,70 +9,9 @@
 
 import { createRally } from './rally.js';
 
-/** Base class of every error the core reports. */
-export class TmbridgeError extends Error {
-  constructor(text, error, options) {
-    super(text, options);
-    this.name = new.target.name;
-    /** Stable code, e.g. `junit.malformed_xml`: safe to match on. */
-    this.code = error.code;
-    /** The core's message without position, code or hint. */
-    this.detail = error.message;
-    const at = error.location;
-    this.line = at ? at.line : null;
-    this.column = at ? at.column : null;
-    this.offset = at ? at.offset : null;
-    this.hint = error.hint ?? null;
-  }
-}
-/** The input of an op was not understood (`ops.*`): wrong shape, bad JSON, unknown op. */
-export class InputError extends TmbridgeError {}
-/** A JUnit report could not be read (`junit.*`). */
-export class JunitError extends TmbridgeError {}
-/** A Rally query was refused (`rally_query.*`). */
-export class RallyQueryError extends TmbridgeError {}
-/** Defect auto-fill failed (`autofill.*`). */
-export class AutofillError extends TmbridgeError {}
-/** A configuration, status map or matching rule is wrong (`config.*`, `status.*`, `matching.*`). */
-export class ConfigError extends TmbridgeError {}
-/** A Rally payload could not be built (`rally.*`). */
-export class RallyError extends TmbridgeError {}
-/** A qTest payload could not be built (`qtest.*`). */
-export class QtestError extends TmbridgeError {}
-/** A TestRail payload could not be built (`testrail.*`). */
-export class TestrailError extends TmbridgeError {}
-/** A GitLab webhook could not be read (`gitlab.*`). */
-export class GitlabError extends TmbridgeError {}
-/**
- * A session could not start, resume or take what the host gave it (`session.*`,
- * `sync.*`): an unknown kind, no credentials, saved progress from another version,
- * an answer to a request that was not asked.
- */
-export class SessionError extends TmbridgeError {}
-
-const ERROR_CLASSES = {
-  ops: InputError,
-  junit: JunitError,
-  rally_query: RallyQueryError,
-  autofill: AutofillError,
-  config: ConfigError,
-  status: ConfigError,
-  matching: ConfigError,
-  template: ConfigError,
-  context: ConfigError,
-  rally: RallyError,
-  qtest: QtestError,
-  testrail: TestrailError,
-  gitlab: GitlabError,
-  session: SessionError,
-  sync: SessionError,
-};
-
-/** The error class for a code: by its area, the part before the first dot. */
-export function errorClassFor(code) {
-  const area = String(code).split('.', 1)[0];
-  return Object.hasOwn(ERROR_CLASSES, area) ? ERROR_CLASSES[area] : TmbridgeError;
-}
+// The error classes are generated from the core's list of error areas (errors.js).
+import { TmbridgeError, errorClassFor } from './errors.js';
+export * from './errors.js';
 
 function isBytes(value) {
   return value instanceof Uint8Array;

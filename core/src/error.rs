@@ -7,6 +7,7 @@ use std::fmt;
 /// A position in an input. Byte offset from 0; line and column from 1, the column
 /// counted in Unicode scalar values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Location {
     pub offset: u64,
     pub line: u64,
@@ -55,6 +56,11 @@ pub fn count_scalars(bytes: &[u8]) -> u64 {
 /// An error of the core. `code` is stable (`area.reason`, e.g. `junit.malformed_xml`)
 /// and safe to match on; `message` is for people and may change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "CoreError")
+)]
 pub struct Error {
     pub code: String,
     pub message: String,
@@ -102,6 +108,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A problem that did not stop the work, with the same shape as an error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Warning {
     pub code: String,
     pub message: String,

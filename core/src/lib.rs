@@ -7,6 +7,7 @@ pub mod autofill;
 pub mod config;
 pub mod controls;
 pub mod error;
+pub mod error_areas;
 pub mod gitlab;
 pub mod junit;
 pub mod mask;
@@ -16,6 +17,8 @@ pub mod ops;
 pub mod qtest;
 pub mod rally;
 pub mod scalar;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod session;
 pub mod status;
 pub mod sync;

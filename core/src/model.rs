@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// Ordered by severity, least severe first: `Passed < Flaky < Skipped < Failed < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Status {
     Passed,
     /// Passed in the end, after one or more failed runs.
@@ -44,6 +45,7 @@ impl Status {
 
 /// Text captured from the report (system-out, stack traces), bounded in size.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CapturedText {
     /// The text, cut at the configured bound (on a character boundary).
     pub text: String,
@@ -56,6 +58,7 @@ pub struct CapturedText {
 /// One `<failure>`, `<error>` or `<skipped>` child of a test case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum OutcomeKind {
     Failure,
     Error,
@@ -63,6 +66,7 @@ pub enum OutcomeKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Outcome {
     pub kind: OutcomeKind,
     pub message: Option<String>,
@@ -76,6 +80,7 @@ pub struct Outcome {
 /// `flakyError`, `rerunFailure`, `rerunError`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum RerunKind {
     FlakyFailure,
     FlakyError,
@@ -84,6 +89,7 @@ pub enum RerunKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Rerun {
     pub kind: RerunKind,
     pub message: Option<String>,
@@ -100,6 +106,7 @@ pub struct Rerun {
 /// A `<property>` (or a `[[PROPERTY|name=value]]` line), in document order.
 /// Names may repeat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Property {
     pub name: String,
     pub value: String,
@@ -108,6 +115,7 @@ pub struct Property {
 /// One test case, self-contained: it carries its suite path so it can be
 /// handled (streamed, matched, mapped) on its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestCase {
     /// Names of the enclosing suites, outermost first.
     pub suite: Vec<String>,
@@ -181,6 +189,11 @@ impl TestCase {
 /// (0 for the steps of the case itself, 1 for the keywords a top-level keyword ran,
 /// ...). Consumers that show one level (step results, step logs) take depth 0.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "TestStep")
+)]
 pub struct Step {
     /// Cucumber's keyword (`Given `, `When `, ...) or Robot's keyword type (`SETUP`,
     /// `TEARDOWN`, `FOR`, `IF`, ...); `None` for a plain Robot keyword.
@@ -197,6 +210,7 @@ pub struct Step {
 
 /// Counts as a report declares them in its attributes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeclaredCounts {
     pub tests: Option<u64>,
     pub failures: Option<u64>,
@@ -206,6 +220,7 @@ pub struct DeclaredCounts {
 
 /// Counts of the test cases actually present.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Counts {
     pub tests: u64,
     pub passed: u64,
@@ -257,6 +272,7 @@ impl Counts {
 /// The attributes of a `<testsuite>` (or of the report root), known when its first
 /// test case or child suite starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SuiteInfo {
     /// Names of the enclosing suites and this one, outermost first.
     pub path: Vec<String>,
@@ -276,6 +292,7 @@ pub struct SuiteInfo {
 
 /// A suite with everything it contained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Suite {
     #[serde(flatten)]
     pub info: SuiteInfo,
@@ -290,6 +307,7 @@ pub struct Suite {
 /// The root element a report used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum RootKind {
     /// `<testsuites>`
     Testsuites,
@@ -313,6 +331,7 @@ pub enum RootKind {
 
 /// A whole report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Report {
     pub root: RootKind,
     pub name: Option<String>,

@@ -4,6 +4,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
 
+// index.d.ts declares the functions and classes, types.d.ts (generated) the shapes.
+const declarations = () =>
+  ['index.d.ts', 'types.d.ts']
+    .map((file) => readFileSync(new URL(`../../bindings/node/${file}`, import.meta.url), 'utf8'))
+    .join('\n');
+
 const names = async (path) => Object.keys(await import(path)).filter((n) => n !== 'default').sort();
 
 it('the addon, pkg (Node) and pkg (browser) export the same API', async () => {
@@ -13,19 +19,20 @@ it('the addon, pkg (Node) and pkg (browser) export the same API', async () => {
 });
 
 it('index.d.ts declares every runtime export and nothing more', async () => {
-  const dts = readFileSync(new URL('../../bindings/node/index.d.ts', import.meta.url), 'utf8');
+  const dts = declarations();
   const declared = [...dts.matchAll(/^export (?:declare )?(?:function|class|const) (\w+)/gm)].map((m) => m[1]);
   assert.deepEqual([...new Set(declared)].sort(), await names('../../bindings/node/index.js'));
 });
 
-it('pkg ships the same types file as the addon', () => {
-  const addon = readFileSync(new URL('../../bindings/node/index.d.ts', import.meta.url), 'utf8');
-  const pkg = readFileSync(new URL('../../pkg/tmbridge.d.ts', import.meta.url), 'utf8');
-  assert.equal(pkg, addon);
+it('pkg ships the same types files as the addon', () => {
+  for (const [addon, pkg] of [['index.d.ts', 'tmbridge.d.ts'], ['types.d.ts', 'types.d.ts']]) {
+    const ours = readFileSync(new URL(`../../bindings/node/${addon}`, import.meta.url), 'utf8');
+    assert.equal(readFileSync(new URL(`../../pkg/${pkg}`, import.meta.url), 'utf8'), ours);
+  }
 });
 
-it('every type named in listOps() shapes is declared in index.d.ts', async () => {
-  const dts = readFileSync(new URL('../../bindings/node/index.d.ts', import.meta.url), 'utf8');
+it('every type named in listOps() shapes is declared', async () => {
+  const dts = declarations();
   const declared = new Set([...dts.matchAll(/^export (?:interface|type|class) (\w+)/gm)].map((m) => m[1]));
   const { listOps } = await import('../../bindings/node/index.js');
   const named = new Set(listOps().flatMap((op) => `${op.input} ${op.output}`.match(/\b[A-Z]\w*/g) ?? []));

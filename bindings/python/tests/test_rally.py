@@ -26,7 +26,7 @@ from rally_sim import ROOT, RallySim
 
 FIXTURES = ROOT / "tests" / "fixtures" / "publish"
 REPORT = FIXTURES / "e2e-report.xml"
-CONTEXT: tmbridge.types.RunContext = {"pipeline_id": "4242", "sha": "8f3c2a1d9e7b", "sprint": "14"}
+CONTEXT: tmbridge.types.MapContext = {"pipeline_id": "4242", "sha": "8f3c2a1d9e7b", "sprint": "14"}
 #: The report's tests that name a Rally id (the fourth has none: it goes to review).
 PUBLISHED = ["TC11", "TC12", "TC13"]
 

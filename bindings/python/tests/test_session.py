@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import pytest
 
 import tmbridge
-from tmbridge.types import SessionStep
+from tmbridge.types import Step
 
 from vector_text import VECTORS_DIR
 
@@ -41,13 +41,13 @@ def drive(
     resume_at: Optional[int] = None,
     secrets: Optional[Dict[str, str]] = None,
     on_save: Callable[[str], None] = lambda saved: None,
-) -> Tuple[List[SessionStep], List[int], tmbridge.Session]:
+) -> Tuple[List[Step], List[int], tmbridge.Session]:
     """The host loop, with the transcript's feed standing in for HTTP and files.
     ``resume_at``: the index of a ``save`` step where the host stops and resumes."""
     secrets = vector["input"]["secrets"] if secrets is None else secrets
     feed = list(vector["input"]["feed"])
     session = start(vector, secrets)
-    steps: List[SessionStep] = []
+    steps: List[Step] = []
     resumed_after: List[int] = []
     while True:
         step = session.next()

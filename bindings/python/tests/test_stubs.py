@@ -49,4 +49,36 @@ def test_typos_in_rally_calls_are_type_errors(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
     assert len(errors) == 2, result.stdout
-    assert "RunContext" in errors[0] and '"resuts"' in errors[1]
+    assert "MapContext" in errors[0] and '"resuts"' in errors[1]
+
+
+def test_every_op_has_a_typed_function() -> None:
+    import tmbridge
+    import tmbridge.ops
+
+    for spec in tmbridge.list_ops():
+        function = getattr(tmbridge.ops, spec["name"].replace(".", "_"))
+        assert spec["summary"] in (function.__doc__ or "")
+    report = tmbridge.ops.junit_parse({"xml": "<testsuite name='s'><testcase name='t'/></testsuite>"})
+    assert report["counts"]["tests"] == 1
+    assert tmbridge.ops.rally_query_normalize({"query": "(Name = x)"})["query"] == "(Name = x)"
+
+
+def test_misuse_of_generated_types_is_a_type_error(tmp_path: Path) -> None:
+    script = tmp_path / "misuse.py"
+    script.write_text(
+        "import tmbridge.ops\n"
+        "from tmbridge.types import Config, MapInput\n"
+        "tmbridge.ops.junit_parse({'xmll': '<testsuite/>'})\n"
+        "report = tmbridge.ops.junit_parse({'xml': '<testsuite/>'})\n"
+        "print(report['resuts'])\n"
+        "config: Config = {'ralley': {}}\n"
+        "plan: MapInput = {'target': 'ralley', 'context': {'now': 'x'}}\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", str(script)], capture_output=True, text=True, cwd=PACKAGE_DIR
+    )
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    lines = sorted({int(line.split(":")[1]) for line in errors})
+    assert lines == [3, 5, 6, 7], result.stdout

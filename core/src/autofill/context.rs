@@ -16,6 +16,7 @@ use std::fmt;
 /// is plain text or HTML (qTest stores HTML). HTML is turned into plain text first.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum SourceFormat {
     #[default]
     Plain,
@@ -24,6 +25,11 @@ pub enum SourceFormat {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AutofillRun")
+)]
 pub struct RunContext {
     pub test_run: TestRunInfo,
     pub test_case: TestCaseInfo,
@@ -33,6 +39,7 @@ pub struct RunContext {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestRunInfo {
     #[serde(deserialize_with = "text")]
     pub id: Option<String>,
@@ -70,6 +77,7 @@ pub struct TestRunInfo {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestCaseInfo {
     #[serde(deserialize_with = "text")]
     pub id: Option<String>,
@@ -97,6 +105,7 @@ pub struct TestCaseInfo {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StepInfo {
     #[serde(deserialize_with = "number")]
     pub order: Option<u64>,
@@ -108,6 +117,7 @@ pub struct StepInfo {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestLogInfo {
     #[serde(deserialize_with = "text")]
     pub id: Option<String>,
@@ -142,6 +152,7 @@ pub struct TestLogInfo {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StepLogInfo {
     #[serde(deserialize_with = "number")]
     pub order: Option<u64>,
@@ -158,6 +169,7 @@ pub struct StepLogInfo {
 /// An attachment of the test log: a name and, when the host knows it, a web address.
 /// A bare string is read as the name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AttachmentInfo {
     pub name: Option<String>,
     pub url: Option<String>,
@@ -165,6 +177,7 @@ pub struct AttachmentInfo {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RequirementInfo {
     #[serde(deserialize_with = "text")]
     pub id: Option<String>,
@@ -183,6 +196,7 @@ pub struct RequirementInfo {
 /// A field of the run or the case by name (qTest `properties`). For qTest's
 /// `{field_name, field_value, field_value_name}` the label `field_value_name` wins.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SourceProperty {
     pub name: String,
     pub value: String,

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 /// What gave a field its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum FilledBy {
     /// A rule's template or sources.
     Rule,
@@ -35,6 +36,11 @@ pub enum FilledBy {
 
 /// One field of the filled form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AutofillFilledField")
+)]
 pub struct FilledField {
     /// Rally ElementName.
     pub field: String,
@@ -56,6 +62,11 @@ pub struct FilledField {
 
 /// The filled form, the problems, and the create payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AutofillOutput")
+)]
 pub struct FillOutput {
     pub type_name: String,
     /// True when no problem is an error: the defect can be submitted as it is.

@@ -9,6 +9,11 @@ use std::collections::BTreeMap;
 /// (WSAPI accepts them, and the output never holds a float).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AutofillPayloadValue")
+)]
 pub enum PayloadValue {
     Bool(bool),
     Integer(i64),

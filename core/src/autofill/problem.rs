@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 /// defect can be created, but something was lost or guessed. `Info`: worth knowing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AutofillSeverity")
+)]
 pub enum Severity {
     Info,
     Warning,
@@ -27,6 +32,11 @@ impl Severity {
 /// One problem, with a stable `code` (e.g. `autofill.required_empty`), the field
 /// it is about (Rally ElementName) when there is one, and a hint when the fix is known.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AutofillProblem")
+)]
 pub struct Problem {
     pub severity: Severity,
     pub code: String,

@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 /// Rally's AttributeType, as a closed set (`other` keeps anything newer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum FieldKind {
     /// `STRING`: one line of plain text (a dropdown when it has allowed values).
     String,
@@ -70,6 +71,7 @@ impl FieldKind {
 /// Where a field definition came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum FieldOrigin {
     Metadata,
     /// Added by hand in the user's form settings.
@@ -79,6 +81,11 @@ pub enum FieldOrigin {
 /// One allowed value of a dropdown or reference field. `value` is what people see
 /// (Rally's `StringValue`); `reference` is the object's `_ref` for OBJECT fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AutofillAllowedValue")
+)]
 pub struct AllowedValue {
     pub value: String,
     #[serde(default)]
@@ -96,6 +103,11 @@ impl AllowedValue {
 
 /// One field of the Rally type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AutofillField")
+)]
 pub struct FieldDef {
     /// Rally's ElementName, the key in payloads (`Name`, `FoundInBuild`, `c_Team`).
     pub name: String,
@@ -147,6 +159,11 @@ impl FieldDef {
 
 /// The Rally type as a list of fields, in metadata order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AutofillSchema")
+)]
 pub struct Schema {
     /// The type's ElementName (`Defect`), the key of the create payload.
     pub type_name: String,

@@ -11,6 +11,11 @@ use std::collections::BTreeMap;
 /// Everything the user chose. Every part is optional in JSON.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AutofillSettings")
+)]
 pub struct Settings {
     /// Fields hidden from the form (ElementNames). They stay in Rally.
     pub hidden: Vec<String>,
@@ -36,6 +41,11 @@ pub struct Settings {
 /// rendered text is looked up in that value map.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AutofillRule")
+)]
 pub struct Rule {
     pub field: String,
     pub template: Option<String>,
@@ -49,6 +59,7 @@ pub struct Rule {
 /// the round-trip check can report the ones without a pair.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ValueMap {
     pub name: String,
     pub pairs: Vec<ValuePair>,
@@ -57,6 +68,7 @@ pub struct ValueMap {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ValuePair {
     pub source: String,
     pub target: String,
@@ -65,6 +77,7 @@ pub struct ValuePair {
 /// A field added by hand (a custom field created after the metadata was fetched).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ManualField {
     /// ElementName, e.g. `c_QTestRun`.
     pub name: String,
@@ -107,6 +120,11 @@ impl ManualField {
 
 /// The form: the fields it shows, in order, with the user's changes applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AutofillForm")
+)]
 pub struct Form {
     pub type_name: String,
     pub fields: Vec<FieldDef>,
@@ -214,6 +232,11 @@ pub fn resolve_form(schema: &Schema, settings: &Settings) -> Form {
 /// One change the user makes to the form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AutofillFormEdit")
+)]
 pub enum FormEdit {
     /// Hide a field from the form (it stays in Rally).
     Hide {
@@ -249,6 +272,11 @@ pub enum FormEdit {
 
 /// The settings after an edit, and a sentence saying what changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AutofillEdited")
+)]
 pub struct Edited {
     pub settings: Settings,
     pub note: String,

@@ -288,6 +288,11 @@ pub(crate) enum Found {
 
 /// Describes one source for people and UIs (`autofill::source_catalog()`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AutofillSource")
+)]
 pub struct SourceInfo {
     pub path: String,
     /// `text`, `link` or `list`.

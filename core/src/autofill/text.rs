@@ -63,6 +63,7 @@ pub(crate) fn cap(segs: &mut Vec<Seg>, max: usize) -> bool {
 /// How a value is written into its field.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum TextFormat {
     /// Plain text, line breaks kept.
     #[default]

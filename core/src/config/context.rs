@@ -35,6 +35,11 @@ pub const TEST_PREFIXES: &[&str] = &["var.", "property."];
 /// missing value fail with an error that names it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "MapContext")
+)]
 pub struct RunContext {
     /// The current time, RFC 3339 (`2024-05-01T10:00:00Z`). The host supplies the clock.
     pub now: String,
@@ -60,6 +65,7 @@ pub struct RunContext {
 /// A file a test attached (a screenshot, a log), as the host found it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ArtifactInfo {
     /// The path exactly as the report names it.
     pub path: String,
@@ -74,6 +80,7 @@ pub struct ArtifactInfo {
 /// anything missing shows up as a lookup or a container to create.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RefCache {
     /// Rally test case FormattedID (`TC123`) → ref (`/testcase/123456`).
     pub rally_test_cases: BTreeMap<String, String>,

@@ -10,6 +10,7 @@ pub const FINISHED_STATUSES: &[&str] = &["success", "failed", "canceled", "skipp
 /// The `[gitlab]` section: which pipelines are worth processing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GitlabConfig {
     /// The environment variable holding the webhook secret token.
     pub token_env: String,

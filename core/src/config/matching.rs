@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 /// The rule that turns several results for one case into what is published.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Aggregate {
     /// One result with the most severe status (error > failed > skipped > flaky > passed).
     #[default]
@@ -35,6 +36,7 @@ impl Aggregate {
 /// Where a case key came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Source {
     /// The `matching.mapping` table of the configuration.
     Mapping,
@@ -68,6 +70,7 @@ impl Source {
 /// One case id or several, as a mapping table value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum CaseIds {
     One(String),
     Many(Vec<String>),
@@ -85,6 +88,7 @@ impl CaseIds {
 /// The `[matching]` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MatchingConfig {
     /// Sources to try, in order.
     pub sources: Vec<Source>,

@@ -43,6 +43,7 @@ use testrail::TestrailConfig;
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Config {
     pub matching: MatchingConfig,
     pub rally: RallyConfig,

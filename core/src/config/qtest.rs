@@ -13,6 +13,7 @@ pub const DEFAULT_CYCLE_NAME: &str = "{job_name} #{job_id}";
 /// Which part of a test becomes its module path.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ModulePath {
     /// The enclosing suite names, outermost first.
     #[default]
@@ -28,6 +29,7 @@ pub enum ModulePath {
 /// The `[qtest]` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QtestConfig {
     /// `https://example.qtestnet.com`
     pub url: Option<String>,

@@ -16,6 +16,7 @@ pub const DEFAULT_INLINE_MAX_BYTES: u64 = 5 * 1024 * 1024;
 /// The unit of TestCaseResult `Duration`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum DurationUnit {
     #[default]
     Seconds,
@@ -25,6 +26,7 @@ pub enum DurationUnit {
 /// The `[rally]` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RallyConfig {
     /// `https://rally1.rallydev.com`
     pub url: Option<String>,

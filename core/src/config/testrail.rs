@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 /// A custom field value: text (a template), a number, a checkbox, or a multi-select.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum FieldValue {
     Bool(bool),
     Int(i64),
@@ -32,6 +33,7 @@ const SYSTEM_CASE_FIELDS: &[&str] = &[
 /// The `[testrail]` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestrailConfig {
     /// `https://example.testrail.io/`
     pub url: Option<String>,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Project {
     pub id: u64,
     pub name: Option<String>,
@@ -20,6 +21,7 @@ pub struct Project {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MergeRequest {
     pub iid: u64,
     pub title: Option<String>,
@@ -28,6 +30,7 @@ pub struct MergeRequest {
 
 /// A job (`builds[]`) of the pipeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Job {
     pub id: u64,
     pub name: String,
@@ -45,6 +48,11 @@ pub struct Job {
 
 /// A Pipeline Hook event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "GitlabPipelineEvent")
+)]
 pub struct PipelineEvent {
     pub pipeline_id: u64,
     pub iid: Option<u64>,
@@ -245,6 +253,11 @@ pub fn parse_pipeline_event(bytes: &[u8]) -> Result<PipelineEvent> {
 
 /// Whether to process a pipeline, why, and which jobs hold test reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "GitlabDecision")
+)]
 pub struct PipelineDecision {
     pub process: bool,
     pub reason: String,

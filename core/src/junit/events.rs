@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "JunitEvent")
+)]
 pub enum Event {
     ReportStart(ReportStart),
     SuiteStart(SuiteInfo),
@@ -16,6 +21,7 @@ pub enum Event {
 
 /// The root element's attributes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReportStart {
     pub root: RootKind,
     pub name: Option<String>,
@@ -27,6 +33,7 @@ pub struct ReportStart {
 
 /// What a suite held that is only known at its end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SuiteEnd {
     pub path: Vec<String>,
     pub system_out: Option<CapturedText>,
@@ -38,6 +45,7 @@ pub struct SuiteEnd {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReportEnd {
     pub counts: Counts,
     pub suites: u64,

@@ -40,6 +40,11 @@ use serde::{Deserialize, Serialize};
 /// Limits and switches of the reader. The defaults suit CI reports of any size.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "JunitOptions")
+)]
 pub struct Options {
     /// Longest system-out, system-err or failure text kept per element, in bytes.
     /// Longer text is cut and flagged, with its original length.

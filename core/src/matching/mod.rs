@@ -51,6 +51,7 @@ pub struct MatchedCase {
 
 /// One published result, in people's terms: what the summary table of a plan shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ResultLine {
     pub key: String,
     pub status: Status,
@@ -77,6 +78,7 @@ impl ResultLine {
 /// Why a test is on the review list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ReviewReason {
     /// No source gave a case id.
     NoCaseId,
@@ -88,6 +90,7 @@ pub enum ReviewReason {
 
 /// A test that will not be published, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReviewItem {
     pub index: u64,
     pub test: String,

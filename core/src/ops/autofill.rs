@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MetadataInput {
     #[serde(default)]
     metadata: Option<Document>,
@@ -38,6 +39,7 @@ impl Op for SchemaOp {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AllowedValuesInput {
     #[serde(default)]
     document: Option<Document>,
@@ -62,6 +64,7 @@ impl Op for AllowedValues {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FillInput {
     schema: Schema,
     #[serde(default)]
@@ -88,6 +91,7 @@ impl Op for Fill {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct JunitCaseInput {
     case: TestCase,
 }
@@ -111,6 +115,7 @@ impl Op for RunFromJunit {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FormInput {
     schema: Schema,
     #[serde(default)]
@@ -153,6 +158,7 @@ impl Op for CheckMappings {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EditInput {
     schema: Schema,
     #[serde(default)]
@@ -179,6 +185,7 @@ impl Op for EditForm {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RenderInput {
     template: String,
     #[serde(default)]

@@ -10,6 +10,23 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Document(pub Vec<u8>);
 
+/// Text, or `{"base64": ...}` in plain JSON (bindings also pass bytes).
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Document {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DocumentInput".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A document: text, bytes, or base64 in plain JSON.",
+            "anyOf": [
+                {"type": "string"},
+                {"type": "object", "properties": {"base64": {"type": "string"}}, "required": ["base64"], "additionalProperties": false}
+            ]
+        })
+    }
+}
+
 impl Document {
     pub fn bytes(&self) -> &[u8] {
         &self.0

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EventInput {
     #[serde(default)]
     body: Option<Document>,
@@ -34,6 +35,7 @@ impl Op for ReadEvent {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DecideInput {
     event: PipelineEvent,
     #[serde(default)]
@@ -60,6 +62,7 @@ impl Op for Decide {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TokenInput {
     expected: String,
     received: Option<String>,

@@ -104,6 +104,7 @@ pub fn no_document(op: &str, beside: Option<&[u8]>) -> Result<(), Error> {
 /// An input with no fields: `{}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Nothing {}
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ const INPUT: &str = "{ xml?: string | { base64: string }, options?: JunitOptions
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReportInput {
     #[serde(default)]
     xml: Option<Document>,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MapInput {
     target: Target,
     #[serde(default)]
@@ -32,6 +33,7 @@ pub struct MapInput {
 /// The plan of the chosen target, as its own shape.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Plan {
     Rally(Box<RallyPlan>),
     Qtest(Box<QtestPlan>),
@@ -86,6 +88,7 @@ impl Op for Map {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ValidateInput {
     config: Config,
     #[serde(default)]

@@ -26,9 +26,14 @@ mod session;
 pub use document::Document;
 pub use envelope::{error_envelope, ok_envelope};
 pub use junit::EventStream;
+#[cfg(feature = "schema")]
+pub use op::OpSchema;
 pub use op::OpSpec;
 pub use registry::list_ops;
+#[cfg(feature = "schema")]
+pub use registry::op_schemas;
 pub use session::SessionEnvelopes;
+pub use session::Units as SessionUnits;
 
 use crate::error::Error;
 use serde::Serializer;

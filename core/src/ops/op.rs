@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// What an op does and the shapes it reads and writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OpSpec {
     pub name: String,
     pub summary: String,
@@ -41,4 +42,18 @@ pub trait Op {
             document: Self::DOCUMENT.map(str::to_string),
         }
     }
+}
+
+/// An op's shapes as JSON Schemas, for the generated binding types.
+#[cfg(feature = "schema")]
+#[derive(Serialize)]
+pub struct OpSchema {
+    pub name: &'static str,
+    pub summary: &'static str,
+    /// As the core reads it.
+    pub input: schemars::Schema,
+    /// As the core writes it.
+    pub output: schemars::Schema,
+    /// The input field that may be passed as a separate document.
+    pub document: Option<&'static str>,
 }

@@ -11,6 +11,7 @@ const QUERY_INPUT: &str = "{ query: string, options?: RallyQueryOptions | null }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QueryInput {
     query: String,
     #[serde(default)]
@@ -55,6 +56,7 @@ impl Op for Check {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ParseInput {
     query: String,
     /// Refuse what Rally itself would refuse, instead of repairing it.
@@ -85,6 +87,7 @@ impl Op for Parse {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PollInput {
     #[serde(default)]
     query: String,
@@ -117,6 +120,7 @@ impl Op for Poll {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LookupsInput {
     #[serde(default)]
     document: Option<Document>,

@@ -49,6 +49,26 @@ macro_rules! specs {
     };
 }
 
+/// Every op's input and output schemas, in the order `list_ops` shows them.
+#[cfg(feature = "schema")]
+pub fn op_schemas(
+    read: &mut schemars::SchemaGenerator,
+    written: &mut schemars::SchemaGenerator,
+) -> Vec<super::op::OpSchema> {
+    macro_rules! schemas {
+        ($($op:ty),* $(,)?) => {
+            vec![$(super::op::OpSchema {
+                name: <$op as Op>::NAME,
+                summary: <$op as Op>::SUMMARY,
+                input: read.subschema_for::<<$op as Op>::Input>(),
+                output: written.subschema_for::<<$op as Op>::Output>(),
+                document: <$op as Op>::DOCUMENT,
+            }),*]
+        };
+    }
+    for_each_op!(schemas)
+}
+
 /// Every op, in a stable order.
 pub fn list_ops() -> Vec<OpSpec> {
     for_each_op!(specs)
@@ -146,6 +166,7 @@ impl Op for ListOps {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VersionInfo {
     /// Version of the tmbridge core.
     pub core: String,

@@ -52,6 +52,7 @@ pub struct DryRunAnswer;
 /// One request of a dry run: what to answer instead of sending it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DryRunInput {
     request: HttpRequest,
     /// The `counter` of the previous answer (0 at the start): numbers made-up records.
@@ -60,6 +61,7 @@ pub struct DryRunInput {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DryRunOutput {
     /// Hand this to `receive` instead of sending the request.
     answer: HttpResponse,
@@ -94,6 +96,7 @@ pub struct MaskReport;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MaskReportInput {
     report: serde_json::Value,
 }
@@ -240,7 +243,12 @@ impl SessionEnvelopes {
 }
 
 #[derive(Serialize)]
-struct Units {
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "SessionUnits")
+)]
+pub struct Units {
     done: u64,
     total: u64,
 }

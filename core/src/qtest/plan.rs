@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// One step of a test log. An aggregated result lists each of its tests as a step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestStepLog {
     pub order: u64,
     pub description: String,
@@ -25,6 +26,7 @@ pub struct TestStepLog {
 
 /// A file sent inline with a log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QtestAttachment {
     pub name: String,
     pub content_type: String,
@@ -34,6 +36,7 @@ pub struct QtestAttachment {
 
 /// A test run field value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FieldProperty {
     pub field_id: u64,
     pub field_value: String,
@@ -41,6 +44,7 @@ pub struct FieldProperty {
 
 /// One entry of `test_logs`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestLog {
     pub name: String,
     pub status: String,
@@ -57,6 +61,7 @@ pub struct TestLog {
 
 /// The body of `POST /api/v3/projects/{projectId}/auto-test-logs?type=automation`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AutoTestLogs {
     /// The job cycle's id or PID; `null` until the cycle exists (see [`QtestCycle::create`]).
     pub test_cycle: Option<String>,
@@ -65,6 +70,7 @@ pub struct AutoTestLogs {
 
 /// The body of `POST /api/v3/projects/{projectId}/test-cycles?parentId={root}&parentType=test-cycle`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestCycleCreate {
     pub name: String,
     /// HTML linking the CI job and pipeline.
@@ -73,6 +79,7 @@ pub struct TestCycleCreate {
 
 /// The job's test cycle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QtestCycle {
     pub name: String,
     /// The configured root cycle it goes under.
@@ -85,6 +92,7 @@ pub struct QtestCycle {
 
 /// Everything a qTest sync would send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QtestPlan {
     pub cycle: QtestCycle,
     pub body: AutoTestLogs,

@@ -11,6 +11,7 @@ pub use crate::config::rally::{DEFAULT_INLINE_MAX_BYTES, RALLY_MAX_ATTACHMENT_BY
 
 /// An artifact to upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PlannedUpload {
     /// The path as the report names it: the host reads the bytes from it.
     pub path: String,
@@ -22,6 +23,7 @@ pub struct PlannedUpload {
 
 /// An artifact linked from Notes instead of uploaded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ArtifactLink {
     pub path: String,
     pub name: String,
@@ -32,6 +34,7 @@ pub struct ArtifactLink {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AttachmentPlan {
     pub uploads: Vec<PlannedUpload>,
     pub links: Vec<ArtifactLink>,

@@ -17,6 +17,7 @@ pub use crate::config::rally::{DurationUnit, RallyConfig};
 
 /// `{"TestCaseResult": {...}}`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestCaseResultCreate {
     #[serde(rename = "TestCaseResult")]
     pub test_case_result: TestCaseResultFields,
@@ -24,6 +25,7 @@ pub struct TestCaseResultCreate {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestCaseResultFields {
     /// The test case ref.
     pub test_case: String,
@@ -42,6 +44,7 @@ pub struct TestCaseResultFields {
 
 /// One TestCaseResult to create, with its attachments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RallyResult {
     pub formatted_id: String,
     pub tests: Vec<String>,
@@ -51,6 +54,7 @@ pub struct RallyResult {
 
 /// Everything a Rally sync would send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RallyPlan {
     pub test_set: Option<TestSetPlan>,
     pub results: Vec<RallyResult>,

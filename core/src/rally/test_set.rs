@@ -9,6 +9,7 @@ pub use crate::config::rally::DEFAULT_TEST_SET_TEMPLATE;
 
 /// The test set of this run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestSetPlan {
     pub name: String,
     /// The set's ref when the host already knows it.
@@ -20,6 +21,7 @@ pub struct TestSetPlan {
 
 /// `{"TestSet": {"Name": ..., "Project": ..., "Workspace": ...}}`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestSetCreate {
     #[serde(rename = "TestSet")]
     pub test_set: TestSetFields,
@@ -27,6 +29,7 @@ pub struct TestSetCreate {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestSetFields {
     pub name: String,
     pub project: Option<String>,

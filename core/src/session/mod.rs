@@ -32,6 +32,8 @@ pub use crate::sync::kind::{Kind, SAVED_FORMAT, SAVED_VERSION, StartOptions};
 pub use crate::sync::secrets::Secrets;
 pub use handle::SessionHandle;
 pub use registry::{KINDS, KindInfo, find, kind_list};
+#[cfg(feature = "schema")]
+pub use registry::{KindSchema, kind_input_schemas};
 pub use replay::{Feed, ReplayInput, ReplayOutput, replay};
 
 #[cfg(test)]

@@ -17,8 +17,44 @@ pub const KINDS: &[Kind] = &[
     gitlab::REPORTS,
 ];
 
+/// Every kind's input schema, in the order of [`KINDS`]; each target's folder lists
+/// its own kinds. A kind missing here is an error the generator's test reports.
+#[cfg(feature = "schema")]
+pub fn kind_input_schemas(g: &mut schemars::SchemaGenerator) -> Vec<KindSchema> {
+    let mut listed = rally::input_schemas(g);
+    listed.extend(gitlab::input_schemas(g));
+    KINDS
+        .iter()
+        .filter_map(|kind| {
+            let input = listed
+                .iter()
+                .find(|(name, _)| *name == kind.name)?
+                .1
+                .clone();
+            Some(KindSchema {
+                name: kind.name,
+                input,
+            })
+        })
+        .collect()
+}
+
+/// A kind's input (the `input` of its start request) as a JSON Schema, as the core
+/// reads it.
+#[cfg(feature = "schema")]
+#[derive(Serialize)]
+pub struct KindSchema {
+    pub name: &'static str,
+    pub input: schemars::Schema,
+}
+
 /// A kind as `session.kinds` describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "SessionKind")
+)]
 pub struct KindInfo {
     pub name: String,
     pub summary: String,

@@ -10,6 +10,11 @@ use serde::{Deserialize, Serialize};
 /// What the host feeds the session, in order, each time it waits for something.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "SessionFeed")
+)]
 pub enum Feed {
     /// The answer to the request just sent.
     Answer(HttpResponse),
@@ -24,6 +29,7 @@ pub enum Feed {
 /// Input of `session.replay`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReplayInput {
     /// The start request: `{"kind", "input", "options"}`.
     pub start: StartJson,
@@ -36,6 +42,20 @@ pub struct ReplayInput {
 #[derive(Debug, Clone)]
 pub struct StartJson(pub String);
 
+/// A start request of any kind (`SessionStart`, declared with the kinds' inputs).
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for StartJson {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SessionStart".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"$ref": "#/$defs/SessionStart"})
+    }
+}
+
 impl<'de> Deserialize<'de> for StartJson {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(d)?;
@@ -47,6 +67,7 @@ impl<'de> Deserialize<'de> for StartJson {
 
 /// The transcript: every step the session took, and where the host resumed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReplayOutput {
     pub steps: Vec<Step>,
     /// Indexes into `steps` after which the session was saved and resumed.

@@ -20,6 +20,7 @@ pub use crate::scalar::Scalar as StatusValue;
 ///
 /// Entries start from the target's built-in table unless `builtin = false`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StatusMap {
     /// The vocabulary the keys are written in.
     #[serde(default)]

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 /// The vocabulary a mapping table's keys are written in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum SourceVocabulary {
     /// `passed`, `failed`, `error`, `skipped`, `flaky`: the statuses tmbridge reads.
     #[default]

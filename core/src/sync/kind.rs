@@ -57,6 +57,7 @@ pub trait Driven: Session + Send {
 /// Options every kind takes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StartOptions {
     /// Seed of the retry jitter: hosts pass something random, tests a constant.
     pub seed: u64,

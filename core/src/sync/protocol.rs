@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Step {
     /// Send this request, then call `receive` with its id and the answer.
     Send(HttpRequest),
@@ -27,6 +28,11 @@ pub enum Step {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "HttpMethod")
+)]
 pub enum Method {
     Get,
     Post,
@@ -47,6 +53,7 @@ impl Method {
 
 /// One HTTP request, complete: the host adds nothing (no auth, no content type).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HttpRequest {
     /// Echo it back to `receive`.
     pub id: u64,
@@ -67,6 +74,7 @@ impl HttpRequest {
 /// How the exchange ended, as the host saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ResponseKind {
     /// The server answered (any status).
     Answered,
@@ -82,6 +90,7 @@ pub enum ResponseKind {
 /// `body` holds the host's error text. A body that is not UTF-8 text (a zip
 /// archive) comes as `body_base64`, with `body` empty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HttpResponse {
     pub kind: ResponseKind,
     pub status: u16,
@@ -149,6 +158,7 @@ impl HttpResponse {
 
 /// A file the session needs (an attachment to upload).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FileRequest {
     pub id: u64,
     /// The path exactly as the report names it.

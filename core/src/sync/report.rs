@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// What kind of record an entry is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum RecordKind {
     TestCaseResult,
     Attachment,
@@ -35,6 +36,11 @@ impl RecordKind {
 
 /// One record and what happened to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "SyncEntry")
+)]
 pub struct Entry {
     pub kind: RecordKind,
     /// What it is in people's terms: `TC12`, `TC12 screenshot.png`, a test set name.
@@ -71,6 +77,11 @@ impl Entry {
 
 /// How the exchange went.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "SyncStats")
+)]
 pub struct Stats {
     /// Requests handed to the host, retries included.
     pub requests: u64,
@@ -82,6 +93,11 @@ pub struct Stats {
 
 /// The outcome of a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "SyncReport")
+)]
 pub struct Report {
     pub created: Vec<Entry>,
     pub updated: Vec<Entry>,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// How hard a session tries. Every field has a default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetryPolicy {
     /// Tries of one request (the first one included) before giving up.
     pub max_attempts: u32,

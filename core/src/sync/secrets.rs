@@ -8,6 +8,11 @@ use serde::Deserialize;
 /// (Rally: an API key, or a user name and password).
 #[derive(Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "SessionSecrets")
+)]
 pub struct Secrets {
     pub api_key: Option<String>,
     pub username: Option<String>,

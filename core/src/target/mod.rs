@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// The test-management system results go to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Target {
     Rally,
     Qtest,

@@ -16,6 +16,7 @@ const MAX_TITLE_CHARS: usize = 250;
 
 /// One entry of `add_results_for_cases`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ResultEntry {
     pub case_id: u64,
     pub status_id: u64,
@@ -36,6 +37,7 @@ pub struct ResultEntry {
 
 /// One entry of TestRail's `custom_step_results`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StepResult {
     pub content: String,
     pub expected: String,
@@ -45,12 +47,14 @@ pub struct StepResult {
 
 /// The body of `POST index.php?/api/v2/add_results_for_cases/{run_id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AddResultsForCases {
     pub results: Vec<ResultEntry>,
 }
 
 /// The body of `POST index.php?/api/v2/add_case/{section_id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AddCaseBody {
     pub title: String,
     /// The automation id field and the mapped case fields.
@@ -60,6 +64,7 @@ pub struct AddCaseBody {
 
 /// A case to create for tests that have none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NewCase {
     /// `classname.name`: the automation id the new case carries.
     pub automation_id: String,
@@ -71,6 +76,7 @@ pub struct NewCase {
 
 /// Everything a TestRail sync would send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestrailPlan {
     /// False when `testrail.export` is off: nothing is sent.
     pub enabled: bool,

@@ -20,7 +20,8 @@ import json
 import os
 from typing import IO, Any, Dict, Iterator, List, Mapping, Optional, Union, cast
 
-from . import _native
+from . import _native, ops
+from ._call import _BYTES, call, call_json
 from ._envelope import raise_error, unwrap
 from ._errors import (
     AutofillError,
@@ -105,6 +106,7 @@ __all__ = [
     "junit_events",
     "list_ops",
     "load_config",
+    "ops",
     "map_results",
     "normalize_rally_query",
     "parse_junit",
@@ -125,46 +127,6 @@ Document = Union[str, bytes, bytearray, memoryview, Mapping[str, str]]
 Source = Union[str, bytes, bytearray, memoryview, IO[bytes], IO[str], "os.PathLike[str]"]
 #: A whole report: a document, a path (``os.PathLike``) or a file object.
 ReportInput = Union[Document, "os.PathLike[str]", IO[bytes], IO[str]]
-
-_BYTES = (str, bytes, bytearray, memoryview)
-
-
-def call_json(
-    op: str,
-    input: Union[str, bytes] = "{}",
-    document: Optional[Union[str, bytes]] = None,
-) -> str:
-    """Run an op and return its envelope exactly as the core wrote it (JSON text).
-
-    ``{"ok": <output>, "error": null}`` or ``{"ok": null, "error": {...}}``: the same
-    bytes in every runtime. Never raises for errors of the op.
-    """
-    return _native.call_json(op, input, document)
-
-
-_document_fields: Optional[Dict[str, Optional[str]]] = None
-
-
-def _document_field(op: str) -> Optional[str]:
-    global _document_fields
-    if _document_fields is None:
-        specs = cast(List[OpSpec], unwrap(_native.call_json("ops.list", "{}")))
-        _document_fields = {s["name"]: s["document"] for s in specs}
-    return _document_fields.get(op)
-
-
-def call(op: str, input: Optional[Mapping[str, Any]] = None) -> Any:
-    """Run an op on a dict and return its output; raise ``tmbridge.Error`` on failure.
-
-    The op's document field (see ``list_ops()``) may be ``bytes``.
-    """
-    fields: Dict[str, Any] = dict(input or {})
-    field = _document_field(op)
-    if field is not None and isinstance(fields.get(field), _BYTES):
-        document = fields.pop(field)
-        return unwrap(_native.call_json(op, json.dumps(fields), document))
-    return unwrap(_native.call_json(op, json.dumps(fields)))
-
 
 def _with_options(fields: Dict[str, Any], options: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
     if options is not None:
@@ -333,13 +295,13 @@ def autofill_edit_form(
     schema: AutofillSchema, settings: Optional[AutofillSettings], edit: AutofillFormEdit
 ) -> AutofillEdited:
     """Apply one edit of the form to the settings."""
-    fields = {"schema": schema, "settings": settings or {}, "edit": edit}
+    fields: Dict[str, Any] = {"schema": schema, "settings": settings or {}, "edit": edit}
     return cast(AutofillEdited, call("autofill.edit_form", fields))
 
 
 def autofill_check_mappings(schema: AutofillSchema, settings: Optional[AutofillSettings] = None) -> List[AutofillProblem]:
     """Check the settings' value maps against the schema."""
-    fields = {"schema": schema, "settings": settings or {}}
+    fields: Dict[str, Any] = {"schema": schema, "settings": settings or {}}
     return cast(List[AutofillProblem], call("autofill.check_mappings", fields))
 
 
@@ -350,13 +312,13 @@ def autofill_run_from_junit(case: TestCase) -> AutofillRun:
 
 def autofill(schema: AutofillSchema, run: AutofillRun, settings: Optional[AutofillSettings] = None) -> AutofillOutput:
     """Fill the defect form for a failed run: fields, problems and the Rally payload."""
-    fields = {"schema": schema, "settings": settings or {}, "run": run}
+    fields: Dict[str, Any] = {"schema": schema, "settings": settings or {}, "run": run}
     return cast(AutofillOutput, call("autofill.fill", fields))
 
 
 def autofill_render(template: str, run: Optional[AutofillRun] = None, format: str = "plain") -> str:
     """Render one template against a run (``plain``, ``single_line`` or ``html``)."""
-    fields = {"template": template, "run": run or {}, "format": format}
+    fields: Dict[str, Any] = {"template": template, "run": run or {}, "format": format}
     return cast(str, call("autofill.render", fields))
 
 

@@ -20,7 +20,8 @@ from ._files import AllowedFiles
 from ._state import State
 from .session import Session
 from .transport import AsyncTransport, Transport, UrllibTransport, no_answer
-from .types import HttpRequest, HttpResponse, RunReport, SessionSecrets
+from .host_types import RunReport
+from .types import HttpRequest, HttpResponse, SessionSecrets
 
 #: ``progress(done, total)``: called when the session's count of done work changes.
 ProgressCallback = Callable[[int, int], None]

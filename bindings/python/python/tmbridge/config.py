@@ -26,7 +26,7 @@ def load_config(path: Union[str, "os.PathLike[str]"]) -> Config:
     with open(name, "rb") as file:
         data = file.read()
     if name.endswith(".json"):
-        return cast(Dict[str, Any], json.loads(data))
+        return cast(Config, json.loads(data))
     try:
         import tomllib as toml  # Python 3.11+
     except ImportError:  # pragma: no cover - older Pythons
@@ -38,6 +38,6 @@ def load_config(path: Union[str, "os.PathLike[str]"]) -> Config:
                 " or write the configuration as JSON"
             ) from None
     try:
-        return toml.loads(data.decode("utf-8"))
+        return cast(Config, toml.loads(data.decode("utf-8")))
     except toml.TOMLDecodeError as error:
         raise ValueError(f"{name}: not valid TOML: {error}") from None

@@ -51,16 +51,16 @@ from ._state import State, work_key
 from .config import ConfigSource, load_config
 from .junit import iter_cases
 from .transport import AsyncTransport, Transport
+from .host_types import RunReport
 from .types import (
     AutofillSchema,
     Config,
     DefectRequest,
     Report,
     Requirement,
-    RequirementsDetails,
-    RunContext,
-    RunReport,
-    SchemaDetails,
+    SessionDetailsRequirements,
+    MapContext,
+    SessionDetailsSchema,
     SessionSecrets,
 )
 
@@ -84,7 +84,7 @@ StatePath = Union[str, "os.PathLike[str]"]
 
 
 def _config(config: ConfigSource) -> Config:
-    return dict(config) if isinstance(config, Mapping) else load_config(config)
+    return cast(Config, dict(config)) if isinstance(config, Mapping) else load_config(config)
 
 
 def _state(state: Optional[StatePath]) -> Optional[State]:
@@ -115,7 +115,7 @@ def _read_report(report: ReportSource) -> Tuple[Report, Optional[Path]]:
 def _publish_run(
     report: ReportSource,
     config: ConfigSource,
-    context: Optional[RunContext],
+    context: Optional[MapContext],
     secrets: Optional[SessionSecrets],
     state: Optional[StatePath],
     allowed_dirs: Optional[Iterable[Union[str, "os.PathLike[str]"]]],
@@ -154,7 +154,7 @@ def publish(
     report: ReportSource,
     config: ConfigSource,
     *,
-    context: Optional[RunContext] = None,
+    context: Optional[MapContext] = None,
     secrets: Optional[SessionSecrets] = None,
     state: Optional[StatePath] = None,
     allowed_dirs: Optional[Iterable[Union[str, "os.PathLike[str]"]]] = None,
@@ -180,7 +180,7 @@ async def publish_async(
     report: ReportSource,
     config: ConfigSource,
     *,
-    context: Optional[RunContext] = None,
+    context: Optional[MapContext] = None,
     secrets: Optional[SessionSecrets] = None,
     state: Optional[StatePath] = None,
     allowed_dirs: Optional[Iterable[Union[str, "os.PathLike[str]"]]] = None,
@@ -247,7 +247,7 @@ async def connect_async(
 
 
 def _schema_of(report: RunReport) -> AutofillSchema:
-    details = cast(SchemaDetails, report["details"])
+    details = cast(SessionDetailsSchema, report["details"])
     schema = details["schema"]
     if schema is None:  # the session ends with an error then, which check() raised
         raise RuntimeError("the schema session ended without a schema")
@@ -348,7 +348,7 @@ class _Poller:
         return _host.Run("rally.requirements", {"config": self.settings, "request": request}, secrets=self.secrets)
 
     def polled(self, report: RunReport) -> List[Requirement]:
-        details = cast(RequirementsDetails, report["details"])
+        details = cast(SessionDetailsRequirements, report["details"])
         return details["requirements"]
 
     def close(self) -> None:
@@ -357,7 +357,7 @@ class _Poller:
 
     def advance(self, report: RunReport) -> None:
         """After every story of a poll was taken: the next poll starts from here."""
-        next_since = cast(RequirementsDetails, report["details"])["next_since"]
+        next_since = cast(SessionDetailsRequirements, report["details"])["next_since"]
         if next_since is not None:
             self.since = next_since
             if self.state is not None:

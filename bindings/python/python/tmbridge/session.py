@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Mapping, Optional, Union, cast
 
 from . import _native
 from ._envelope import unwrap
-from .types import HttpResponse, SessionKind, SessionStep, SessionUnits
+from .types import HttpResponse, SessionKind, Step, SessionUnits
 
 __all__ = ["Session", "session_kinds"]
 
@@ -82,10 +82,10 @@ class Session:
         """The session's kind, e.g. ``rally.publish``."""
         return self._kind
 
-    def next(self) -> SessionStep:
+    def next(self) -> Step:
         """What the host does next: a dict keyed by ``step`` (``send``, ``read``,
         ``wait``, ``save`` or ``done``)."""
-        return cast(SessionStep, unwrap(self._native.next_envelope()))
+        return cast(Step, unwrap(self._native.next_envelope()))
 
     def receive(self, id: int, response: HttpResponse) -> None:
         """The answer to the request ``id`` (from a ``send`` step)."""

@@ -88,6 +88,7 @@ struct StepJson {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct StepResult {
     #[serde(default)]
     status: Option<String>,
@@ -100,6 +101,7 @@ struct StepResult {
 /// A text as one string, or (behave 1.2.7) as a list of lines.
 #[derive(Deserialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 enum Text {
     One(String),
     Lines(Vec<String>),

@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 /// Byte offsets `[start, end)` into the text the tree was parsed from. Trees built
 /// in code carry `Span::default()`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyQuerySpan")
+)]
 pub struct Span {
     pub start: u64,
     pub end: u64,
@@ -39,6 +44,11 @@ impl Span {
 /// A query: one condition, or two sub-queries joined by AND or OR.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyQueryExpr")
+)]
 pub enum Expr {
     Condition(Condition),
     And { left: Box<Expr>, right: Box<Expr> },
@@ -116,6 +126,7 @@ impl Expr {
 /// `(Field OP value)`. `values` holds one value, except for `in` / `!in` (one or
 /// more) and `between` / `!between` (exactly two).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Condition {
     /// Attribute path as written or normalised: `Name`, `Release.ObjectID`,
     /// `c_Kanban`, or a display name such as `Creation Date` before normalising.
@@ -142,6 +153,7 @@ impl Condition {
 /// The operators of Rally's WSAPI v2.0 query language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Operator {
     Eq,
     Ne,
@@ -217,6 +229,7 @@ impl Operator {
 /// How a value is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ValueKind {
     /// In double quotes: any text, spaces and parentheses included.
     Quoted,
@@ -227,6 +240,11 @@ pub enum ValueKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyQueryValue")
+)]
 pub struct Value {
     pub kind: ValueKind,
     /// The value without quotes or escapes (`null` for [`ValueKind::Null`]).

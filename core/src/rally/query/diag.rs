@@ -7,6 +7,11 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyQuerySeverity")
+)]
 pub enum Severity {
     /// Rally refuses the query, and tmbridge cannot repair it.
     Error,
@@ -16,6 +21,11 @@ pub enum Severity {
 
 /// One problem found in a query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyQueryDiagnostic")
+)]
 pub struct Diagnostic {
     pub severity: Severity,
     /// Stable, e.g. `rally_query.unknown_field`.
@@ -82,6 +92,7 @@ impl Diagnostic {
 /// What kind of rewrite a [`Change`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ChangeKind {
     /// A condition written without its own parentheses was put in them.
     Parenthesized,
@@ -108,6 +119,11 @@ pub enum ChangeKind {
 
 /// One rewrite, with the text before and after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyQueryChange")
+)]
 pub struct Change {
     pub kind: ChangeKind,
     pub message: String,

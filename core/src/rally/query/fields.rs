@@ -11,6 +11,7 @@ use serde_json::Value as Json;
 /// Rally's attribute types (`AttributeType` in the metadata).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum FieldType {
     Date,
     Integer,
@@ -89,6 +90,11 @@ impl FieldType {
 
 /// One attribute of a Rally type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyFieldDef")
+)]
 pub struct FieldDef {
     /// Display name, e.g. `Creation Date`.
     pub name: String,
@@ -116,6 +122,24 @@ impl FieldDef {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldList {
     pub fields: Vec<FieldDef>,
+}
+
+/// Written as an array of [`FieldDef`]; read from that or from Rally's metadata JSON.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for FieldList {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FieldList".into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let fields = g.subschema_for::<Vec<FieldDef>>();
+        schemars::json_schema!({
+            "description": "Attribute definitions, or the JSON Rally returns for a type's attributes.",
+            "anyOf": [fields, {"type": "object"}]
+        })
+    }
 }
 
 impl Serialize for FieldList {

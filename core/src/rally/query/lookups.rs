@@ -9,6 +9,7 @@ use serde_json::Value as Json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum LookupKind {
     Release,
     Iteration,
@@ -26,6 +27,11 @@ impl LookupKind {
 
 /// One known id: the Release (or Iteration) called `name` in `project`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyLookup")
+)]
 pub struct Lookup {
     pub kind: LookupKind,
     /// Project name (or ref); `None` when the host did not say.
@@ -36,6 +42,11 @@ pub struct Lookup {
 
 /// What the host must fetch, e.g. `GET /release?query=(Name = "R1")` in `project`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyLookupNeed")
+)]
 pub struct LookupNeed {
     pub kind: LookupKind,
     pub project: Option<String>,

@@ -53,6 +53,11 @@ use serde::{Deserialize, Serialize};
 /// queried type, ids of Releases and Iterations, and the project queried.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyQueryOptions")
+)]
 pub struct Options {
     /// IANA zone for dates written without a zone; `UTC` when `None`.
     pub time_zone: Option<String>,
@@ -65,6 +70,11 @@ pub struct Options {
 
 /// The verdict on a query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyQueryCheck")
+)]
 pub struct CheckOutput {
     /// No errors: the canonical form can be sent to Rally.
     pub valid: bool,
@@ -81,6 +91,11 @@ pub struct CheckOutput {
 
 /// A query ready for Rally's `query` parameter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyQueryNormalized")
+)]
 pub struct NormalizeOutput {
     pub query: String,
     pub order: Option<String>,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Where the tests came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ReportSource {
     /// Report files in the jobs' artifact archives.
     Artifacts,
@@ -19,6 +20,7 @@ pub enum ReportSource {
 
 /// A job of the pipeline that was looked at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct JobFound {
     pub id: u64,
     pub name: String,
@@ -30,6 +32,7 @@ pub struct JobFound {
 
 /// A file taken from an archive, its bytes in base64.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ArchiveFile {
     pub job_id: u64,
     /// The member's path in the archive.
@@ -45,6 +48,7 @@ pub struct ArchiveFile {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReportsOutput {
     pub source: ReportSource,
     pub jobs: Vec<JobFound>,

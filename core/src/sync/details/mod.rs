@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 /// Session-specific results.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "session", rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "SessionDetails")
+)]
 pub enum Details {
     Connection(rally::ConnectionInfo),
     Publish(rally::PublishDetails),

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 /// How a Rally session signs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum AuthMode {
     ApiKey,
     Basic,
@@ -15,6 +16,7 @@ pub enum AuthMode {
 
 /// A record in people's terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NamedRef {
     #[serde(rename = "ref")]
     pub reference: String,
@@ -22,6 +24,7 @@ pub struct NamedRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ConnectionInfo {
     pub base_url: String,
     pub auth: AuthMode,
@@ -34,6 +37,7 @@ pub struct ConnectionInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PublishDetails {
     /// The ref cache with everything looked up, for the host to keep.
     pub cache: RefCache,
@@ -51,6 +55,7 @@ pub struct PublishDetails {
 
 /// A user story as imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Requirement {
     #[serde(rename = "ref")]
     pub reference: String,
@@ -63,6 +68,7 @@ pub struct Requirement {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RequirementsOutput {
     pub requirements: Vec<Requirement>,
     /// The query sent (normalised), when there was one.
@@ -73,6 +79,7 @@ pub struct RequirementsOutput {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LinkedTestCase {
     pub formatted_id: Option<String>,
     #[serde(rename = "ref")]
@@ -85,6 +92,7 @@ pub struct LinkedTestCase {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DefectOutput {
     pub formatted_id: Option<String>,
     #[serde(rename = "ref")]
@@ -95,6 +103,7 @@ pub struct DefectOutput {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SchemaOutput {
     /// The type's form schema; `None` when the session stopped before it was read.
     pub schema: Option<crate::autofill::Schema>,

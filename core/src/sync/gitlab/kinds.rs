@@ -17,6 +17,12 @@ pub const REPORTS: Kind = Kind {
     resume_parts,
 };
 
+/// The input schema of each GitLab kind, for the generated binding types.
+#[cfg(feature = "schema")]
+pub fn input_schemas(g: &mut schemars::SchemaGenerator) -> Vec<(&'static str, schemars::Schema)> {
+    vec![(REPORTS.name, g.subschema_for::<ReportsRequest>())]
+}
+
 /// The GitLab API token (`PRIVATE-TOKEN`), given as the secrets' `api_key`; a public
 /// project needs none.
 fn token(secrets: &Secrets) -> Option<String> {

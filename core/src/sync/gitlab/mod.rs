@@ -7,6 +7,8 @@ pub mod reports;
 mod test_report;
 
 pub use kinds::REPORTS;
+#[cfg(feature = "schema")]
+pub use kinds::input_schemas;
 pub use reports::{GitlabReports, ReportsProgress, ReportsRequest};
 
 #[cfg(test)]

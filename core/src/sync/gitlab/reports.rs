@@ -19,6 +19,7 @@ use serde_json::Value;
 /// What to look for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReportsRequest {
     /// GitLab's address, as the user configured it (`https://gitlab.example.com`):
     /// the only host the token goes to.
@@ -59,6 +60,7 @@ enum Stage {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct Job {
     id: u64,
     name: String,

@@ -72,6 +72,19 @@ pub const DEFECT: Kind = Kind {
     resume_parts: resume_parts::<Defect>,
 };
 
+/// The input schema of each Rally kind, for the generated binding types.
+#[cfg(feature = "schema")]
+pub fn input_schemas(g: &mut schemars::SchemaGenerator) -> Vec<(&'static str, schemars::Schema)> {
+    vec![
+        (CONNECT.name, g.subschema_for::<ConnectStart>()),
+        (SCHEMA.name, g.subschema_for::<SchemaStart>()),
+        (PUBLISH.name, g.subschema_for::<PublishInput>()),
+        (REQUIREMENTS.name, g.subschema_for::<RequirementsStart>()),
+        (LINK_CASE.name, g.subschema_for::<LinkStart>()),
+        (DEFECT.name, g.subschema_for::<DefectStart>()),
+    ]
+}
+
 /// A kind's start input: builds the session.
 trait RallyStart: DeserializeOwned {
     type Logic: Logic;
@@ -83,6 +96,11 @@ trait RallyStart: DeserializeOwned {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyConnectInput")
+)]
 #[serde(deny_unknown_fields)]
 struct ConnectStart {
     config: Config,
@@ -103,6 +121,11 @@ impl RallyStart for PublishInput {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyRequirementsInput")
+)]
 #[serde(deny_unknown_fields)]
 struct RequirementsStart {
     config: Config,
@@ -118,6 +141,11 @@ impl RallyStart for RequirementsStart {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyLinkCaseInput")
+)]
 #[serde(deny_unknown_fields)]
 struct LinkStart {
     config: Config,
@@ -132,6 +160,11 @@ impl RallyStart for LinkStart {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallyDefectInput")
+)]
 #[serde(deny_unknown_fields)]
 struct DefectStart {
     config: Config,
@@ -146,6 +179,11 @@ impl RallyStart for DefectStart {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RallySchemaInput")
+)]
 #[serde(deny_unknown_fields)]
 struct SchemaStart {
     config: Config,

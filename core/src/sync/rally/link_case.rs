@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LinkRequest {
     /// The test case's Name.
     pub name: String,

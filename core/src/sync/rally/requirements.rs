@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 /// What to import.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RequirementsRequest {
     /// Project refs; the configured project (or the whole workspace) when empty.
     pub projects: Vec<String>,

@@ -23,6 +23,7 @@ use serde_json::{Map, Value};
 /// Which type to load.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SchemaRequest {
     /// The type's ElementName: `Defect`, `TestCase`, `HierarchicalRequirement`.
     pub type_name: String,

@@ -34,6 +34,7 @@ use std::collections::BTreeSet;
 
 /// What to publish.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PublishInput {
     pub config: Config,
     pub cases: Vec<TestCase>,

@@ -7,23 +7,6 @@
 
 const PLACEHOLDER = '(dry-run)';
 
-/** JSON with sorted keys: the same work gives the same text. */
-function canonical(value) {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
-/** Recognises the same work when a script runs again. */
-async function workKey(kind, work) {
-  const bytes = new TextEncoder().encode(canonical({ kind, work }));
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 const noAnswer = (kind, why) => ({ kind, status: 0, headers: [], body: why });
 
 /** Text as it is; bytes that are not UTF-8 (a zip archive) in base64, for the core as they are. */
@@ -90,6 +73,9 @@ function progressReporter(onProgress) {
 }
 
 export function createRally({ Session, call, toError, parseJunit, host }) {
+  /** Recognises the same work when a script runs again: the core's key, the same in every runtime. */
+  const workKey = (kind, work) => call('session.work_key', { kind, work });
+
   const secretsFor = (config, secrets, dryRun) => {
     if (secrets && Object.keys(secrets).length > 0) return secrets;
     const env = globalThis.process?.env ?? {};
@@ -248,7 +234,7 @@ export function createRally({ Session, call, toError, parseJunit, host }) {
     }
     context.artifacts = artifacts;
     // The same work is recognised without the clock: a rerun has another `now`.
-    const key = await workKey('rally.publish', { config: settings, cases, context });
+    const key = workKey('rally.publish', { config: settings, cases, context });
     if (!context.now) context.now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     return drive({
       kind: 'rally.publish',
@@ -269,7 +255,7 @@ export function createRally({ Session, call, toError, parseJunit, host }) {
       input,
       secrets: secretsFor(settings, options.secrets, options.dryRun),
       store: keep ? await openStore(options) : null,
-      key: keep ? await workKey(kind, input) : '',
+      key: keep ? workKey(kind, input) : '',
       ...common(options),
     });
   }
@@ -296,7 +282,7 @@ export function createRally({ Session, call, toError, parseJunit, host }) {
     const secrets = secretsFor(settings, options.secrets, false);
     const base = { query, projects: options.projects ?? [], fields: options.fields ?? [], time_zone: options.timeZone ?? null };
     const store = await openStore(options);
-    const cursorKey = `cursor:${await workKey('rally.requirements', { config: settings.rally ?? null, request: base })}`;
+    const cursorKey = `cursor:${workKey('rally.requirements', { config: settings.rally ?? null, request: base })}`;
     let since = options.since ?? (store ? await store.get(cursorKey) : null) ?? null;
     for (;;) {
       const done = await drive({

@@ -93,8 +93,11 @@ export interface ArtifactInfo {
 export interface ArtifactLink {
   name: string;
   path: string;
-  /** Why it is not uploaded. */
-  reason: string;
+  /**
+   * Why it is not uploaded; `None` when the host did not look for the file
+   * (`map` reads no files), so nothing is claimed about it.
+   */
+  reason: string | null;
   size: number | null;
   url: string | null;
 }
@@ -2070,7 +2073,11 @@ export interface TestCaseResultFields {
   TestSet: string | null;
   Tester: string | null;
   Verdict: string;
-  Workspace: string | null;
+  /**
+   * Left out when not configured: Rally then uses the default workspace of the
+   * key's user (`null` would name no workspace).
+   */
+  Workspace?: string | null;
 }
 
 /** The body of `POST /api/v3/projects/{projectId}/test-cycles?parentId={root}&parentType=test-cycle`. */
@@ -2175,7 +2182,11 @@ export interface TestSetCreate {
 export interface TestSetFields {
   Name: string;
   Project: string | null;
-  Workspace: string | null;
+  /**
+   * Left out when not configured: Rally then uses the default workspace of the
+   * key's user (`null` would name no workspace).
+   */
+  Workspace?: string | null;
 }
 
 /** The test set of this run. */
@@ -2373,6 +2384,17 @@ export interface WarningInput {
   message: string;
 }
 
+/** Input of `session.work_key`. */
+export interface WorkKeyInput {
+  /** The session kind, e.g. `rally.publish`. */
+  kind: string;
+  /**
+   * What identifies the work: the input the session starts from, or the parts
+   * of it that stay the same when the same work comes again.
+   */
+  work: unknown;
+}
+
 /** Every op's input, by op name. */
 export interface OpInputs {
   /** Every op with its input and output shapes. */
@@ -2427,6 +2449,8 @@ export interface OpInputs {
   'session.replay': ReplayInput;
   /** Answer a session's request without sending it (a dry run), and show it masked. */
   'session.dry_run_answer': DryRunInput;
+  /** The key to store a run's progress under: the same work gives the same key in every runtime. */
+  'session.work_key': WorkKeyInput;
   /** A session's report as it may be shown or stored: URL credentials and secret query parameters masked. */
   'session.mask_report': MaskReportInput;
 }
@@ -2459,6 +2483,7 @@ export interface OpOutputs {
   'session.kinds': SessionKind[];
   'session.replay': ReplayOutput;
   'session.dry_run_answer': DryRunOutput;
+  'session.work_key': string;
   'session.mask_report': unknown;
 }
 

@@ -286,7 +286,7 @@ fn a_path_relative_to_the_working_directory_is_not_read() {
     assert!(run.uploads.is_empty(), "{}", run.text);
     assert!(
         run.text
-            .contains("cwd-secret.txt: the file was not found by the host"),
+            .contains("cwd-secret.txt: the host could not find or read the file"),
         "noted on the result as not found: {}",
         run.text
     );

@@ -185,7 +185,7 @@ fn rally_payload_is_exact() {
     );
     assert_eq!(
         card["attachments"]["links"][0]["reason"],
-        "the file was not found by the host"
+        "the host could not find or read the file"
     );
     assert_eq!(
         plan["results"][3]["body"]["TestCaseResult"]["Verdict"],

@@ -134,8 +134,18 @@ impl RunContext {
         v.filter(|s| !s.is_empty())
     }
 
-    /// `now`, parsed.
+    /// `now`, parsed. It must carry its zone: a host's clock read without one
+    /// (Python's `datetime.now().isoformat()`) is local time, and taking it as UTC
+    /// would date every result hours off.
     pub fn now(&self) -> Result<Timestamp> {
+        let text = self.now.trim();
+        if text.parse::<Timestamp>().is_err() && text.parse::<jiff::civil::DateTime>().is_ok() {
+            return Err(Error::new(
+                "context.naive_now",
+                format!("the run time {text:?} has no time zone, so it cannot be read as a moment"),
+            )
+            .with_hint("add the zone: `2024-05-01T10:00:00Z` or `+02:00`; Python: datetime.now(timezone.utc).isoformat(); JavaScript: new Date().toISOString()"));
+        }
         parse_timestamp(&self.now).ok_or_else(|| {
             Error::new(
                 "context.invalid_now",
@@ -234,6 +244,22 @@ pub fn timestamp_from_unix_millis(ms: i64) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_time_without_a_zone_is_refused_with_the_fix() {
+        let context = |now: &str| RunContext {
+            now: now.to_string(),
+            ..RunContext::default()
+        };
+        let error = context("2024-05-01T10:00:00").now().unwrap_err();
+        assert_eq!(error.code, "context.naive_now");
+        assert!(error.hint.unwrap_or_default().contains("timezone.utc"));
+        assert!(context("2024-05-01T10:00:00+02:00").now().is_ok());
+        assert_eq!(
+            context("soon").now().unwrap_err().code,
+            "context.invalid_now"
+        );
+    }
 
     #[test]
     fn reads_the_timestamp_forms_tools_write() {

@@ -85,14 +85,21 @@ impl RallyConfig {
     }
 
     /// Checks the section. `selected`: Rally is the target of this run.
-    pub fn validate(&self, _selected: bool) -> Result<Vec<Warning>> {
+    pub fn validate(&self, selected: bool) -> Result<Vec<Warning>> {
         if self.allowed_verdicts.is_empty() {
             return Err(invalid(
                 "rally.allowed_verdicts",
                 "lists no verdict; leave it out for Pass, Fail, Error, Blocked, Inconclusive",
             ));
         }
-        let warnings = self.statuses()?.warnings;
+        let mut warnings = self.statuses()?.warnings;
+        if selected && self.workspace.is_none() {
+            warnings.push(Warning::new(
+                "config.rally_workspace_missing",
+                "`rally.workspace` is not set: results go to the default workspace of the key's user; set it (like /workspace/12345) to be sure where they land",
+                None,
+            ));
+        }
         template::check("rally.build", &self.build, RUN_VARS, RUN_PREFIXES)?;
         if self.build.trim().is_empty() {
             return Err(invalid(

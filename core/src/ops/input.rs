@@ -6,11 +6,54 @@ use crate::error::{Error, Location};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-/// Reads the whole of `json` as `T`; trailing data is an error.
+/// Reads the whole of `json` as `T`; trailing data is an error. A value of the
+/// wrong shape is named by its path in the input (`config.rally.workspace`), which
+/// a binding's user recognises where a position in JSON the binding built is not.
 pub fn from_json<T: DeserializeOwned>(op: &str, shape: &str, json: &[u8]) -> Result<T, Error> {
     let mut de = serde_json::Deserializer::from_slice(json);
-    let value = serde::Deserialize::deserialize(&mut de).and_then(|v| de.end().map(|()| v));
-    value.map_err(|e| json_error(op, shape, json, &e))
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let mut path = e.path().to_string();
+        if e.inner().to_string().starts_with("unknown field") {
+            // The path ends with the unknown key, which the message names already.
+            path = path
+                .rsplit_once('.')
+                .map_or(String::new(), |(parent, _)| parent.to_string());
+        }
+        let error = json_error(op, shape, json, e.inner());
+        match path.as_str() {
+            "." | "" => error,
+            _ if !matches!(e.inner().classify(), serde_json::error::Category::Data) => error,
+            _ => named(op, &path, error),
+        }
+    })?;
+    de.end().map_err(|e| json_error(op, shape, json, &e))?;
+    Ok(value)
+}
+
+/// The error of a value at `path`: configuration mistakes are configuration errors.
+fn named(op: &str, path: &str, error: Error) -> Error {
+    let detail = error
+        .message
+        .strip_prefix(&format!("the input of `{op}` is not valid: "))
+        .unwrap_or(&error.message)
+        .to_string();
+    let located = |e: Error| match error.location {
+        Some(at) => e.at(at),
+        None => e,
+    };
+    if let Some(key) = path.strip_prefix("config.") {
+        return located(
+            Error::new("config.invalid_value", format!("`{key}`: {detail}")).with_hint(
+                "see the configuration reference in the README for the keys and their types",
+            ),
+        );
+    }
+    let mut renamed = Error::new(
+        &error.code,
+        format!("the input of `{op}` is not valid: `{path}`: {detail}"),
+    );
+    renamed.hint = error.hint.clone();
+    located(renamed)
 }
 
 /// An input the data format could read but the op could not use.

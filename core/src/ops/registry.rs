@@ -38,6 +38,7 @@ macro_rules! for_each_op {
             super::session::Kinds,
             super::session::Replay,
             super::session::DryRunAnswer,
+            super::session::WorkKey,
             super::session::MaskReport,
         }
     };

@@ -47,6 +47,34 @@ impl Op for Replay {
     }
 }
 
+pub struct WorkKey;
+
+/// Input of `session.work_key`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct WorkKeyInput {
+    /// The session kind, e.g. `rally.publish`.
+    kind: String,
+    /// What identifies the work: the input the session starts from, or the parts
+    /// of it that stay the same when the same work comes again.
+    work: serde_json::Value,
+}
+
+impl Op for WorkKey {
+    const NAME: &'static str = "session.work_key";
+    const SUMMARY: &'static str = "The key to store a run's progress under: the same work gives the same key in every runtime.";
+    const INPUT: &'static str = "{ kind: string, work: unknown }";
+    const OUTPUT: &'static str = "string";
+    type Input = WorkKeyInput;
+    type Output = String;
+
+    fn run(input: WorkKeyInput, document: Option<&[u8]>) -> Result<String> {
+        no_document(Self::NAME, document)?;
+        Ok(crate::session::work_key(&input.kind, &input.work))
+    }
+}
+
 pub struct DryRunAnswer;
 
 /// One request of a dry run: what to answer instead of sending it.

@@ -29,8 +29,9 @@ pub struct ArtifactLink {
     pub name: String,
     pub size: Option<u64>,
     pub url: Option<String>,
-    /// Why it is not uploaded.
-    pub reason: String,
+    /// Why it is not uploaded; `None` when the host did not look for the file
+    /// (`map` reads no files), so nothing is claimed about it.
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,14 +87,24 @@ pub fn plan_attachments(
                 human_size(s),
                 human_size(limit)
             ),
-            None => "the file was not found by the host".to_string(),
+            None if info.is_some() => "the host could not find or read the file".to_string(),
+            None => {
+                plan.links.push(ArtifactLink {
+                    path: path.clone(),
+                    name,
+                    size,
+                    url,
+                    reason: None,
+                });
+                continue;
+            }
         };
         plan.links.push(ArtifactLink {
             path: path.clone(),
             name,
             size,
             url,
-            reason,
+            reason: Some(reason),
         });
     }
     plan
@@ -110,6 +121,9 @@ pub struct AttachmentContentCreate {
 #[serde(rename_all = "PascalCase")]
 pub struct AttachmentContentFields {
     pub content: String,
+    /// Left out when not configured: Rally then uses the default workspace of the
+    /// key's user (`null` would name no workspace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
 }
 
@@ -130,6 +144,9 @@ pub struct AttachmentFields {
     pub name: String,
     pub content_type: String,
     pub size: u64,
+    /// Left out when not configured: Rally then uses the default workspace of the
+    /// key's user (`null` would name no workspace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
 }
 
@@ -247,6 +264,12 @@ mod tests {
                     size: Some(60 * 1024 * 1024),
                     ..Default::default()
                 },
+                // Looked for, not readable.
+                ArtifactInfo {
+                    path: "gone.txt".into(),
+                    size: None,
+                    ..Default::default()
+                },
                 ArtifactInfo {
                     path: "exact.log".into(),
                     size: Some(DEFAULT_INLINE_MAX_BYTES),
@@ -266,6 +289,7 @@ mod tests {
             "dump.bin",
             "exact.log",
             "gone.txt",
+            "never-looked.txt",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -283,18 +307,23 @@ mod tests {
             .collect();
         assert_eq!(up, [("a.png", "image/png"), ("exact.log", "text/plain")]);
         let links: Vec<_> = plan.links.iter().map(|l| l.path.as_str()).collect();
-        assert_eq!(links, ["video.mp4", "dump.bin", "gone.txt"]);
+        assert_eq!(
+            links,
+            ["video.mp4", "dump.bin", "gone.txt", "never-looked.txt"]
+        );
         assert_eq!(
             plan.links[0].url.as_deref(),
             Some("https://gitlab.example.com/g/p/-/jobs/9/artifacts/file/video.mp4")
         );
+        let reason = |i: usize| plan.links[i].reason.clone().unwrap_or_default();
         assert!(
-            plan.links[0].reason.contains("20.0 MB is over the 5.0 MB"),
+            reason(0).contains("20.0 MB is over the 5.0 MB"),
             "{}",
-            plan.links[0].reason
+            reason(0)
         );
-        assert!(plan.links[1].reason.contains("50 MB limit"));
-        assert!(plan.links[2].reason.contains("not found"));
+        assert!(reason(1).contains("50 MB limit"));
+        assert!(reason(2).contains("could not find or read"));
+        assert_eq!(plan.links[3].reason, None, "nothing looked for it");
     }
 
     #[test]
@@ -313,7 +342,7 @@ mod tests {
         // The Broadcom knowledge-base example encodes "hello world" as aGVsbG8gd29ybGQ=.
         assert_eq!(
             json,
-            r#"{"AttachmentContent":{"Content":"aGVsbG8gd29ybGQ=","Workspace":null}}"#
+            r#"{"AttachmentContent":{"Content":"aGVsbG8gd29ybGQ="}}"#
         );
         let up = PlannedUpload {
             path: "a/b.txt".into(),

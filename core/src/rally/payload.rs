@@ -39,6 +39,9 @@ pub struct TestCaseResultFields {
     pub notes: Option<String>,
     pub tester: Option<String>,
     pub test_set: Option<String>,
+    /// Left out when not configured: Rally then uses the default workspace of the
+    /// key's user (`null` would name no workspace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
 }
 
@@ -217,12 +220,13 @@ fn notes(
             .map(|s| format!(" ({})", human_size(s)))
             .unwrap_or_default();
         let text = format!("{}{size}", html_escape(&link.name));
-        tail.push(match &link.url {
-            Some(u) => format!("Artifact: <a href=\"{}\">{text}</a>", html_escape(u)),
-            None => format!(
-                "Artifact not attached: {text}: {}",
-                html_escape(&link.reason)
-            ),
+        tail.push(match (&link.url, &link.reason) {
+            (Some(u), _) => format!("Artifact: <a href=\"{}\">{text}</a>", html_escape(u)),
+            (None, Some(reason)) => {
+                format!("Artifact not attached: {text}: {}", html_escape(reason))
+            }
+            // Nothing looked for the file: name it, claim nothing.
+            (None, None) => format!("Artifact: {text}"),
         });
     }
     let tail = tail.join("<br/>");

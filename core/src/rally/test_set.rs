@@ -33,6 +33,9 @@ pub struct TestSetCreate {
 pub struct TestSetFields {
     pub name: String,
     pub project: Option<String>,
+    /// Left out when not configured: Rally then uses the default workspace of the
+    /// key's user (`null` would name no workspace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
 }
 
@@ -105,7 +108,7 @@ mod tests {
         );
         assert_eq!(
             serde_json::to_string(&new.create).unwrap(),
-            r#"{"TestSet":{"Name":"Sprint-2-Automated-Tests","Project":"/project/5","Workspace":null}}"#
+            r#"{"TestSet":{"Name":"Sprint-2-Automated-Tests","Project":"/project/5"}}"#
         );
     }
 }

@@ -27,6 +27,7 @@
 mod handle;
 mod registry;
 mod replay;
+mod work_key;
 
 pub use crate::sync::kind::{Kind, SAVED_FORMAT, SAVED_VERSION, StartOptions};
 pub use crate::sync::secrets::Secrets;
@@ -35,6 +36,7 @@ pub use registry::{KINDS, KindInfo, find, kind_list};
 #[cfg(feature = "schema")]
 pub use registry::{KindSchema, kind_input_schemas};
 pub use replay::{Feed, ReplayInput, ReplayOutput, replay};
+pub use work_key::work_key;
 
 #[cfg(test)]
 mod tests;

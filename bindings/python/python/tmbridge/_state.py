@@ -3,10 +3,11 @@ report, keyed by the work, and the cursors of requirement polls."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-from typing import Any, Optional
+from typing import Any, Optional, cast
+
+from ._call import call
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -23,9 +24,9 @@ CREATE TABLE IF NOT EXISTS cursors (
 
 
 def work_key(kind: str, value: Any) -> str:
-    """Recognises the same work when it comes again (a rerun of the same script)."""
-    text = json.dumps({"kind": kind, "work": value}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """Recognises the same work when it comes again (a rerun of the same script): the
+    core's key, the same in every runtime."""
+    return cast(str, call("session.work_key", {"kind": kind, "work": value}))
 
 
 class State:

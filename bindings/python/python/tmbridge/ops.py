@@ -55,6 +55,7 @@ from .types import (
     ValidateInput,
     VersionInfo,
     Warning,
+    WorkKeyInput,
 )
 
 __all__ = [
@@ -84,6 +85,7 @@ __all__ = [
     "session_kinds",
     "session_replay",
     "session_dry_run_answer",
+    "session_work_key",
     "session_mask_report",
 ]
 
@@ -216,6 +218,11 @@ def session_replay(input: "ReplayInput") -> "ReplayOutput":
 def session_dry_run_answer(input: "DryRunInput") -> "DryRunOutput":
     """Answer a session's request without sending it (a dry run), and show it masked. (op `session.dry_run_answer`)"""
     return cast("DryRunOutput", call("session.dry_run_answer", input))
+
+
+def session_work_key(input: "WorkKeyInput") -> str:
+    """The key to store a run's progress under: the same work gives the same key in every runtime. (op `session.work_key`)"""
+    return cast(str, call("session.work_key", input))
 
 
 def session_mask_report(input: "MaskReportInput") -> Any:

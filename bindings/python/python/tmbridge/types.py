@@ -269,6 +269,7 @@ __all__ = [
     "VersionInfo",
     "Warning",
     "WarningInput",
+    "WorkKeyInput",
 ]
 
 
@@ -331,7 +332,7 @@ class ArtifactInfo(_ArtifactInfoOptional):
 _ArtifactLinkRequired = TypedDict("_ArtifactLinkRequired", {
     "name": str,
     "path": str,
-    "reason": str,
+    "reason": Union[str, None],
     "size": Union[int, None],
     "url": Union[str, None],
 })
@@ -2881,11 +2882,14 @@ _TestCaseResultFieldsRequired = TypedDict("_TestCaseResultFieldsRequired", {
     "TestSet": Union[str, None],
     "Tester": Union[str, None],
     "Verdict": str,
-    "Workspace": Union[str, None],
 })
 
+_TestCaseResultFieldsOptional = TypedDict("_TestCaseResultFieldsOptional", {
+    "Workspace": Union[str, None],
+}, total=False)
 
-class TestCaseResultFields(_TestCaseResultFieldsRequired):
+
+class TestCaseResultFields(_TestCaseResultFieldsRequired, _TestCaseResultFieldsOptional):
     pass
 
 
@@ -3011,11 +3015,14 @@ class TestSetCreate(_TestSetCreateRequired):
 _TestSetFieldsRequired = TypedDict("_TestSetFieldsRequired", {
     "Name": str,
     "Project": Union[str, None],
-    "Workspace": Union[str, None],
 })
 
+_TestSetFieldsOptional = TypedDict("_TestSetFieldsOptional", {
+    "Workspace": Union[str, None],
+}, total=False)
 
-class TestSetFields(_TestSetFieldsRequired):
+
+class TestSetFields(_TestSetFieldsRequired, _TestSetFieldsOptional):
     pass
 
 
@@ -3229,3 +3236,13 @@ _WarningInputOptional = TypedDict("_WarningInputOptional", {
 
 class WarningInput(_WarningInputRequired, _WarningInputOptional):
     """A problem that did not stop the work, with the same shape as an error."""
+
+
+_WorkKeyInputRequired = TypedDict("_WorkKeyInputRequired", {
+    "kind": str,
+    "work": Any,
+})
+
+
+class WorkKeyInput(_WorkKeyInputRequired):
+    """Input of `session.work_key`."""

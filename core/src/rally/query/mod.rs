@@ -52,7 +52,7 @@ use serde::{Deserialize, Serialize};
 /// What the host knows: the time zone dates are written in, the field list of the
 /// queried type, ids of Releases and Iterations, and the project queried.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[cfg_attr(
     feature = "schema",
     derive(schemars::JsonSchema),

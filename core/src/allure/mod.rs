@@ -266,6 +266,8 @@ fn add_retries(case: &mut TestCase, earlier: &[(&str, &TestResult)], capture_lim
     }
     if passed_last && !case.reruns.is_empty() {
         case.status = Status::Flaky;
+        // As for JUnit: a flaky test's message is its last failed run's.
+        case.message = case.reruns.iter().rev().find_map(|r| r.message.clone());
     }
     case.properties.push(Property {
         name: "retries".into(),

@@ -318,6 +318,7 @@ fn retries_group_by_history_id_and_the_latest_counts() {
         ]
     );
     assert_eq!(props(case, "retries"), ["2"]);
+    assert_eq!(case.message.as_deref(), Some("run z"));
     assert_eq!(flaky.counts.flaky, 1);
     assert_eq!(flaky.counts.tests, 1);
 

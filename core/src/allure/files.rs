@@ -1,7 +1,7 @@
 //! The files of an `allure-results` folder, read one by one: a file that cannot be
 //! read is a warning naming it (and where in it), never the end of the report.
 
-use super::json::{Container, Executor, TestResult};
+use super::json::{Container, Executor, Globals, TestResult};
 use super::properties::read_properties;
 use crate::error::{Location, Warning};
 use crate::model::Property;
@@ -25,11 +25,15 @@ pub(crate) struct Loaded {
     pub executor: Option<Executor>,
 }
 
+/// Longest global error message shown in a warning.
+const MAX_GLOBAL_MESSAGE: usize = 500;
+
 /// The kind of a file, from its name (the name inside the folder, without folders).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Result,
     Container,
+    Globals,
     Environment,
     Executor,
     Categories,
@@ -43,6 +47,8 @@ pub(crate) fn kind_of(name: &str) -> Kind {
         Kind::Result
     } else if base.ends_with("-container.json") {
         Kind::Container
+    } else if base.ends_with("-globals.json") {
+        Kind::Globals
     } else if base == "environment.properties" {
         Kind::Environment
     } else if base == "executor.json" {
@@ -114,6 +120,28 @@ pub(crate) fn load(files: &[InputFile], warnings: &mut Warnings) -> Loaded {
                 }
             },
             Kind::Executor => loaded.executor = parse_json(file, "executor", warnings),
+            // Errors outside any test (a failed `beforeAll`): said, as they change
+            // why tests were skipped.
+            Kind::Globals => {
+                let globals: Option<Globals> = parse_json(file, "globals", warnings);
+                for error in globals.map(|g| g.errors).unwrap_or_default() {
+                    let message = error.message.as_deref().unwrap_or("").trim();
+                    let cut = crate::junit::floor_char_boundary(message, MAX_GLOBAL_MESSAGE);
+                    warnings.push(
+                        "allure.global_error",
+                        format!(
+                            "{}: the run reported an error outside any test: {}",
+                            file.name,
+                            if message.is_empty() {
+                                "(no message)"
+                            } else {
+                                &message[..cut]
+                            }
+                        ),
+                        None,
+                    );
+                }
+            }
             // Categories classify failures in Allure's own report; they change no result.
             Kind::Categories | Kind::Other => {}
         }

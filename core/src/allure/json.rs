@@ -241,3 +241,12 @@ fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     }
     d.deserialize_any(Millis)
 }
+
+/// `*-globals.json` (allure-js 3): errors and attachments of the run that belong to
+/// no test, such as a failed `beforeAll` hook.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Globals {
+    #[serde(deserialize_with = "list")]
+    pub errors: Vec<StatusDetails>,
+}

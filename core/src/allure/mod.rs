@@ -1,8 +1,8 @@
 //! Allure 2 results (`allure-results` folders) read into the same [`Report`] as JUnit.
 //!
 //! The host lists the folder and hands over the files tmbridge reads
-//! (`*-result.json`, `*-container.json`, `environment.properties`, `executor.json`,
-//! `categories.json`); attachments stay on disk and are named by their `source`.
+//! (`*-result.json`, `*-container.json`, `*-globals.json`, `environment.properties`,
+//! `executor.json`, `categories.json`); attachments stay on disk and are named by their `source`.
 //! The same files in any order give the same report, byte for byte.
 //!
 //! - Suite path from the `parentSuite`, `suite` and `subSuite` labels, else the
@@ -26,6 +26,8 @@
 //!   that passed after failing is flaky. `retries` says how many earlier attempts ran.
 //! - `environment.properties` and `executor.json` become properties of the top-level
 //!   suites; the executor's build name names the report.
+//! - `*-globals.json` (allure-js 3): each error outside any test (a failed
+//!   `beforeAll`) is a warning, `allure.global_error`.
 //! - `categories.json` is accepted and not applied: categories group failures in
 //!   Allure's own report and change no result.
 

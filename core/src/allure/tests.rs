@@ -466,3 +466,22 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn errors_outside_any_test_are_warnings() {
+    let report = read_files(&[
+        (
+            "1-result.json",
+            r#"{"uuid":"1","name":"lists orders","status":"skipped"}"#,
+        ),
+        (
+            "g-globals.json",
+            r#"{"attachments":[],"errors":[{"message":"beforeAll hook failed: no database","trace":"Error: ..."}]}"#,
+        ),
+    ]);
+    assert_eq!(only_case(&report).status, Status::Skipped);
+    let w = &report.warnings[0];
+    assert_eq!(w.code, "allure.global_error");
+    assert!(w.message.starts_with("g-globals.json: "), "{}", w.message);
+    assert!(w.message.contains("no database"), "{}", w.message);
+}

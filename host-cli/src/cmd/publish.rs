@@ -3,8 +3,8 @@
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::host::mask::mask_text;
-use crate::inputs::expand_inputs;
-use crate::publish::{self, PublishOptions, PublishReport};
+use crate::inputs::{Input, expand_inputs};
+use crate::publish::{self, PublishOptions, PublishReport, ReportSource};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,7 +63,8 @@ pub struct Args {
     /// Configuration file: TOML (or JSON when it ends in .json).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
-    /// Test reports (JUnit, NUnit, xUnit.net, TRX, Robot Framework, Cucumber JSON): files or glob patterns.
+    /// Test reports (JUnit, NUnit, xUnit.net, TRX, Robot Framework, Cucumber JSON): files,
+    /// allure-results folders or glob patterns.
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<String>,
     /// Send nothing; print every request that would be sent (secrets masked).
@@ -133,8 +134,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut reports = Vec::new();
     for input in &inputs {
+        if let Input::AllureResults(dir) = input {
+            reports.push(ReportSource::AllureResults(dir.clone()));
+            continue;
+        }
         match input.read_all() {
-            Ok(bytes) => reports.push((input.display().to_string(), bytes)),
+            Ok(bytes) => reports.push((input.display().to_string(), bytes).into()),
             Err(e) => {
                 eprintln!("error: {}: cannot read: {e}", input.display());
                 return Ok(ExitCode::from(EXIT_FAILED));

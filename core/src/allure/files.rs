@@ -1,6 +1,7 @@
 //! The files of an `allure-results` folder, read one by one: a file that cannot be
 //! read is a warning naming it (and where in it), never the end of the report.
 
+use super::categories::{self, Category};
 use super::json::{Container, Executor, Globals, TestResult};
 use super::properties::read_properties;
 use crate::error::{Location, Warning};
@@ -23,6 +24,7 @@ pub(crate) struct Loaded {
     pub containers: Vec<(String, Container)>,
     pub environment: Vec<Property>,
     pub executor: Option<Executor>,
+    pub categories: Vec<Category>,
 }
 
 /// Longest global error message shown in a warning.
@@ -142,8 +144,13 @@ pub(crate) fn load(files: &[InputFile], warnings: &mut Warnings) -> Loaded {
                     );
                 }
             }
-            // Categories classify failures in Allure's own report; they change no result.
-            Kind::Categories | Kind::Other => {}
+            Kind::Categories => {
+                let list: Option<Vec<serde_json::Value>> = parse_json(file, "categories", warnings);
+                if let Some(list) = list {
+                    loaded.categories = categories::read(file.name, list, warnings);
+                }
+            }
+            Kind::Other => {}
         }
     }
     loaded
@@ -161,21 +168,28 @@ fn parse_json<T: DeserializeOwned>(
 ) -> Option<T> {
     let text = strip_bom(file.bytes);
     let skipped = file.bytes.len() - text.len();
-    // serde reads a struct from an array too; every Allure file is one object.
+    // serde reads a struct from an array too; every Allure file but the categories
+    // is one object.
+    let want = if what == "categories" { b'[' } else { b'{' };
     if let Some(i) = text.iter().position(|b| !b.is_ascii_whitespace())
-        && text[i] != b'{'
+        && text[i] != want
         && matches!(
             text[i],
-            b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9'
+            b'{' | b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9'
         )
     {
         let location = Location::in_text(file.bytes, i + skipped);
         warnings.push(
             "allure.unexpected_shape",
             format!(
-                "{}: the {what} file was left out: it holds a JSON {} where an Allure 2 file holds an object, line {}, column {}",
+                "{}: the {what} file was left out: it holds a JSON {} where an Allure 2 file holds {}, line {}, column {}",
                 file.name,
-                if text[i] == b'[' { "array" } else { "value" },
+                match text[i] {
+                    b'[' => "array",
+                    b'{' => "object",
+                    _ => "value",
+                },
+                if want == b'[' { "an array" } else { "an object" },
                 location.line,
                 location.column
             ),

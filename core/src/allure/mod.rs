@@ -28,10 +28,12 @@
 //!   suites; the executor's build name names the report.
 //! - `*-globals.json` (allure-js 3): each error outside any test (a failed
 //!   `beforeAll`) is a warning, `allure.global_error`.
-//! - `categories.json` is accepted and not applied: categories group failures in
-//!   Allure's own report and change no result.
+//! - Categories: each test's Allure categories (from `categories.json`, else
+//!   "Product defects" for failed and "Test defects" for broken tests) become
+//!   `category` properties, as Allure's report assigns them (see `categories`).
 
 mod case;
+mod categories;
 mod files;
 mod fixtures;
 mod json;
@@ -72,6 +74,12 @@ pub fn read(files: &[InputFile], options: &Options) -> Result<Report> {
         let mut notes = Notes::default();
         let fixtures = index.fixtures_of(final_result.uuid.as_deref());
         let mut case = to_case(final_result, &fixtures, capture_limit, &mut notes);
+        for name in categories::of(final_result, &loaded.categories) {
+            case.properties.push(Property {
+                name: "category".into(),
+                value: name,
+            });
+        }
         add_retries(&mut case, earlier, capture_limit);
         if let Some(status) = &notes.unknown_status
             && !status.is_empty()

@@ -485,3 +485,82 @@ fn errors_outside_any_test_are_warnings() {
     assert!(w.message.starts_with("g-globals.json: "), "{}", w.message);
     assert!(w.message.contains("no database"), "{}", w.message);
 }
+
+#[test]
+fn categories_are_assigned_as_allure_assigns_them() {
+    let result = |uuid: &str, status: &str, message: &str, flaky: bool| {
+        format!(
+            r#"{{"uuid":"{uuid}","name":"{uuid}","status":"{status}","statusDetails":{{"message":"{message}","trace":"at x\nat y","flaky":{flaky}}}}}"#
+        )
+    };
+    let files = [
+        ("1-result.json".to_string(), result("timeout", "broken", "Read timed out\\nafter 30s", false)),
+        ("2-result.json".to_string(), result("assert", "failed", "expected 2", false)),
+        ("3-result.json".to_string(), result("broken", "broken", "NullPointerException", false)),
+        ("4-result.json".to_string(), result("flaky", "failed", "Read timed out", true)),
+        ("5-result.json".to_string(), result("passed", "passed", "", false)),
+        (
+            "categories.json".to_string(),
+            r#"[{"name":"Timeouts","matchedStatuses":["broken","failed"],"messageRegex":".*timed out.*"},
+                {"name":"Multi-line traces","traceRegex":"at x.at y"},
+                {"name":"Flaky timeouts","messageRegex":"Read.*","flaky":true},
+                {"name":"Bad pattern","messageRegex":"(unclosed"}]"#
+                .to_string(),
+        ),
+    ];
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let report = read_files(&borrowed);
+    let of = |name: &str| {
+        let case = report.cases().into_iter().find(|c| c.name == name);
+        props(
+            case.unwrap_or_else(|| panic!("{name}: {:?}", report.warnings)),
+            "category",
+        )
+    };
+    // `.` matches the line end; the pattern matches the whole message.
+    assert_eq!(of("timeout"), ["Timeouts", "Multi-line traces"]);
+    assert_eq!(of("assert"), ["Multi-line traces"]);
+    assert_eq!(of("flaky"), ["Flaky timeouts"]);
+    assert_eq!(of("passed"), ["Multi-line traces"]);
+    let without = read_files(&[
+        (
+            "1-result.json",
+            r#"{"uuid":"1","name":"f","status":"failed"}"#,
+        ),
+        (
+            "2-result.json",
+            r#"{"uuid":"2","name":"b","status":"broken"}"#,
+        ),
+        (
+            "3-result.json",
+            r#"{"uuid":"3","name":"p","status":"passed"}"#,
+        ),
+    ]);
+    let of = |name: &str| {
+        props(
+            without
+                .cases()
+                .into_iter()
+                .find(|c| c.name == name)
+                .unwrap(),
+            "category",
+        )
+    };
+    assert_eq!(of("f"), [categories::PRODUCT_DEFECTS]);
+    assert_eq!(of("b"), [categories::TEST_DEFECTS]);
+    assert!(of("p").is_empty());
+    let w = report
+        .warnings
+        .iter()
+        .find(|w| w.code == "allure.invalid_category")
+        .unwrap();
+    assert!(
+        w.message.contains("Bad pattern") && w.message.starts_with("categories.json: "),
+        "{}",
+        w.message
+    );
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+}

@@ -38,6 +38,7 @@ KNOWN = {
         # pytest-rerunfailures: two results with one historyId, failed then passed.
         "test_sometimes_slow": dict(status="flaky", reruns=1,
                                     message="AssertionError: first attempt times out"),
+        "test_pay": dict(status="passed", steps=[(None, "pay by card", 0)]),
     },
     "vitest": {
         "adds an item": dict(
@@ -106,18 +107,20 @@ def check_case(name, case, want, results_dir, problems):
 
 
 def runner_statuses(tool, path):
-    """name -> the runner's own statuses for it (several when it ran several times)."""
-    out = {}
+    """name -> the runner's own statuses for it (several when it ran several times),
+    and name -> its classname where the runner gives one (pytest's JUnit XML)."""
+    out, classnames = {}, {}
     if tool == "pytest":
         for case in read_ndjson(path):
             out.setdefault(case["name"], set()).add(case["status"])
+            classnames[case["name"]] = case["classname"]
     else:
         with open(path, encoding="utf-8") as f:
             report = json.load(f)
         for file in report["testResults"]:
             for test in file["assertionResults"]:
                 out.setdefault(test["title"], set()).add(test["status"])
-    return out
+    return out, classnames
 
 
 def main():
@@ -140,7 +143,11 @@ def main():
 
     # The runner's own account: every test it reports is read with the same outcome
     # (passed / not passed / skipped), except those its Allure adapter never writes.
-    runner = runner_statuses(tool, runner_report)
+    runner, classnames = runner_statuses(tool, runner_report)
+    # The same automation id (classname.name) as the runner's JUnit XML gives.
+    for name, classname in sorted(classnames.items()):
+        if name in by_name and by_name[name]["classname"] != classname:
+            problems.append(f"{name}: classname {by_name[name]['classname']!r}, the runner's JUnit XML has {classname!r}")
     not_written = {"vitest": {"refunds"}}.get(tool, set())
     for name, statuses in sorted(runner.items()):
         if name in not_written:

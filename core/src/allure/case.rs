@@ -70,12 +70,7 @@ pub(crate) fn to_case(
         .find(|s| !s.is_empty())
         .unwrap_or("(unnamed)")
         .to_string();
-    let classname = match (label("testClass"), label("package")) {
-        (Some(class), Some(package)) if !class.contains('.') => Some(format!("{package}.{class}")),
-        (Some(class), _) => Some(class.to_string()),
-        (None, Some(package)) => Some(package.to_string()),
-        (None, None) => None,
-    };
+    let classname = classname_of(result);
     let status_text = result.status.as_deref();
     let mut status = match status_of(status_text) {
         Some(s) => s,
@@ -232,6 +227,32 @@ pub(crate) fn to_case(
         });
     }
     case
+}
+
+/// The `testClass` label (after the package when it is a bare name); else the part
+/// of `fullName` before `#` when it refines the package (allure-pytest writes
+/// `pkg.module.Class#test` and no `testClass`: the same classname as pytest's JUnit
+/// XML); else the package.
+fn classname_of(result: &TestResult) -> Option<String> {
+    let package = first_label(result, "package");
+    if let Some(class) = first_label(result, "testClass") {
+        return Some(match package {
+            Some(package) if !class.contains('.') => format!("{package}.{class}"),
+            _ => class.to_string(),
+        });
+    }
+    let package = package?;
+    let refined = result
+        .full_name
+        .as_deref()
+        .and_then(|f| f.split_once('#'))
+        .map(|(before, _)| before.trim())
+        .filter(|before| {
+            before
+                .strip_prefix(package)
+                .is_some_and(|rest| rest.starts_with('.') && rest.len() > 1)
+        });
+    Some(refined.unwrap_or(package).to_string())
 }
 
 /// `parentSuite` > `suite` > `subSuite`, else the package, else [`NO_SUITE`].

@@ -103,6 +103,16 @@ fn suite_path_and_classname_come_from_labels() {
             "3-result.json",
             r#"{"uuid":"3","fullName":"only.full","status":"passed"}"#,
         ),
+        (
+            "4-result.json",
+            r#"{"uuid":"4","name":"test_c","fullName":"tests.test_cls.TestCart#test_c","status":"passed","labels":[
+                {"name":"subSuite","value":"TestCart"},{"name":"package","value":"tests.test_cls"}]}"#,
+        ),
+        (
+            "5-result.json",
+            r#"{"uuid":"5","name":"adds","fullName":"shop:cart.test.js#cart adds","status":"passed","labels":[
+                {"name":"package","value":"shop.cart.test.js"}]}"#,
+        ),
     ]);
     let cases = report.cases();
     let a = cases.iter().find(|c| c.name == "test_a").unwrap();
@@ -118,7 +128,16 @@ fn suite_path_and_classname_come_from_labels() {
     assert_eq!(b.classname.as_deref(), Some("tests.test_b"));
     let c = cases.iter().find(|c| c.name == "only.full").unwrap();
     assert_eq!(c.suite, [case::NO_SUITE]);
-    assert_eq!(report.suite_count(), 5);
+    // allure-pytest's class: in fullName only, as pytest's JUnit classname has it.
+    let in_class = cases.iter().find(|c| c.name == "test_c").unwrap();
+    assert_eq!(
+        in_class.classname.as_deref(),
+        Some("tests.test_cls.TestCart")
+    );
+    // allure-js: fullName does not refine the package.
+    let js = cases.iter().find(|c| c.name == "adds").unwrap();
+    assert_eq!(js.classname.as_deref(), Some("shop.cart.test.js"));
+    assert_eq!(report.suite_count(), 7);
     assert_eq!(report.suites[0].counts.tests, 1);
 }
 

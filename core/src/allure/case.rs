@@ -61,7 +61,6 @@ pub(crate) fn to_case(
     capture_limit: usize,
     notes: &mut Notes,
 ) -> TestCase {
-    let label = |name: &str| first_label(result, name);
     let suite = suite_path(result);
     let name = [&result.name, &result.full_name, &result.uuid]
         .into_iter()

@@ -583,3 +583,49 @@ fn categories_are_assigned_as_allure_assigns_them() {
     );
     assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
 }
+
+proptest! {
+    #[test]
+    fn one_test_per_history_and_any_file_order_reads_the_same(
+        attempts in proptest::collection::vec((0u8..4, 0usize..5, 0i64..50, proptest::option::of(0u8..3)), 1..12),
+        rotate in 0usize..12,
+    ) {
+        const STATUSES: [&str; 5] = ["passed", "failed", "broken", "skipped", "unknown"];
+        let mut files: Vec<(String, String)> = attempts
+            .iter()
+            .enumerate()
+            .map(|(i, (history, status, start, _))| {
+                let body = format!(
+                    r#"{{"uuid":"u{i}","historyId":"h{history}","name":"t{history}","status":"{}","start":{start},"stop":{}}}"#,
+                    STATUSES[*status],
+                    start + 5
+                );
+                (format!("{i:02}-result.json"), body)
+            })
+            .collect();
+        for (i, (_, _, _, container)) in attempts.iter().enumerate() {
+            if let Some(c) = container {
+                files.push((
+                    format!("c{i:02}-container.json"),
+                    format!(r#"{{"uuid":"c{i}","children":["u{i}","c{c}"],"befores":[{{"name":"f{i}","status":"broken"}}]}}"#),
+                ));
+            }
+        }
+        let json_of = |order: &[(String, String)]| {
+            let borrowed: Vec<(&str, &str)> = order.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            read_files(&borrowed)
+        };
+        let report = json_of(&files);
+        let histories: std::collections::BTreeSet<u8> = attempts.iter().map(|a| a.0).collect();
+        prop_assert_eq!(report.counts.tests, histories.len() as u64);
+        prop_assert_eq!(report.cases().len(), histories.len());
+        let mut shuffled = files.clone();
+        let n = shuffled.len();
+        shuffled.rotate_left(rotate % n);
+        shuffled.reverse();
+        prop_assert_eq!(
+            serde_json::to_string(&report).unwrap(),
+            serde_json::to_string(&json_of(&shuffled)).unwrap()
+        );
+    }
+}

@@ -33,6 +33,7 @@ pub enum Format {
   tmbridge map --target testrail --config tmbridge.toml build/test-results/*.xml
   tmbridge map --target rally --config rally.toml --var sprint=14 report.xml --format json
   tmbridge map --target qtest --config qtest.toml --refs refs.json --now 2024-05-01T10:00:00Z report.xml
+  tmbridge map --target testrail --config tmbridge.toml allure-results/
 
 Run values (pipeline, job, ref, sha) come from GitLab CI's variables (CI_PIPELINE_ID,
 CI_JOB_ID, CI_JOB_NAME, CI_JOB_URL, CI_PIPELINE_URL, CI_COMMIT_REF_NAME, CI_COMMIT_SHA,

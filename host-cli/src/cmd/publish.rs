@@ -31,6 +31,7 @@ pub enum Format {
   RALLY_API_KEY=... tmbridge publish --target rally --config rally.toml build/test-results/*.xml
   tmbridge publish --target rally --config rally.toml --dry-run report.xml
   tmbridge publish --target rally --config rally.toml --var sprint=14 --format json report.xml
+  tmbridge publish --target rally --config rally.toml --dry-run allure-results/
 
 Secrets come from the environment: the variable named by rally.api_key_env (RALLY_API_KEY
 by default) holds an API key; without it, RALLY_USERNAME and RALLY_PASSWORD are used with

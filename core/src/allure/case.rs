@@ -145,6 +145,16 @@ pub(crate) fn to_case(
     for link in &result.links {
         add_link(&mut case, link);
     }
+    // As Robot's documentation: for case fields (a TestRail description, say).
+    if let Some(text) = result
+        .description
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let cut = floor_char_boundary(text, capture_limit);
+        push(&mut case, "description", &text[..cut]);
+    }
     for p in &result.parameters {
         let Some(name) = p.name.as_deref() else {
             continue;

@@ -23,6 +23,9 @@ pub(crate) struct TestResult {
     pub status: Option<String>,
     #[serde(deserialize_with = "or_default")]
     pub status_details: StatusDetails,
+    /// Markdown or plain text (`descriptionHtml`, its rendering, is not read).
+    #[serde(deserialize_with = "loose")]
+    pub description: Option<String>,
     #[serde(deserialize_with = "list")]
     pub steps: Vec<StepResult>,
     #[serde(deserialize_with = "list")]

@@ -16,6 +16,7 @@
 //!   missing or unrecognised status) reads as skipped with `allure_status` kept.
 //!   `statusDetails` gives the message and trace; its `flaky`, `known` and `muted`
 //!   flags become properties.
+//! - The `description` (not its HTML rendering) becomes a `description` property.
 //! - Parameters become `parameter:<name>` properties (masked values as stars, hidden
 //!   ones left out).
 //! - Steps, nested, flattened with their depth; the fixtures of the containers around

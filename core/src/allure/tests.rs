@@ -156,7 +156,8 @@ fn labels_links_and_parameters_become_properties() {
             {"type":"link","name":"docs","url":"https://docs/x"}],
           "parameters":[{"name":"user","value":"ann"},{"name":"password","value":"s3cret","mode":"masked"},
             {"name":"token","value":"t0ken","mode":"hidden"},{"name":"n","value":3}],
-          "statusDetails":{"flaky":true,"known":true,"muted":false}}"#,
+          "statusDetails":{"flaky":true,"known":true,"muted":false},
+          "description":"Adds one item.\n\nThen checks the cart.","descriptionHtml":"<p>Adds one item.</p>"}"#,
     )]);
     let case = only_case(&report);
     for (name, want) in [
@@ -176,6 +177,10 @@ fn labels_links_and_parameters_become_properties() {
         ("parameter:n", vec!["3"]),
         ("flaky", vec!["true"]),
         ("known", vec!["true"]),
+        (
+            "description",
+            vec!["Adds one item.\n\nThen checks the cart."],
+        ),
     ] {
         assert_eq!(props(case, name), want, "{name}");
     }

@@ -105,33 +105,11 @@ pub fn read(files: &[InputFile], options: &Options) -> Result<Report> {
                 None,
             );
         }
-        cases.push(((sort_key(final_file, final_result)), case));
+        cases.push((sort_key(final_file, final_result), case));
     }
     cases.sort_by(|a, b| a.0.cmp(&b.0));
 
-    let mut suite_properties = loaded.environment.clone();
-    let mut name = None;
-    if let Some(executor) = &loaded.executor {
-        for (key, value) in [
-            ("executor.name", &executor.name),
-            ("executor.type", &executor.kind),
-            ("executor.buildName", &executor.build_name),
-            ("executor.buildOrder", &executor.build_order),
-            ("executor.reportName", &executor.report_name),
-        ] {
-            if let Some(value) = value {
-                suite_properties.push(Property {
-                    name: key.into(),
-                    value: value.clone(),
-                });
-            }
-        }
-        name = executor
-            .build_name
-            .clone()
-            .or_else(|| executor.report_name.clone());
-    }
-
+    let (suite_properties, name) = run_properties(&loaded);
     let start = loaded.results.iter().filter_map(|(_, r)| r.start).min();
     let stop = loaded.results.iter().filter_map(|(_, r)| r.stop).max();
     let mut suites = build_suites(cases.into_iter().map(|(_, c)| c).collect());
@@ -163,6 +141,34 @@ pub fn read(files: &[InputFile], options: &Options) -> Result<Report> {
         suites,
         warnings: warnings_out,
     })
+}
+
+/// What describes the whole run (environment, executor) as suite properties, and the
+/// report's name (the executor's build name).
+fn run_properties(loaded: &files::Loaded) -> (Vec<Property>, Option<String>) {
+    let mut properties = loaded.environment.clone();
+    let Some(executor) = &loaded.executor else {
+        return (properties, None);
+    };
+    for (key, value) in [
+        ("executor.name", &executor.name),
+        ("executor.type", &executor.kind),
+        ("executor.buildName", &executor.build_name),
+        ("executor.buildOrder", &executor.build_order),
+        ("executor.reportName", &executor.report_name),
+    ] {
+        if let Some(value) = value {
+            properties.push(Property {
+                name: key.into(),
+                value: value.clone(),
+            });
+        }
+    }
+    let name = executor
+        .build_name
+        .clone()
+        .or_else(|| executor.report_name.clone());
+    (properties, name)
 }
 
 fn no_results(files: &[InputFile], warnings: &Warnings) -> Error {

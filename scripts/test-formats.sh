@@ -3,7 +3,11 @@
 # cucumber-js runs over the small suites in tests/formats/, read by `tmbridge parse`,
 # compared with each tool's own summary (tests/formats/compare.py). NUnit, xUnit.net
 # and TRX are checked against real published files by core/tests/formats_samples.rs.
-# Idempotent: installs into .venv, .venv-rf6, .venv-rf4 and node_modules only what is missing.
+# Allure: real allure-pytest and allure-vitest runs write allure-results folders, read
+# by `tmbridge parse` and checked against what the sample tests do and the runners' own
+# reports (tests/formats/compare_allure.py).
+# Idempotent: installs into .venv, .venv-rf6, .venv-rf4, .venv-allure, node_modules and
+# tests/formats/allure-vitest/node_modules only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -11,6 +15,9 @@ ROBOT7=7.1.1
 ROBOT6=6.1.1
 ROBOT4=4.1.3
 BEHAVE=1.2.6
+ALLURE_PYTEST=2.16.2
+PYTEST=9.2.0
+RERUNFAILURES=16.7
 
 pip_has() { "$1/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('$2') != '$3')" 2>/dev/null; }
 [ -x .venv/bin/python ] || python3 -m venv .venv
@@ -21,6 +28,14 @@ pip_has .venv-rf6 robotframework "$ROBOT6" || .venv-rf6/bin/pip install -q --dis
 [ -x .venv-rf4/bin/python ] || python3 -m venv .venv-rf4
 pip_has .venv-rf4 robotframework "$ROBOT4" || .venv-rf4/bin/pip install -q --disable-pip-version-check "robotframework==$ROBOT4"
 [ -x node_modules/.bin/cucumber-js ] || npm ci --no-audit --no-fund --loglevel=error
+[ -x .venv-allure/bin/python ] || python3 -m venv .venv-allure
+if ! pip_has .venv-allure allure-pytest "$ALLURE_PYTEST" || ! pip_has .venv-allure pytest "$PYTEST" \
+  || ! pip_has .venv-allure pytest-rerunfailures "$RERUNFAILURES"; then
+  .venv-allure/bin/pip install -q --disable-pip-version-check "allure-pytest==$ALLURE_PYTEST" \
+    "pytest==$PYTEST" "pytest-rerunfailures==$RERUNFAILURES"
+fi
+[ -x tests/formats/allure-vitest/node_modules/.bin/vitest ] \
+  || (cd tests/formats/allure-vitest && npm ci --no-audit --no-fund --loglevel=error)
 
 cargo build -q -p tmbridge-cli
 TMBRIDGE="${CARGO_TARGET_DIR:-$ROOT/target}/debug/tmbridge"
@@ -53,6 +68,27 @@ node_modules/.bin/cucumber-js tests/formats/features/checkout.feature \
 "$TMBRIDGE" parse --format ndjson "$OUT/cucumber.json" > "$OUT/cucumber.ndjson"
 .venv/bin/python tests/formats/compare.py cucumber "$OUT/cucumber-summary.txt" "$OUT/cucumber.ndjson"
 cp "$OUT/cucumber.json" "$OUT/mixed/cucumber-report"
+
+# Allure: the suites fail, break, skip and retry on purpose; the runners' exit codes say so.
+PYTHONDONTWRITEBYTECODE=1 .venv-allure/bin/python -m pytest -q -p no:cacheprovider \
+  tests/formats/allure-pytest --alluredir "$OUT/allure-pytest" --junitxml "$OUT/pytest-junit.xml" \
+  > "$OUT/pytest.txt" 2>&1 || true
+"$TMBRIDGE" parse --format ndjson "$OUT/allure-pytest" > "$OUT/allure-pytest.ndjson"
+# pytest-rerunfailures writes each attempt as a <testcase>: tmbridge warns of the count.
+"$TMBRIDGE" parse --format ndjson "$OUT/pytest-junit.xml" > "$OUT/pytest-junit.ndjson" 2> /dev/null
+.venv/bin/python tests/formats/compare_allure.py pytest "$OUT/allure-pytest" \
+  "$OUT/allure-pytest.ndjson" "$OUT/pytest-junit.ndjson"
+
+(cd tests/formats/allure-vitest && ALLURE_RESULTS_DIR="$OUT/allure-vitest" VITEST_JSON="$OUT/vitest.json" \
+  node_modules/.bin/vitest run --config vitest.config.js > "$OUT/vitest.txt" 2>&1 || true)
+"$TMBRIDGE" parse --format ndjson "$OUT/allure-vitest" > "$OUT/allure-vitest.ndjson" 2> "$OUT/allure-vitest.err"
+.venv/bin/python tests/formats/compare_allure.py vitest "$OUT/allure-vitest" \
+  "$OUT/allure-vitest.ndjson" "$OUT/vitest.json"
+if ! grep -q 'beforeAll hook failed.*allure.global_error' "$OUT/allure-vitest.err"; then
+  echo "allure-vitest: the failed beforeAll hook was not reported:" >&2
+  cat "$OUT/allure-vitest.err" >&2
+  exit 1
+fi
 
 # A mixed folder, file names without extensions: the content decides the format.
 cp tests/formats/samples/*.xml tests/formats/samples/*.trx "$OUT/mixed/"

@@ -61,6 +61,17 @@ export interface AllowedValuesInput {
   document?: DocumentInput | null;
 }
 
+/** One file of the folder: its name there and its content. */
+export interface AllureFile {
+  name: string;
+  text: DocumentInput;
+}
+
+export interface AllureReadInput {
+  files: AllureFile[];
+  options?: JunitOptions | null;
+}
+
 /** A file taken from an archive, its bytes in base64. */
 export interface ArchiveFile {
   content_base64: string;
@@ -1665,7 +1676,8 @@ export type RootKind =
   | 'xunit2'
   | 'trx'
   | 'robot'
-  | 'cucumber';
+  | 'cucumber'
+  | 'allure';
 
 export interface SchemaOutput {
   /** The type's form schema; `None` when the session stopped before it was read. */
@@ -2405,6 +2417,8 @@ export interface OpInputs {
   'junit.parse': ReportInput;
   /** The streaming reader's events for a JUnit XML report, in document order. */
   'junit.events': ReportInput;
+  /** Read the files of an allure-results folder (`*-result.json`, `*-container.json`, `environment.properties`, `executor.json`, `categories.json`) into a Report. */
+  'allure.read': AllureReadInput;
   /** Map test results to what a sync to Rally, qTest or TestRail would send: payloads, the summary, the review list. */
   'map': MapInput;
   /** Check a configuration (ids, templates, status tables, limits; with a target, its required keys). Returns the warnings. */
@@ -2461,6 +2475,7 @@ export interface OpOutputs {
   'ops.version': VersionInfo;
   'junit.parse': Report;
   'junit.events': JunitEvent[];
+  'allure.read': Report;
   'map': Plan;
   'config.validate': Warning[];
   'rally_query.normalize': RallyQueryNormalized;

@@ -3,6 +3,7 @@
 //! No file system, network, clock, environment or randomness: input is bytes or a
 //! `BufRead`, output is values. Every failure is an [`Error`] with a stable code.
 
+pub mod allure;
 pub mod autofill;
 pub mod config;
 pub mod controls;

@@ -327,6 +327,8 @@ pub enum RootKind {
     Robot,
     /// Cucumber JSON (cucumber-js, cucumber-jvm, behave).
     Cucumber,
+    /// An Allure 2 `allure-results` folder.
+    Allure,
 }
 
 /// A whole report.

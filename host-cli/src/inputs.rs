@@ -1,5 +1,6 @@
-//! Report arguments: files, glob patterns and `-` for stdin.
+//! Report arguments: files, allure-results folders, glob patterns and `-` for stdin.
 
+use crate::allure_results::is_allure_results;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -7,20 +8,27 @@ use std::path::PathBuf;
 pub enum Input {
     Stdin,
     File(PathBuf),
+    /// A folder of Allure results (it holds `*-result.json` files).
+    AllureResults(PathBuf),
 }
 
 impl Input {
     pub fn display(&self) -> &str {
         match self {
             Input::Stdin => "<stdin>",
-            Input::File(p) => p.to_str().unwrap_or("<non-UTF-8 path>"),
+            Input::File(p) | Input::AllureResults(p) => p.to_str().unwrap_or("<non-UTF-8 path>"),
         }
     }
 
+    /// The report file's bytes; an allure-results folder is read with
+    /// [`crate::allure_results::read_report`] instead.
     pub fn open(&self) -> io::Result<Box<dyn BufRead>> {
         Ok(match self {
             Input::Stdin => Box::new(BufReader::with_capacity(64 * 1024, io::stdin())),
             Input::File(p) => Box::new(BufReader::with_capacity(64 * 1024, File::open(p)?)),
+            Input::AllureResults(_) => {
+                return Err(io::Error::other("an allure-results folder is not one file"));
+            }
         })
     }
 
@@ -46,8 +54,12 @@ pub fn expand_inputs(args: &[String]) -> Result<Vec<Input>, String> {
         let is_pattern = arg.contains(['*', '?', '[']) && !path.exists();
         if !is_pattern {
             if path.is_dir() {
+                if is_allure_results(&path) {
+                    inputs.push(Input::AllureResults(path));
+                    continue;
+                }
                 return Err(format!(
-                    "`{shown}` is a folder; name the report files, or a pattern like '{shown}/*.xml'"
+                    "`{shown}` is a folder without Allure results (no *-result.json file in it); name the report files, or a pattern like '{shown}/*.xml'"
                 ));
             }
             if !path.exists() {
@@ -59,13 +71,19 @@ pub fn expand_inputs(args: &[String]) -> Result<Vec<Input>, String> {
         let paths = glob::glob(arg).map_err(|e| format!("bad pattern `{shown}`: {e}"))?;
         let mut matched: Vec<PathBuf> = paths
             .filter_map(Result::ok)
-            .filter(|p| p.is_file())
+            .filter(|p| p.is_file() || (p.is_dir() && is_allure_results(p)))
             .collect();
         if matched.is_empty() {
             return Err(format!("no file matches `{shown}`"));
         }
         matched.sort();
-        inputs.extend(matched.into_iter().map(Input::File));
+        inputs.extend(matched.into_iter().map(|p| {
+            if p.is_dir() {
+                Input::AllureResults(p)
+            } else {
+                Input::File(p)
+            }
+        }));
     }
     Ok(inputs)
 }

@@ -1,5 +1,6 @@
 //! `tmbridge`: the reference host of tmbridge-core.
 
+mod allure_results;
 mod atomic_file;
 mod cmd;
 mod config_text;

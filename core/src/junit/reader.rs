@@ -1419,6 +1419,8 @@ fn root_tag(kind: RootKind) -> &'static str {
         RootKind::Trx => "TestRun",
         RootKind::Robot => "robot",
         RootKind::Cucumber => "[",
+        // Never a root of the streaming reader: Allure results are read by `allure`.
+        RootKind::Allure => "allure-results",
     }
 }
 

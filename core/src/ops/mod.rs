@@ -11,6 +11,7 @@
 //! bytes beside the JSON (bindings use this for `bytes`/`Uint8Array` without copying
 //! through base64).
 
+mod allure;
 mod autofill;
 mod document;
 mod envelope;

@@ -16,6 +16,7 @@ macro_rules! for_each_op {
             Version,
             super::junit::Parse,
             super::junit::Events,
+            super::allure::Read,
             super::map::Map,
             super::map::ValidateConfig,
             super::rally_query::Normalize,

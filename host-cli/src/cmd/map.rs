@@ -33,6 +33,7 @@ pub enum Format {
   tmbridge map --target testrail --config tmbridge.toml build/test-results/*.xml
   tmbridge map --target rally --config rally.toml --var sprint=14 report.xml --format json
   tmbridge map --target qtest --config qtest.toml --refs refs.json --now 2024-05-01T10:00:00Z report.xml
+  tmbridge map --target testrail --config tmbridge.toml allure-results/
 
 Run values (pipeline, job, ref, sha) come from GitLab CI's variables (CI_PIPELINE_ID,
 CI_JOB_ID, CI_JOB_NAME, CI_JOB_URL, CI_PIPELINE_URL, CI_COMMIT_REF_NAME, CI_COMMIT_SHA,
@@ -51,7 +52,8 @@ pub struct Args {
     /// Configuration file: TOML (or JSON when it ends in .json).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
-    /// Test reports (JUnit, NUnit, xUnit.net, TRX, Robot Framework, Cucumber JSON): files, glob patterns, or `-` for stdin.
+    /// Test reports (JUnit, NUnit, xUnit.net, TRX, Robot Framework, Cucumber JSON): files,
+    /// allure-results folders, glob patterns, or `-` for stdin.
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<String>,
     /// Output format.
@@ -147,6 +149,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         let base = match input {
             Input::File(p) => p.parent().map(Path::to_path_buf),
+            // Allure attachments are files of the results folder.
+            Input::AllureResults(dir) => Some(dir.clone()),
             Input::Stdin => None,
         };
         for case in &read {
@@ -195,12 +199,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// The cases of one report. The native core streams them from the file, keeping only
 /// what mapping reads (memory grows with the cases, not with the report's size or
-/// its captured output); the WebAssembly core reads the whole report.
+/// its captured output); the WebAssembly core reads the whole report, and an
+/// allure-results folder is read whole by either.
 fn read_cases(input: &Input, limit: usize) -> Result<(Vec<TestCase>, Vec<Warning>), Error> {
     let io_error = |e: std::io::Error| Error::new("io.read_failed", format!("cannot read: {e}"));
-    if crate::engine::is_wasm() {
-        let bytes = input.read_all().map_err(io_error)?;
-        let report = crate::cmd::parse::parse_report(&bytes, &Default::default())?;
+    let allure = match input {
+        Input::AllureResults(dir) => Some(dir),
+        _ => None,
+    };
+    if crate::engine::is_wasm() || allure.is_some() {
+        let report = match allure {
+            Some(dir) => crate::allure_results::read_report(dir, &Default::default())?,
+            None => {
+                let bytes = input.read_all().map_err(io_error)?;
+                crate::cmd::parse::parse_report(&bytes, &Default::default())?
+            }
+        };
         let cases: Vec<TestCase> = report.cases().into_iter().cloned().collect();
         if cases.len() > limit {
             return Err(Error::new(

@@ -1,4 +1,5 @@
-//! `tmbridge parse`: read JUnit reports and show what is in them.
+//! `tmbridge parse`: read test reports (JUnit and the other formats, allure-results
+//! folders) and show what is in them.
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::inputs::{Input, expand_inputs};
@@ -21,20 +22,23 @@ pub enum Format {
 }
 
 /// Read test reports (JUnit XML, NUnit 2/3, xUnit.net, TRX, Robot Framework output.xml,
-/// Cucumber JSON; recognised by content) and print their test cases.
+/// Cucumber JSON; recognised by content; and allure-results folders) and print their
+/// test cases.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   tmbridge parse target/surefire-reports/TEST-*.xml
   tmbridge parse 'build/test-results/**/*.xml' --format json > results.json
   tmbridge parse --format ndjson report.xml | jq -c 'select(.status == \"failed\")'
   tmbridge parse output.xml TestResults/*.trx cucumber.json
+  tmbridge parse allure-results/
   cat report.xml | tmbridge parse -
 
 Exit codes: 0 every file was read; 1 a file could not be read or is not a
 test report of a format tmbridge reads (the others are still read); 2 bad command line: a named file does not
 exist or a pattern matches nothing.")]
 pub struct Args {
-    /// Report files, glob patterns (quote them to let tmbridge expand `**`), or `-` for stdin.
+    /// Report files, allure-results folders, glob patterns (quote them to let tmbridge
+    /// expand `**`), or `-` for stdin.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
     /// Output format.
@@ -74,7 +78,12 @@ fn report_error(input: &Input, err: &Error) {
 
 fn report_warnings(input: &Input, warnings: &[Warning]) {
     for w in warnings {
-        match &w.location {
+        // An allure-results warning names its file and position in its message.
+        let location = match input {
+            Input::AllureResults(_) => None,
+            _ => w.location.as_ref(),
+        };
+        match location {
             Some(l) => eprintln!(
                 "warning: {}:{}:{}: {} [{}]",
                 input.display(),
@@ -100,6 +109,10 @@ fn stream(
     options: &Options,
     mut on_case: impl FnMut(&TestCase) -> anyhow::Result<()>,
 ) -> anyhow::Result<Result<FileSummary, Error>> {
+    if let Input::AllureResults(dir) = input {
+        let report = crate::allure_results::read_report(dir, options);
+        return whole_report(input, report, on_case);
+    }
     let reader: Box<dyn BufRead> = match input.open() {
         Ok(r) => r,
         Err(err) => {
@@ -110,7 +123,8 @@ fn stream(
         }
     };
     if crate::engine::is_wasm() {
-        return whole_report(input, reader, options, on_case);
+        let report = read_whole(reader).and_then(|bytes| parse_report(&bytes, options));
+        return whole_report(input, report, on_case);
     }
     let mut time_us = 0u64;
     let mut summary = None;
@@ -137,21 +151,22 @@ fn stream(
         .ok_or_else(|| Error::new("junit.internal", "the reader stopped without a report end")))
 }
 
-/// The same totals from a whole report, for engines that do not stream.
+fn read_whole(mut reader: Box<dyn BufRead>) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|err| Error::new("io.read_failed", format!("cannot read: {err}")))?;
+    Ok(bytes)
+}
+
+/// The same totals from a whole report, for engines that do not stream and for
+/// allure-results folders.
 fn whole_report(
     input: &Input,
-    mut reader: Box<dyn BufRead>,
-    options: &Options,
+    report: Result<Report, Error>,
     mut on_case: impl FnMut(&TestCase) -> anyhow::Result<()>,
 ) -> anyhow::Result<Result<FileSummary, Error>> {
-    let mut bytes = Vec::new();
-    if let Err(err) = reader.read_to_end(&mut bytes) {
-        return Ok(Err(Error::new(
-            "io.read_failed",
-            format!("cannot read: {err}"),
-        )));
-    }
-    let report = match parse_report(&bytes, options) {
+    let report = match report {
         Ok(report) => report,
         Err(err) => return Ok(Err(err)),
     };
@@ -239,10 +254,13 @@ fn json(inputs: &[Input], options: &Options, out: &mut impl Write) -> anyhow::Re
     let mut failed = false;
     out.write_all(b"[")?;
     for (i, input) in inputs.iter().enumerate() {
-        let parsed = input
-            .read_all()
-            .map_err(|e| Error::new("io.read_failed", format!("cannot read: {e}")))
-            .and_then(|bytes| parse_report(&bytes, options));
+        let parsed = match input {
+            Input::AllureResults(dir) => crate::allure_results::read_report(dir, options),
+            _ => input
+                .read_all()
+                .map_err(|e| Error::new("io.read_failed", format!("cannot read: {e}")))
+                .and_then(|bytes| parse_report(&bytes, options)),
+        };
         if i > 0 {
             out.write_all(b",")?;
         }

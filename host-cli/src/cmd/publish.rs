@@ -3,8 +3,8 @@
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::host::mask::mask_text;
-use crate::inputs::expand_inputs;
-use crate::publish::{self, PublishOptions, PublishReport};
+use crate::inputs::{Input, expand_inputs};
+use crate::publish::{self, PublishOptions, PublishReport, ReportSource};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +31,7 @@ pub enum Format {
   RALLY_API_KEY=... tmbridge publish --target rally --config rally.toml build/test-results/*.xml
   tmbridge publish --target rally --config rally.toml --dry-run report.xml
   tmbridge publish --target rally --config rally.toml --var sprint=14 --format json report.xml
+  tmbridge publish --target rally --config rally.toml --dry-run allure-results/
 
 Secrets come from the environment: the variable named by rally.api_key_env (RALLY_API_KEY
 by default) holds an API key; without it, RALLY_USERNAME and RALLY_PASSWORD are used with
@@ -63,7 +64,8 @@ pub struct Args {
     /// Configuration file: TOML (or JSON when it ends in .json).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
-    /// Test reports (JUnit, NUnit, xUnit.net, TRX, Robot Framework, Cucumber JSON): files or glob patterns.
+    /// Test reports (JUnit, NUnit, xUnit.net, TRX, Robot Framework, Cucumber JSON): files,
+    /// allure-results folders or glob patterns.
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<String>,
     /// Send nothing; print every request that would be sent (secrets masked).
@@ -133,8 +135,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut reports = Vec::new();
     for input in &inputs {
+        if let Input::AllureResults(dir) = input {
+            reports.push(ReportSource::AllureResults(dir.clone()));
+            continue;
+        }
         match input.read_all() {
-            Ok(bytes) => reports.push((input.display().to_string(), bytes)),
+            Ok(bytes) => reports.push((input.display().to_string(), bytes).into()),
             Err(e) => {
                 eprintln!("error: {}: cannot read: {e}", input.display());
                 return Ok(ExitCode::from(EXIT_FAILED));

@@ -3,7 +3,7 @@
 
 use super::attachments::{Attachments, Policy};
 use anyhow::{Result, anyhow};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tmbridge_core::config::ArtifactInfo;
 use tmbridge_core::junit;
 use tmbridge_core::model::TestCase;
@@ -16,20 +16,45 @@ pub struct Loaded {
     pub files: Attachments,
 }
 
+/// A report to publish.
+pub enum ReportSource {
+    /// A report file: its name (the path, or `<stdin>`) and its bytes.
+    File { name: String, bytes: Vec<u8> },
+    /// An allure-results folder, read when the reports are loaded.
+    AllureResults(PathBuf),
+}
+
+impl From<(String, Vec<u8>)> for ReportSource {
+    fn from((name, bytes): (String, Vec<u8>)) -> ReportSource {
+        ReportSource::File { name, bytes }
+    }
+}
+
 /// Parses the reports and looks up the files their tests attach, each under the
-/// policy with its report's folder allowed.
-pub fn load(reports: &[(String, Vec<u8>)], policy: &Policy) -> Result<Loaded> {
+/// policy with its report's folder allowed (an allure-results folder is its own).
+pub fn load(reports: &[ReportSource], policy: &Policy) -> Result<Loaded> {
     let mut out = Loaded {
         cases: Vec::new(),
         artifacts: Vec::new(),
         files: Attachments::new(policy.clone()),
     };
-    for (name, bytes) in reports {
-        let report = junit::parse(bytes).map_err(|e| anyhow!("{name}: {e}"))?;
+    for source in reports {
+        let (name, report, folder) = match source {
+            ReportSource::File { name, bytes } => {
+                let report = junit::parse(bytes).map_err(|e| anyhow!("{name}: {e}"))?;
+                (name.clone(), report, report_folder(name))
+            }
+            ReportSource::AllureResults(dir) => {
+                let name = dir.display().to_string();
+                let report = crate::allure_results::read_report(dir, &Default::default())
+                    .map_err(|e| anyhow!("{name}: {e}"))?;
+                (name, report, Some(dir.as_path()))
+            }
+        };
         for w in &report.warnings {
             eprintln!("warning: {name}: {} [{}]", w.message, w.code);
         }
-        let report_policy = policy.for_report(report_folder(name));
+        let report_policy = policy.for_report(folder);
         for case in report.cases() {
             for path in &case.attachments {
                 if out.artifacts.iter().any(|a| &a.path == path) {

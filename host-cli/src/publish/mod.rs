@@ -10,6 +10,7 @@ pub mod outbox;
 use crate::host::{self, Driver, Hooks, mask};
 use anyhow::{Context, Result, bail};
 use attachments::{AttachmentRules, Attachments, Policy};
+pub use inputs::ReportSource;
 use journal::Journaled;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -113,14 +114,16 @@ pub struct PublishReport {
     pub requests: Vec<HttpRequest>,
 }
 
-/// Publishes JUnit reports (name, bytes) to the target. The name is the report's
-/// path: attachments are read from its folder tree and the allowed folders only. Errors are about the input or the
-/// outbox; what the target said is in the report.
-pub fn run(
+/// Publishes test reports (name, bytes; or allure-results folders) to the target. The
+/// name is the report's path: attachments are read from its folder tree (an
+/// allure-results folder: the folder) and the allowed folders only. Errors are about
+/// the input or the outbox; what the target said is in the report.
+pub fn run<R: Into<ReportSource>>(
     config: &Config,
-    reports: Vec<(String, Vec<u8>)>,
+    reports: Vec<R>,
     options: &PublishOptions,
 ) -> Result<PublishReport> {
+    let reports: Vec<ReportSource> = reports.into_iter().map(Into::into).collect();
     if options.target != Target::Rally {
         bail!(
             "publishing to {} is not supported yet; use --target rally",

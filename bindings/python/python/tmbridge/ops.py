@@ -12,6 +12,7 @@ from ._call import call
 from .types import *  # noqa: F403
 from .types import (
     AllowedValuesInput,
+    AllureReadInput,
     AutofillAllowedValue,
     AutofillEdited,
     AutofillForm,
@@ -63,6 +64,7 @@ __all__ = [
     "ops_version",
     "junit_parse",
     "junit_events",
+    "allure_read",
     "map",
     "config_validate",
     "rally_query_normalize",
@@ -108,6 +110,11 @@ def junit_parse(input: "ReportInput") -> "Report":
 def junit_events(input: "ReportInput") -> List["JunitEvent"]:
     """The streaming reader's events for a JUnit XML report, in document order. (op `junit.events`)"""
     return cast(List["JunitEvent"], call("junit.events", input))
+
+
+def allure_read(input: "AllureReadInput") -> "Report":
+    """Read the files of an allure-results folder (`*-result.json`, `*-container.json`, `environment.properties`, `executor.json`, `categories.json`) into a Report. (op `allure.read`)"""
+    return cast("Report", call("allure.read", input))
 
 
 def map(input: "MapInput") -> "Plan":

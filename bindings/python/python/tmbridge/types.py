@@ -15,6 +15,8 @@ __all__ = [
     "AddResultsForCases",
     "Aggregate",
     "AllowedValuesInput",
+    "AllureFile",
+    "AllureReadInput",
     "ArchiveFile",
     "ArtifactInfo",
     "ArtifactLink",
@@ -300,6 +302,29 @@ _AllowedValuesInputOptional = TypedDict("_AllowedValuesInputOptional", {
 
 
 class AllowedValuesInput(_AllowedValuesInputOptional):
+    pass
+
+
+_AllureFileRequired = TypedDict("_AllureFileRequired", {
+    "name": str,
+    "text": "DocumentInput",
+})
+
+
+class AllureFile(_AllureFileRequired):
+    """One file of the folder: its name there and its content."""
+
+
+_AllureReadInputRequired = TypedDict("_AllureReadInputRequired", {
+    "files": List["AllureFile"],
+})
+
+_AllureReadInputOptional = TypedDict("_AllureReadInputOptional", {
+    "options": Union["JunitOptions", None],
+}, total=False)
+
+
+class AllureReadInput(_AllureReadInputRequired, _AllureReadInputOptional):
     pass
 
 
@@ -2336,7 +2361,7 @@ class ReviewItem(_ReviewItemRequired):
 ReviewReason = Union[Literal["no_case_id"], Literal["invalid_id"], Literal["not_in_cache"]]
 
 # The root element a report used.
-RootKind = Union[Literal["testsuites"], Literal["testsuite"], Literal["testrun"], Literal["nunit3"], Literal["nunit2"], Literal["xunit2"], Literal["trx"], Literal["robot"], Literal["cucumber"]]
+RootKind = Union[Literal["testsuites"], Literal["testsuite"], Literal["testrun"], Literal["nunit3"], Literal["nunit2"], Literal["xunit2"], Literal["trx"], Literal["robot"], Literal["cucumber"], Literal["allure"]]
 
 
 _SchemaOutputRequired = TypedDict("_SchemaOutputRequired", {

@@ -17,6 +17,17 @@ function isBytes(value) {
   return value instanceof Uint8Array;
 }
 
+/** Bytes as the core takes them in JSON: the text when it is UTF-8, else base64. */
+function textOrBase64(bytes) {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return { base64: btoa(binary) };
+  }
+}
+
 /** Builds the API over a backend. */
 export function createApi(backend) {
   const toError = (error, options) => {
@@ -73,6 +84,17 @@ export function createApi(backend) {
   const version = () => call('ops.version');
   /** Reads a whole JUnit XML report. */
   const parseJunit = (xml, options) => call('junit.parse', withOptions({ xml }, options));
+  /** An allure-results folder (Node) or its files as `{ name, data }`, into a Report. */
+  const parseAllure = (results, options) => {
+    let files = results;
+    if (typeof results === 'string' || results instanceof URL) {
+      if (!backend.host) throw new TypeError('a folder can only be read in Node; pass its files as { name, data }');
+      files = backend.host.allureFiles(results);
+    }
+    if (!Array.isArray(files)) throw new TypeError('pass a folder path or an array of { name, data }');
+    const named = files.map(({ name, data }) => ({ name, text: isBytes(data) ? textOrBase64(data) : String(data) }));
+    return call('allure.read', withOptions({ files: named }, options));
+  };
   /** The streaming reader's events for a whole report, as an array. */
   const junitEvents = (xml, options) => call('junit.events', withOptions({ xml }, options));
 
@@ -253,7 +275,7 @@ export function createApi(backend) {
   const sessionKinds = () => call('session.kinds');
 
   // Whole syncs in one call each; the runtime's `host` gives files and the state file.
-  const rally = createRally({ Session, call, toError, parseJunit, host: backend.host ?? null });
+  const rally = createRally({ Session, call, toError, parseJunit, parseAllure, host: backend.host ?? null });
   const { iterCases } = rally;
 
   return {
@@ -262,6 +284,7 @@ export function createApi(backend) {
     listOps,
     version,
     parseJunit,
+    parseAllure,
     junitEvents,
     readJunit,
     JunitReader,

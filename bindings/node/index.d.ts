@@ -111,6 +111,12 @@ export function version(): VersionInfo;
 export function parseJunit(xml: DocumentInput, options?: JunitOptions | null): Report;
 
 /** The streaming reader's events for a whole report, as an array. */
+/**
+ * Reads an allure-results folder (a path, in Node) or its files as `{ name, data }`
+ * into the same report as `parseJunit`. Only the folder's own regular files are read.
+ */
+export function parseAllure(results: string | URL | { name: string; data: Uint8Array | string }[], options?: JunitOptions | null): Report;
+
 export function junitEvents(xml: DocumentInput, options?: JunitOptions | null): JunitEvent[];
 
 /**

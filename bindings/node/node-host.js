@@ -1,7 +1,7 @@
 // What `rally` needs from Node: the report and configuration files, the attachments a
 // report names (only inside the allowed folders, never through a symbolic link leading
 // out), and the state file (JSON, written atomically: a temporary file, fsync, rename).
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,11 +50,23 @@ export function loadConfig(file) {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
-/** The report at `file`, parsed, and its folder. */
-export function readReport(file, parseJunit) {
+/** The report at `file` (a JUnit file or an allure-results folder), parsed, and its folder. */
+export function readReport(file, parseJunit, parseAllure) {
   if (pathOf(file).trimStart().startsWith('<')) throw new TypeError('report: pass XML text as a Uint8Array, not a string');
   const path = resolve(pathOf(file));
+  if (statSync(path).isDirectory()) return { parsed: parseAllure(path), folder: path };
   return { parsed: parseJunit(readFileSync(path)), folder: dirname(path) };
+}
+
+/** The regular files of an allure-results folder the core may read (it takes the ones it knows). */
+export function allureFiles(folder) {
+  const path = resolve(pathOf(folder));
+  return readdirSync(path, { withFileTypes: true })
+    // The entry's own type: a symbolic link is not followed out of the folder.
+    .filter((entry) => entry.isFile() && (entry.name.endsWith('.json') || entry.name.endsWith('.properties')))
+    .map((entry) => entry.name)
+    .sort()
+    .map((name) => ({ name, data: readFileSync(resolve(path, name)) }));
 }
 
 /** Reads the files a report names, only inside `allowed` folders, never `protectedFiles`. */

@@ -72,7 +72,7 @@ function progressReporter(onProgress) {
   };
 }
 
-export function createRally({ Session, call, toError, parseJunit, host }) {
+export function createRally({ Session, call, toError, parseJunit, parseAllure, host }) {
   /** Recognises the same work when a script runs again: the core's key, the same in every runtime. */
   const workKey = (kind, work) => call('session.work_key', { kind, work });
 
@@ -191,7 +191,7 @@ export function createRally({ Session, call, toError, parseJunit, host }) {
     if (report instanceof Uint8Array) return { parsed: parseJunit(report), folder: null };
     if (typeof report === 'string' || report instanceof URL) {
       if (!host) throw new TypeError('report: pass the XML as a Uint8Array, or parseJunit\'s output (paths are for Node)');
-      return host.readReport(report, parseJunit);
+      return host.readReport(report, parseJunit, parseAllure);
     }
     return { parsed: report, folder: null };
   };

@@ -16,9 +16,10 @@ the script only moves bytes (see ``tmbridge.session``).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
-from typing import IO, Any, Dict, Iterator, List, Mapping, Optional, Union, cast
+from typing import IO, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union, cast
 
 from . import _native, ops
 from ._call import _BYTES, call, call_json
@@ -109,6 +110,7 @@ __all__ = [
     "ops",
     "map_results",
     "normalize_rally_query",
+    "parse_allure",
     "parse_junit",
     "parse_rally_query",
     "rally",
@@ -171,6 +173,37 @@ def parse_junit(xml: ReportInput, options: Optional[JunitOptions] = None) -> Rep
     """
     document = _document(xml, "parse_junit")
     return cast(Report, call("junit.parse", _with_options({"xml": document}, options)))
+
+
+def parse_allure(
+    results: Union[str, "os.PathLike[str]", Iterable[Tuple[str, bytes]]],
+    options: Optional[JunitOptions] = None,
+) -> Report:
+    """Read an ``allure-results`` folder (or its files as ``(name, bytes)`` pairs) into
+    the same report as ``parse_junit``. Only the folder's own regular files are read;
+    the core takes the ones it knows (``*-result.json``, ``*-container.json``, ...)."""
+    if isinstance(results, (str, os.PathLike)):
+        pairs = list(_allure_files(os.fspath(results)))
+    else:
+        pairs = list(results)
+    files = [{"name": name, "text": _text_or_base64(data)} for name, data in pairs]
+    return cast(Report, call("allure.read", _with_options({"files": files}, options)))
+
+
+def _allure_files(folder: str) -> Iterator[Tuple[str, bytes]]:
+    with os.scandir(folder) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            # The entry's own type: a symbolic link is not followed out of the folder.
+            if entry.is_file(follow_symlinks=False) and entry.name.endswith((".json", ".properties")):
+                with open(entry.path, "rb") as file:
+                    yield entry.name, file.read()
+
+
+def _text_or_base64(data: bytes) -> Union[str, Dict[str, str]]:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(data).decode("ascii")}
 
 
 def junit_events(xml: Document, options: Optional[JunitOptions] = None) -> List[JunitEvent]:

@@ -109,6 +109,10 @@ def _read_report(report: ReportSource) -> Tuple[Report, Optional[Path]]:
     if isinstance(report, str) and report.lstrip("\ufeff \t\r\n").startswith("<"):
         raise TypeError("publish() takes a report's path as str; pass XML text as bytes (text.encode())")
     path = Path(os.fspath(report))
+    if path.is_dir():  # an allure-results folder: its attachments sit beside the results
+        from . import parse_allure
+
+        return parse_allure(path), path.resolve()
     return parse_junit(path), path.resolve().parent
 
 

@@ -16,6 +16,7 @@ pub mod ops;
 pub mod qtest;
 pub mod rally;
 pub mod scalar;
+pub mod scope;
 pub mod session;
 pub mod status;
 pub mod sync;

@@ -266,6 +266,7 @@ impl GitlabReports {
             url,
             headers,
             body: None,
+            body_base64: None,
         })
     }
 

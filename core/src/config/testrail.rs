@@ -174,7 +174,11 @@ impl TestrailConfig {
     /// Checks the section. `selected`: TestRail is the target of this run.
     pub fn validate(&self, selected: bool) -> Result<Vec<Warning>> {
         self.ids()?;
-        let mut warnings = self.statuses()?.warnings;
+        // Custom statuses may be named (`Flaky`, `custom_status2`): the instance's
+        // `get_statuses` resolves them when a session runs; the rest is checked here.
+        let mut warnings = crate::sync::testrail::statuses::placeholder(&self.statuses)
+            .resolve("testrail.statuses", &TargetStatuses::Testrail)?
+            .warnings;
         if let Some(v) = &self.version {
             template::check("testrail.version", v, RUN_VARS, RUN_PREFIXES)?;
         }

@@ -3,6 +3,7 @@
 
 pub mod connect;
 pub mod driver;
+pub mod dry_run;
 pub mod fields;
 pub mod identity;
 pub mod kinds;

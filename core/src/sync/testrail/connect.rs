@@ -348,7 +348,12 @@ impl Logic for Connect {
         }
     }
 
-    fn restart(&mut self) {}
+    fn restart(&mut self) {
+        // Checks only read: start them again.
+        self.error = None;
+        self.retryable = false;
+        self.stage = Stage::Project;
+    }
 
     fn stop(&mut self, error: Error, retryable: bool) {
         if self.error.is_none() {

@@ -295,6 +295,11 @@ impl Logic for PublishLogic {
     fn restart(&mut self) {
         self.awaiting = Awaiting::Nothing;
         self.loaded = None;
+        // A stopped session goes on too: the key may be fixed, TestRail back up.
+        self.error = None;
+        self.retryable = false;
+        self.access_lost = None;
+        self.tries.clear();
         self.reread_writes();
     }
 

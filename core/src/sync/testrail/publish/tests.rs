@@ -393,3 +393,34 @@ fn a_given_run_gets_the_missing_cases_and_bare_arrays_are_read() {
     };
     assert_eq!(report.error.unwrap().code, "testrail.run_completed");
 }
+
+#[test]
+fn a_session_stopped_by_refused_credentials_finishes_once_resumed_with_good_ones() {
+    let mut tr = seeded();
+    tr.revoked = true;
+    let mut s =
+        SessionHandle::start(start(json!({}), REPORT).to_string().as_bytes(), &secrets()).unwrap();
+    let stopped = loop {
+        match s.next() {
+            Step::Send(req) => s.receive(req.id, tr.handle(&req)).unwrap(),
+            Step::Read(f) => s.provide_file(f.id, Err("none".into())).unwrap(),
+            Step::Done(r) => break r,
+            _ => {}
+        }
+    };
+    assert_eq!(stopped.error.unwrap().code, "testrail.unauthorized");
+    let saved = s.save().unwrap();
+    tr.revoked = false;
+    let mut s = SessionHandle::resume(saved.as_bytes(), &secrets()).unwrap();
+    let report = loop {
+        match s.next() {
+            Step::Send(req) => s.receive(req.id, tr.handle(&req)).unwrap(),
+            Step::Read(f) => s.provide_file(f.id, Err("none".into())).unwrap(),
+            Step::Done(r) => break r,
+            _ => {}
+        }
+    };
+    assert_eq!(report.error, None);
+    assert_eq!(details(&report).access_lost, None);
+    assert_eq!(tr.results.len(), 3);
+}

@@ -27,6 +27,8 @@ pub struct FakeTestrail {
     pub page_size: usize,
     pub legacy: bool,
     pub revoked: bool,
+    /// The project has the `custom_automation_id` case field.
+    pub automation_field: bool,
     pub sections: Vec<Value>,
     pub cases: BTreeMap<u64, Value>,
     pub runs: BTreeMap<u64, Value>,
@@ -61,6 +63,7 @@ impl FakeTestrail {
             page_size: 250,
             legacy: false,
             revoked: false,
+            automation_field: true,
             sections: vec![
                 json!({"id": 10, "suite_id": 1, "name": "Automated", "parent_id": null, "depth": 0}),
             ],
@@ -226,11 +229,17 @@ impl FakeTestrail {
                 {"id": 1, "name": "passed", "label": "Passed"}, {"id": 2, "name": "blocked", "label": "Blocked"},
                 {"id": 3, "name": "untested", "label": "Untested"}, {"id": 4, "name": "retest", "label": "Retest"},
                 {"id": 5, "name": "failed", "label": "Failed"}, {"id": 7, "name": "custom_status2", "label": "Flaky"}])),
-            (Method::Get, "get_case_fields") => ok(json!([
-                {"system_name": "custom_automation_id", "label": "Automation ID", "type_id": 1,
-                 "configs": [{"context": {"is_global": true, "project_ids": null}, "options": {}}]},
-                {"system_name": "custom_level", "label": "Level", "type_id": 6,
-                 "configs": [{"context": {"is_global": false, "project_ids": [1]}, "options": {"items": "1, Low\n2, High"}}]}])),
+            (Method::Get, "get_case_fields") => {
+                let mut fields = vec![
+                    json!({"system_name": "custom_level", "label": "Level", "type_id": 6,
+                 "configs": [{"context": {"is_global": false, "project_ids": [1]}, "options": {"items": "1, Low\n2, High"}}]}),
+                ];
+                if self.automation_field {
+                    fields.push(json!({"system_name": "custom_automation_id", "label": "Automation ID", "type_id": 1,
+                     "configs": [{"context": {"is_global": true, "project_ids": null}, "options": {}}]}));
+                }
+                ok(Value::Array(fields))
+            }
             (Method::Get, "get_result_fields") => ok(json!([
                 {"system_name": "custom_step_results", "type_id": 11,
                  "configs": [{"context": {"is_global": true, "project_ids": null}, "options": {}}]},
@@ -261,6 +270,11 @@ impl FakeTestrail {
                 }
                 let id = self.id();
                 let mut c = body.clone();
+                if !self.automation_field
+                    && let Some(m) = c.as_object_mut()
+                {
+                    m.remove("custom_automation_id");
+                }
                 c["id"] = json!(id);
                 c["section_id"] = json!(n(1));
                 c["suite_id"] = json!(1);

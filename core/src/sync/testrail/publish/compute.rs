@@ -116,8 +116,34 @@ pub fn compute(logic: &PublishLogic, input: &PublishInput) -> Result<Computed> {
         })
         .collect();
 
-    // Cases to create.
-    for nc in &full.add_cases {
+    // Cases to create: only when a created case can be found again by its
+    // automation id (TestRail drops a field the project lacks, and a rerun or a
+    // lost answer would then create it again).
+    let findable = fields::applies(&case_fields, project, &automation_key);
+    if !findable && !full.add_cases.is_empty() {
+        out.warnings.push(Warning::new(
+            "testrail.no_automation_field",
+            format!("the project has no case field {automation_key}: tests without a case id are not created as cases (a rerun could not find them again); add the field (type String) in TestRail or give the tests case ids"),
+            None,
+        ));
+        for nc in &full.add_cases {
+            for &i in &nc.indexes {
+                let Some(case) = cases.get(i as usize) else {
+                    continue;
+                };
+                out.review.push(ReviewItem {
+                    index: back(i),
+                    test: case.full_name(),
+                    status: case.status,
+                    reason: crate::matching::ReviewReason::NoCaseId,
+                    detail: format!(
+                        "no case id, and no {automation_key} field to create a case under"
+                    ),
+                });
+            }
+        }
+    }
+    for nc in full.add_cases.iter().filter(|_| findable) {
         let Some(first) = nc.indexes.first().and_then(|&i| cases.get(i as usize)) else {
             continue;
         };

@@ -424,3 +424,20 @@ fn a_session_stopped_by_refused_credentials_finishes_once_resumed_with_good_ones
     assert_eq!(details(&report).access_lost, None);
     assert_eq!(tr.results.len(), 3);
 }
+
+#[test]
+fn without_an_automation_id_field_no_case_is_created_that_a_rerun_could_not_find() {
+    let mut tr = seeded();
+    tr.automation_field = false;
+    let first = run(&mut tr, &start(json!({}), REPORT), None);
+    run(&mut tr, &start(json!({}), REPORT), None);
+    assert_eq!(tr.cases.len(), 1, "no case made twice, none made at all");
+    assert_eq!(tr.results.len(), 1, "C101 gets its result once");
+    assert!(
+        first
+            .warnings
+            .iter()
+            .any(|w| w.code == "testrail.no_automation_field")
+    );
+    assert_eq!(details(&first).review.len(), 2);
+}

@@ -65,6 +65,34 @@ pub fn misfit(fields: &Value, project: u64, key: &str, value: &FieldValue) -> Op
     Some(format!("field {key} ({label}) takes {expected}"))
 }
 
+/// A text value in the type its field takes (trcli's properties are all text):
+/// numbers for Integer, Dropdown, User and Milestone fields, `true`/`false` (or
+/// `1`/`0`) for checkboxes, a single id for a multi-select. Anything else as given.
+pub fn coerce(fields: &Value, project: u64, key: &str, value: FieldValue) -> FieldValue {
+    let FieldValue::Text(text) = &value else {
+        return value;
+    };
+    let type_id = fields.as_array().and_then(|all| {
+        all.iter()
+            .find(|f| f["system_name"].as_str() == Some(key) && config_for(f, project).is_some())
+            .and_then(|f| f["type_id"].as_u64())
+    });
+    let t = text.trim();
+    match type_id {
+        Some(2 | 6 | 7 | 9) => t.parse().map(FieldValue::Int).unwrap_or(value),
+        Some(12) => t
+            .parse()
+            .map(|n| FieldValue::List(vec![n]))
+            .unwrap_or(value),
+        Some(5) => match t {
+            "true" | "1" => FieldValue::Bool(true),
+            "false" | "0" => FieldValue::Bool(false),
+            _ => value,
+        },
+        _ => value,
+    }
+}
+
 /// Whether the project has the field.
 pub fn applies(fields: &Value, project: u64, key: &str) -> bool {
     fields.as_array().is_some_and(|all| {

@@ -16,8 +16,9 @@ fn values<'a>(case: &'a TestCase, name: &'a str) -> impl Iterator<Item = &'a str
         .map(|p| p.value.as_str())
 }
 
-/// A `name:value` property as a field value: numbers as numbers (dropdown ids),
-/// `true`/`false` as checkboxes, anything else as text.
+/// A `name:value` property as a field value: text as trcli sends it, or a list of
+/// ids when written `[1, 2]`; [`super::fields::coerce`] turns text into the field's
+/// type (a dropdown id, a checkbox) once the fields are known.
 fn field(text: &str) -> Option<(String, FieldValue)> {
     let (name, value) = text.split_once(':')?;
     let name = name.trim();
@@ -25,12 +26,18 @@ fn field(text: &str) -> Option<(String, FieldValue)> {
         return None;
     }
     let value = value.trim();
-    let v = if let Ok(n) = value.parse::<i64>() {
-        FieldValue::Int(n)
-    } else if value == "true" || value == "false" {
-        FieldValue::Bool(value == "true")
-    } else {
-        FieldValue::Text(value.to_string())
+    let list = value
+        .strip_prefix('[')
+        .and_then(|v| v.strip_suffix(']'))
+        .and_then(|inner| {
+            inner
+                .split(',')
+                .map(|i| i.trim().parse::<i64>().ok())
+                .collect::<Option<Vec<i64>>>()
+        });
+    let v = match list {
+        Some(ids) => FieldValue::List(ids),
+        None => FieldValue::Text(value.to_string()),
     };
     Some((crate::config::testrail::case_field_key(name), v))
 }
@@ -44,10 +51,16 @@ pub fn result_fields(case: &TestCase) -> BTreeMap<String, FieldValue> {
 
 /// `testrail_case_field` values.
 pub fn case_fields(case: &TestCase) -> BTreeMap<String, FieldValue> {
-    values(case, "testrail_case_field")
+    let mut fields: BTreeMap<String, FieldValue> = values(case, "testrail_case_field")
         .filter_map(field)
-        .collect()
+        .collect();
+    // The automation id override is not a field to send as such.
+    fields.remove(AUTOMATION_ID);
+    fields
 }
+
+/// The case field trcli reads the automation id override from.
+const AUTOMATION_ID: &str = "custom_automation_id";
 
 /// `testrail_attachment` paths.
 pub fn attachments(case: &TestCase) -> Vec<String> {
@@ -58,12 +71,24 @@ pub fn attachments(case: &TestCase) -> Vec<String> {
         .collect()
 }
 
-/// The `custom_automation_id` property, when the test sets one.
+/// The automation id override, when the test sets one: a `testrail_case_field`
+/// `custom_automation_id:...` as trcli reads it, or a `custom_automation_id` property.
 pub fn automation_id(case: &TestCase) -> Option<String> {
-    values(case, "custom_automation_id")
-        .map(str::trim)
-        .find(|v| !v.is_empty())
-        .map(str::to_string)
+    let from_field = values(case, "testrail_case_field")
+        .filter_map(field)
+        .find(|(k, _)| k == AUTOMATION_ID)
+        .and_then(|(_, v)| match v {
+            FieldValue::Text(t) => Some(t),
+            _ => None,
+        });
+    from_field
+        .or_else(|| {
+            values(case, AUTOMATION_ID)
+                .map(str::trim)
+                .find(|v| !v.is_empty())
+                .map(str::to_string)
+        })
+        .filter(|v| !v.trim().is_empty())
 }
 
 /// `testrail_result_step` values as step results (trcli's status words: passed 1,
@@ -118,12 +143,13 @@ mod tests {
           <properties>
             <property name="testrail_result_field" value="custom_environment:staging"/>
             <property name="testrail_result_field" value="custom_level:2"/>
+            <property name="testrail_result_field" value="custom_platforms:[1, 3]"/>
             <property name="testrail_case_field" value="preconds:logged in"/>
             <property name="testrail_result_step" value="passed:Open the page"/>
             <property name="testrail_result_step" value="failed:Press pay"/>
             <property name="testrail_result_comment" value="seen on CI"/>
             <property name="testrail_attachment" value="shots/pay.png"/>
-            <property name="custom_automation_id" value="shop.pay"/>
+            <property name="testrail_case_field" value="custom_automation_id:shop.pay"/>
           </properties>
           <failure type="AssertionError" message="boom">trace</failure>
         </testcase></testsuite>"#;
@@ -131,7 +157,8 @@ mod tests {
         let case = &report.suites[0].cases[0];
         let r = result_fields(case);
         assert_eq!(r["custom_environment"], FieldValue::Text("staging".into()));
-        assert_eq!(r["custom_level"], FieldValue::Int(2));
+        assert_eq!(r["custom_level"], FieldValue::Text("2".into()));
+        assert_eq!(r["custom_platforms"], FieldValue::List(vec![1, 3]));
         assert_eq!(
             case_fields(case)["custom_preconds"],
             FieldValue::Text("logged in".into())

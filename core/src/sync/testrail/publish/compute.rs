@@ -148,14 +148,10 @@ pub fn compute(logic: &PublishLogic, input: &PublishInput) -> Result<Computed> {
             continue;
         };
         let aid = automation_id(first);
+        let extra = trcli_case_fields(&case_fields, project, first);
         let mut body = BTreeMap::new();
         body.insert("title".to_string(), json!(nc.body.title));
-        for (k, v) in nc
-            .body
-            .fields
-            .iter()
-            .chain(trcli::case_fields(first).iter())
-        {
+        for (k, v) in nc.body.fields.iter().chain(extra.iter()) {
             body.insert(k.clone(), field_json(v));
         }
         body.insert(automation_key.clone(), json!(aid));
@@ -166,7 +162,7 @@ pub fn compute(logic: &PublishLogic, input: &PublishInput) -> Result<Computed> {
             &aid,
             &mut body,
             &nc.body.fields,
-            &trcli::case_fields(first),
+            &extra,
         );
         let section_name = (tr.section_per_suite)
             .then(|| first.suite.last().cloned())
@@ -213,7 +209,7 @@ pub fn compute(logic: &PublishLogic, input: &PublishInput) -> Result<Computed> {
             let expected =
                 crate::testrail::new_case(tr, case, index as u64, section, &input.context)?;
             let mut want: BTreeMap<String, FieldValue> = expected.body.fields.clone();
-            want.extend(trcli::case_fields(case));
+            want.extend(trcli_case_fields(&case_fields, project, case));
             want.remove(&automation_key);
             let mut changes = serde_json::Map::new();
             if existing.fields.get("title").and_then(Value::as_str)
@@ -300,6 +296,7 @@ pub fn compute(logic: &PublishLogic, input: &PublishInput) -> Result<Computed> {
             let mut value = serde_json::to_value(&entry).unwrap_or(Value::Null);
             if let Some(first) = members_cases.first() {
                 for (k, v) in trcli::result_fields(first) {
+                    let v = fields::coerce(&result_fields, project, &k, v);
                     value[k.as_str()] = field_json(&v);
                 }
                 let steps = trcli::steps(first);
@@ -384,6 +381,21 @@ pub fn compute(logic: &PublishLogic, input: &PublishInput) -> Result<Computed> {
         out.slots.push(Slot { name, units });
     }
     Ok(out)
+}
+
+/// A test's `testrail_case_field` values in their fields' types.
+fn trcli_case_fields(
+    case_fields: &Value,
+    project: u64,
+    case: &TestCase,
+) -> BTreeMap<String, FieldValue> {
+    trcli::case_fields(case)
+        .into_iter()
+        .map(|(k, v)| {
+            let v = fields::coerce(case_fields, project, &k, v);
+            (k, v)
+        })
+        .collect()
 }
 
 /// Drops case fields the project lacks (with a warning) and notes values that do

@@ -441,3 +441,19 @@ fn without_an_automation_id_field_no_case_is_created_that_a_rerun_could_not_find
     );
     assert_eq!(details(&first).review.len(), 2);
 }
+
+#[test]
+fn trcli_fields_take_the_type_of_their_field() {
+    let xml = r#"<testsuite name="s"><testcase classname="a.B" name="C101 x">
+      <properties>
+        <property name="testrail_result_field" value="custom_environment:1234"/>
+        <property name="testrail_case_field" value="custom_automation_id:legacy.id"/>
+      </properties></testcase></testsuite>"#;
+    let mut tr = seeded();
+    tr.cases.get_mut(&101).unwrap()["custom_automation_id"] = json!("legacy.id");
+    let report = run(&mut tr, &start(json!({}), xml), None);
+    assert_eq!(report.error, None, "{:?}", report.failed);
+    // A String field keeps the digits as text, as trcli sends them.
+    assert_eq!(tr.results[0]["custom_environment"], "1234");
+    assert_eq!(details(&report).cache.automation_ids["legacy.id"], "C101");
+}

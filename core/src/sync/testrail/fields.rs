@@ -93,6 +93,24 @@ pub fn coerce(fields: &Value, project: u64, key: &str, value: FieldValue) -> Fie
     }
 }
 
+/// Whether the field belongs to a case's template: a field with `template_ids`
+/// lists the templates that have it (none listed: every template; an unknown
+/// template: assumed to have it).
+pub fn for_template(fields: &Value, key: &str, template: Option<u64>) -> bool {
+    let Some(template) = template else {
+        return true;
+    };
+    fields.as_array().is_none_or(|all| {
+        all.iter()
+            .filter(|f| f["system_name"].as_str() == Some(key))
+            .all(|f| {
+                f["template_ids"].as_array().is_none_or(|ids| {
+                    ids.is_empty() || ids.iter().any(|i| i.as_u64() == Some(template))
+                })
+            })
+    })
+}
+
 /// Whether the project has the field.
 pub fn applies(fields: &Value, project: u64, key: &str) -> bool {
     fields.as_array().is_some_and(|all| {

@@ -241,7 +241,7 @@ impl FakeTestrail {
                 ok(Value::Array(fields))
             }
             (Method::Get, "get_result_fields") => ok(json!([
-                {"system_name": "custom_step_results", "type_id": 11,
+                {"system_name": "custom_step_results", "type_id": 11, "template_ids": [2],
                  "configs": [{"context": {"is_global": true, "project_ids": null}, "options": {}}]},
                 {"system_name": "custom_environment", "type_id": 1,
                  "configs": [{"context": {"is_global": true, "project_ids": null}, "options": {}}]}])),

@@ -328,7 +328,14 @@ pub fn compute(logic: &PublishLogic, input: &PublishInput) -> Result<Computed> {
                     .collect();
                 for k in customs {
                     if k == "custom_step_results" {
-                        if !fields::applies(&result_fields, project, &k) {
+                        let template = logic
+                            .cases
+                            .as_ref()
+                            .and_then(|c| c.get(&entry.case_id))
+                            .and_then(|c| c.template_id);
+                        if !fields::applies(&result_fields, project, &k)
+                            || !fields::for_template(&result_fields, &k, template)
+                        {
                             map.remove(&k);
                         }
                         continue;

@@ -48,6 +48,9 @@ pub struct PublishInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeenCase {
     pub section_id: Option<u64>,
+    /// Its template: step results go only to cases whose template has them.
+    #[serde(default)]
+    pub template_id: Option<u64>,
     /// `title`, `refs` and `custom_*` values, for the change check.
     pub fields: BTreeMap<String, Value>,
 }

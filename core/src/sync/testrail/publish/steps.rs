@@ -650,6 +650,7 @@ pub fn on_ok(logic: &mut PublishLogic, input: &PublishInput, awaiting: Awaiting,
                     id,
                     SeenCase {
                         section_id: num(&c, "section_id"),
+                        template_id: num(&c, "template_id"),
                         fields,
                     },
                 );
@@ -714,6 +715,7 @@ pub fn on_ok(logic: &mut PublishLogic, input: &PublishInput, awaiting: Awaiting,
                         id,
                         SeenCase {
                             section_id: num(&v, "section_id"),
+                            template_id: num(&v, "template_id"),
                             fields,
                         },
                     );

@@ -457,3 +457,31 @@ fn trcli_fields_take_the_type_of_their_field() {
     assert_eq!(tr.results[0]["custom_environment"], "1234");
     assert_eq!(details(&report).cache.automation_ids["legacy.id"], "C101");
 }
+
+#[test]
+fn step_results_go_only_to_cases_whose_template_has_them() {
+    let xml = r#"<testsuite name="s">
+      <testcase classname="a.B" name="C101 steps"><properties>
+        <property name="testrail_result_step" value="passed:Open"/></properties></testcase>
+      <testcase classname="a.B" name="C102 text"><properties>
+        <property name="testrail_result_step" value="failed:Open"/></properties></testcase>
+    </testsuite>"#;
+    let mut tr = seeded();
+    tr.cases.get_mut(&101).unwrap()["template_id"] = json!(2);
+    tr.cases.insert(
+        102,
+        json!({"id": 102, "title": "text", "section_id": 10, "suite_id": 1, "template_id": 1}),
+    );
+    let report = run(&mut tr, &start(json!({}), xml), None);
+    assert_eq!(report.error, None, "{:?}", report.failed);
+    let steps = |case: u64| {
+        tr.results
+            .iter()
+            .find(|r| r["case_id"] == case)
+            .unwrap()
+            .get("custom_step_results")
+            .cloned()
+    };
+    assert_eq!(steps(101).unwrap()[0]["content"], "Open");
+    assert_eq!(steps(102), None, "the text template has no step results");
+}

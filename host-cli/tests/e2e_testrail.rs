@@ -470,3 +470,68 @@ fn connect_names_what_is_wrong_and_dry_runs_send_nothing() {
     );
     assert!(!String::from_utf8_lossy(&dry.stdout).contains(&s.api_key));
 }
+
+#[test]
+fn one_result_per_browser_in_a_plan_entry() {
+    let sim = TestrailSim::start();
+    let dir = temp_dir("plan");
+    let s = sim.seeded().clone();
+    let auth = format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{}:{}", s.user, s.api_key)
+        )
+    );
+    let plan = tmbridge_simulators::request(
+        "POST",
+        &format!("{}add_plan/{}", sim.api_url(), s.multi_project),
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        Some(br#"{"name": "Release 7"}"#),
+    )
+    .unwrap()
+    .json()
+    .unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    write_config(
+        &dir.0,
+        &sim,
+        &format!("plan_id = \"R{plan}\"\nconfiguration_property = \"browser\"\n"),
+    );
+    let xml = r#"<testsuite name="cart">
+  <testcase classname="ui.Cart" name="adds an item"><properties><property name="browser" value="chrome"/></properties></testcase>
+  <testcase classname="ui.Cart" name="adds an item"><properties><property name="browser" value="Firefox"/></properties><failure message="no"/></testcase>
+</testsuite>"#;
+    let report = dir.0.join("browsers.xml");
+    std::fs::write(&report, xml).unwrap();
+    for pass in 0..2 {
+        let out = run(&mut publish(
+            &dir.0,
+            &sim,
+            std::slice::from_ref(&report),
+            &[],
+        ));
+        assert_eq!(out.status.code(), Some(0), "pass {pass}: {}", text(&out));
+    }
+    assert_eq!(
+        sim.ledger_of("add_case").len(),
+        1,
+        "one case for both browsers"
+    );
+    assert_eq!(sim.ledger_of("add_plan_entry").len(), 1);
+    let results = sim.results();
+    assert_eq!(results.len(), 2, "one result per browser, once");
+    assert_ne!(results[0].run_id, results[1].run_id);
+    let configs: Vec<Value> = results
+        .iter()
+        .map(|r| sim.record("runs", r.run_id).unwrap()["config"].clone())
+        .collect();
+    assert!(
+        configs.contains(&Value::from("Chrome")) && configs.contains(&Value::from("Firefox")),
+        "{configs:?}"
+    );
+}

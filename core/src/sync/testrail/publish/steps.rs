@@ -798,6 +798,7 @@ pub fn on_ok(logic: &mut PublishLogic, input: &PublishInput, awaiting: Awaiting,
                 })
             }) {
                 take_entry_runs(logic, entry, false);
+                check_entry(logic);
             }
         }
         Awaiting::Configs => {
@@ -815,6 +816,7 @@ pub fn on_ok(logic: &mut PublishLogic, input: &PublishInput, awaiting: Awaiting,
         }
         Awaiting::AddPlanEntry => {
             take_entry_runs(logic, &v, true);
+            check_entry(logic);
             logic.ledger.created.push(Entry::new(
                 RecordKind::TestSet,
                 v["name"].as_str().unwrap_or("entry").to_string(),
@@ -997,7 +999,15 @@ pub fn on_ok(logic: &mut PublishLogic, input: &PublishInput, awaiting: Awaiting,
 /// The runs of a plan entry, by configuration name.
 fn take_entry_runs(logic: &mut PublishLogic, entry: &Value, complete: bool) {
     for run in entry["runs"].as_array().cloned().unwrap_or_default() {
-        let slot = run["config"].as_str().unwrap_or("").to_string();
+        let config = run["config"].as_str().unwrap_or("");
+        // The tests name a configuration as they like ("chrome"); TestRail as it
+        // was made ("Chrome"): the slot is the tests' name for it.
+        let slot = logic
+            .computed
+            .iter()
+            .flat_map(|c| c.slots.iter())
+            .find(|s| s.name.eq_ignore_ascii_case(config))
+            .map_or_else(|| config.to_string(), |s| s.name.clone());
         let state = logic.runs.entry(slot).or_default();
         state.id = num(&run, "id");
         state.in_plan = true;
@@ -1005,6 +1015,31 @@ fn take_entry_runs(logic: &mut PublishLogic, entry: &Value, complete: bool) {
         if complete && let Some(id) = state.id {
             logic.results_read.insert(id);
         }
+    }
+}
+
+/// Every configuration of the results has its run in the plan entry found or made;
+/// otherwise the session stops rather than make another entry.
+fn check_entry(logic: &mut PublishLogic) {
+    let missing: Vec<String> = logic
+        .computed
+        .iter()
+        .flat_map(|c| c.slots.iter())
+        .filter(|s| !s.units.is_empty())
+        .filter(|s| logic.runs.get(&s.name).and_then(|r| r.id).is_none())
+        .map(|s| s.name.clone())
+        .collect();
+    if !missing.is_empty() {
+        logic.stop_now(
+            Error::new(
+                "testrail.plan_entry_mismatch",
+                format!(
+                    "the plan entry of this run has no run for the configuration(s) {}",
+                    missing.join(", ")
+                ),
+            )
+            .with_hint("each test's configuration property must name one configuration of the project, like Chrome"),
+        );
     }
 }
 

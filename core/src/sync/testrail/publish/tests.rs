@@ -328,7 +328,7 @@ fn lost_credentials_stop_the_export_and_say_so() {
 fn one_result_per_configuration_in_a_plan_entry() {
     let xml = r#"<testsuite name="ui">
       <testcase classname="ui.Cart" name="C101 adds"><properties><property name="browser" value="Chrome"/></properties></testcase>
-      <testcase classname="ui.Cart" name="C101 adds"><properties><property name="browser" value="Firefox"/></properties>
+      <testcase classname="ui.Cart" name="C101 adds"><properties><property name="browser" value="firefox"/></properties>
         <failure message="no"/></testcase>
     </testsuite>"#;
     let mut tr = seeded();

@@ -261,6 +261,12 @@ pub(super) fn write_requests(out: &mut impl Write, result: &PublishReport) -> st
             } else {
                 writeln!(out, "  {body}")?;
             }
+        } else if let Some(bytes) = &req.body_base64 {
+            writeln!(
+                out,
+                "  (a binary body: {} characters of base64)",
+                bytes.len()
+            )?;
         }
     }
     writeln!(out)

@@ -43,6 +43,7 @@ fn is_usage(report: &Report) -> bool {
                     | "testrail.wrong_suite"
                     | "testrail.unknown_status"
                     | "testrail.not_api"
+                    | "testrail.redirect"
                     | "testrail.certificate"
                     | "testrail.export_disabled"
             )

@@ -440,6 +440,17 @@ fn refusal(response: &HttpResponse, what: &str, method: &str) -> Error {
         )
         .with_hint("is testrail.url the instance's address (https://example.testrail.io), and the instance TestRail 6.7 or newer?"),
         400 => Error::new("testrail.refused", format!("TestRail refused to {what}: {text}")),
+        300..=399 => {
+            let to = response
+                .header("Location")
+                .map(crate::mask::mask_url)
+                .unwrap_or_else(|| "another address".into());
+            Error::new(
+                "testrail.redirect",
+                format!("the instance answered {what} with a redirect (HTTP {}) to {to}", response.status),
+            )
+            .with_hint("set testrail.url to the address TestRail is served from (often https:// instead of http://)")
+        }
         status => Error::new(
             "testrail.refused",
             format!("TestRail answered HTTP {status} to {what}: {text}"),
@@ -570,6 +581,22 @@ mod tests {
         assert_eq!(e.code, "testrail.unauthorized");
         assert!(e.message.contains("Authentication failed"));
         assert!(is_access_error(&e));
+
+        l.start(Call::get("get_project/1".into(), "read project P1"));
+        let r = sent(&mut l);
+        let moved = HttpResponse::answered(
+            301,
+            vec![(
+                "Location".into(),
+                "https://tr.test/index.php?/api/v2/get_project/1".into(),
+            )],
+            "",
+        );
+        let Some(Outcome::Refused(e)) = l.receive(r.id, &moved).unwrap() else {
+            panic!("a refusal")
+        };
+        assert_eq!(e.code, "testrail.redirect");
+        assert!(e.message.contains("https://tr.test/"), "{}", e.message);
     }
 
     #[test]

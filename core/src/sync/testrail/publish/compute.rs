@@ -374,7 +374,7 @@ pub fn compute(logic: &PublishLogic, input: &PublishInput) -> Result<Computed> {
             line.indexes = line
                 .indexes
                 .iter()
-                .map(|&i| back(members[i as usize] as u64))
+                .map(|&i| back(members.get(i as usize).map_or(i, |&m| m as u64)))
                 .collect();
             out.summary.push(line);
             units.push(Unit {

@@ -93,6 +93,15 @@ impl TestrailSession<Connect> {
     }
 }
 
+/// The suite a project without `suite_id` works in: its master suite (a project
+/// with baselines lists them too), else the first.
+pub fn master_suite(suites: &[Value]) -> Option<&Value> {
+    suites
+        .iter()
+        .find(|s| s.get("is_master").and_then(Value::as_bool) == Some(true))
+        .or_else(|| suites.first())
+}
+
 /// The name of a record.
 fn name(v: &Value) -> Option<String> {
     v.get("name").and_then(Value::as_str).map(str::to_string)
@@ -226,7 +235,7 @@ impl Logic for Connect {
             }
             Stage::Suite => {
                 let suite = match &v {
-                    Value::Array(all) => all.first().cloned(),
+                    Value::Array(all) => master_suite(all).cloned(),
                     Value::Object(_) => Some(v.clone()),
                     _ => None,
                 };
@@ -400,6 +409,17 @@ mod tests {
                 _ => {}
             }
         }
+    }
+
+    #[test]
+    fn the_master_suite_is_chosen_over_baselines() {
+        let suites = [
+            json!({"id": 4, "name": "Baseline 1", "is_master": false}),
+            json!({"id": 2, "name": "Master", "is_master": true}),
+        ];
+        assert_eq!(super::master_suite(&suites).unwrap()["id"], 2);
+        assert_eq!(super::master_suite(&suites[..1]).unwrap()["id"], 4);
+        assert!(super::master_suite(&[]).is_none());
     }
 
     #[test]

@@ -590,7 +590,7 @@ pub fn on_ok(logic: &mut PublishLogic, input: &PublishInput, awaiting: Awaiting,
         }
         Awaiting::Suites => match v
             .as_array()
-            .and_then(|a| a.first())
+            .and_then(|a| crate::sync::testrail::connect::master_suite(a))
             .and_then(|s| num(s, "id"))
         {
             Some(id) => logic.suite_id = Some(id),

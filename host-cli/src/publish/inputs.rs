@@ -43,14 +43,6 @@ pub fn load(reports: &[(String, Vec<u8>)], policy: &Policy) -> Result<Loaded> {
                     url: None,
                 });
             }
-            // trcli's `testrail_attachment` property names files too (TestRail reads them).
-            for p in case
-                .properties
-                .iter()
-                .filter(|p| p.name == "testrail_attachment")
-            {
-                out.files.add(p.value.trim(), &report_policy);
-            }
             out.cases.push(case.clone());
         }
     }

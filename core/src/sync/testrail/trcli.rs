@@ -5,7 +5,7 @@
 //! `custom_automation_id` (the automation id instead of `classname.name`).
 
 use crate::config::testrail::FieldValue;
-use crate::model::{OutcomeKind, TestCase};
+use crate::model::TestCase;
 use crate::testrail::StepResult;
 use std::collections::BTreeMap;
 
@@ -39,7 +39,9 @@ fn field(text: &str) -> Option<(String, FieldValue)> {
         Some(ids) => FieldValue::List(ids),
         None => FieldValue::Text(value.to_string()),
     };
-    Some((crate::config::testrail::case_field_key(name), v))
+    // Names as trcli sends them: `custom_x` for custom fields, `version` or
+    // `template_id` for TestRail's own.
+    Some((name.to_string(), v))
 }
 
 /// `testrail_result_field` values.
@@ -115,7 +117,7 @@ pub fn steps(case: &TestCase) -> Vec<StepResult> {
 }
 
 /// What goes before the comment: the `testrail_result_comment` values and the
-/// failure's type (`Type: AssertionError`), as trcli writes it.
+/// type of the failure, error or skip (`Type: AssertionError`), as trcli writes them.
 pub fn comment_head(case: &TestCase) -> Option<String> {
     let mut parts: Vec<String> = values(case, "testrail_result_comment")
         .map(str::to_string)
@@ -123,13 +125,12 @@ pub fn comment_head(case: &TestCase) -> Option<String> {
     if let Some(kind) = case
         .outcomes
         .iter()
-        .filter(|o| matches!(o.kind, OutcomeKind::Failure | OutcomeKind::Error))
         .find_map(|o| o.kind_name.clone())
         .filter(|k| !k.trim().is_empty())
     {
         parts.push(format!("Type: {kind}"));
     }
-    (!parts.is_empty()).then(|| parts.join("\n"))
+    (!parts.is_empty()).then(|| parts.join("\n\n"))
 }
 
 #[cfg(test)]
@@ -144,7 +145,7 @@ mod tests {
             <property name="testrail_result_field" value="custom_environment:staging"/>
             <property name="testrail_result_field" value="custom_level:2"/>
             <property name="testrail_result_field" value="custom_platforms:[1, 3]"/>
-            <property name="testrail_case_field" value="preconds:logged in"/>
+            <property name="testrail_case_field" value="custom_preconds:logged in"/>
             <property name="testrail_result_step" value="passed:Open the page"/>
             <property name="testrail_result_step" value="failed:Press pay"/>
             <property name="testrail_result_comment" value="seen on CI"/>
@@ -168,9 +169,114 @@ mod tests {
         assert_eq!(s[1].content, "Press pay");
         assert_eq!(
             comment_head(case).unwrap(),
-            "seen on CI\nType: AssertionError"
+            "seen on CI\n\nType: AssertionError"
         );
         assert_eq!(attachments(case), ["shots/pay.png"]);
         assert_eq!(automation_id(case).as_deref(), Some("shop.pay"));
+    }
+
+    /// trcli's own test data (`tests/fixtures/trcli`, MPL-2.0): what trcli makes of
+    /// each test (its dataclass dump) against what tmbridge reads from it.
+    #[test]
+    fn trcli_test_data_reads_the_same() {
+        use crate::config::Config;
+        use serde_json::Value;
+        let samples = [
+            (
+                include_str!("../../../../tests/fixtures/trcli/root.xml"),
+                include_str!("../../../../tests/fixtures/trcli/root.json"),
+            ),
+            (
+                include_str!(
+                    "../../../../tests/fixtures/trcli/custom_automation_id_in_property.xml"
+                ),
+                include_str!(
+                    "../../../../tests/fixtures/trcli/custom_automation_id_in_property.json"
+                ),
+            ),
+        ];
+        let statuses = Config::default().testrail.statuses().unwrap();
+        let mut differences = Vec::new();
+        for (xml, json) in samples {
+            let ours = parse(xml.as_bytes()).unwrap();
+            let theirs: Value = serde_json::from_str(json).unwrap();
+            let expected: Vec<&Value> = theirs["testsections"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|s| s["testcases"].as_array().unwrap())
+                .collect();
+            let cases = ours.cases();
+            assert_eq!(cases.len(), expected.len());
+            for (case, want) in cases.iter().zip(expected) {
+                let r = &want["result"];
+                let status: u64 = statuses.get(case.status).unwrap().parse().unwrap();
+                assert_eq!(Some(status), r["status_id"].as_u64(), "{}", case.name);
+                // The same timespan, written `2m 39s` here and `159s` by trcli.
+                let seconds = |t: Option<&str>| -> Option<u64> {
+                    t?.split_whitespace()
+                        .map(|p| {
+                            let (n, unit) = p.split_at(p.len() - 1);
+                            let n: u64 = n.parse().ok()?;
+                            Some(
+                                n * match unit {
+                                    "s" => 1,
+                                    "m" => 60,
+                                    "h" => 3600,
+                                    _ => return None,
+                                },
+                            )
+                        })
+                        .sum()
+                };
+                assert_eq!(
+                    seconds(crate::testrail::elapsed(case.duration_us, false).as_deref()),
+                    seconds(r["elapsed"].as_str())
+                );
+                let fields: Value = serde_json::to_value(result_fields(case)).unwrap();
+                assert_eq!(fields, r["result_fields"], "{}", case.name);
+                assert_eq!(
+                    serde_json::to_value(&case.attachments).unwrap(),
+                    r["attachments"]
+                );
+                let steps: Vec<(String, u64)> = steps(case)
+                    .into_iter()
+                    .map(|s| (s.content, s.status_id))
+                    .collect();
+                let want_steps: Vec<(String, u64)> = r["custom_step_results"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| {
+                        (
+                            s["content"].as_str().unwrap().to_string(),
+                            s["status_id"].as_u64().unwrap(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(steps, want_steps, "{}", case.name);
+                let mut want_fields = want["case_fields"].clone();
+                if let Some(m) = want_fields.as_object_mut() {
+                    m.remove("custom_automation_id");
+                }
+                assert_eq!(
+                    serde_json::to_value(case_fields(case)).unwrap(),
+                    want_fields
+                );
+                if let Some(head) = comment_head(case) {
+                    let comment = r["comment"].as_str().unwrap_or("");
+                    assert!(comment.starts_with(&head), "{comment:?} / {head:?}");
+                }
+                if case.name.chars().count() <= 250 {
+                    assert_eq!(Some(case.name.as_str()), want["title"].as_str());
+                }
+                let aid = automation_id(case).unwrap_or_else(|| case.full_name());
+                if Some(aid.as_str()) != want["custom_automation_id"].as_str() {
+                    differences.push(case.name.clone());
+                }
+            }
+        }
+        // The one difference left: an automation id given as a `<testcase>` attribute.
+        assert_eq!(differences, ["test_testrail 2"]);
     }
 }

@@ -34,8 +34,13 @@ pub struct Disabled {
 
 /// How to turn the export back on, said on every run while it is off.
 pub fn reenable_hint(config_path: &str) -> String {
+    let config = if config_path.is_empty() {
+        "--config FILE".to_string()
+    } else {
+        format!("--config {config_path}")
+    };
     format!(
-        "check the credentials with `tmbridge connect --target testrail --config {config_path}`, then publish again with --reenable"
+        "check the credentials with `tmbridge connect --target testrail {config}`, then publish again with --reenable"
     )
 }
 

@@ -655,6 +655,13 @@ pub fn on_ok(logic: &mut PublishLogic, input: &PublishInput, awaiting: Awaiting,
                     },
                 );
             }
+            // Automation ids remembered from earlier runs (the host's cache) whose
+            // case is gone from the suite would match tests to nothing.
+            logic.cache.automation_ids.retain(|_, key| {
+                key.trim_start_matches('C')
+                    .parse::<u64>()
+                    .is_ok_and(|id| cases.contains_key(&id))
+            });
             logic.cases = Some(cases);
             logic.computed = None;
         }

@@ -485,3 +485,25 @@ fn step_results_go_only_to_cases_whose_template_has_them() {
     assert_eq!(steps(101).unwrap()[0]["content"], "Open");
     assert_eq!(steps(102), None, "the text template has no step results");
 }
+
+#[test]
+fn a_remembered_automation_id_of_a_deleted_case_is_forgotten() {
+    let mut tr = seeded();
+    let mut start = start(json!({}), REPORT);
+    // The host remembers `refunds` as C55, a case deleted since.
+    start["input"]["cache"] = json!({"automation_ids": {"shop.Checkout.refunds": "C55"}});
+    let report = run(&mut tr, &start, None);
+    assert_eq!(report.error, None, "{:?}", report.failed);
+    assert_eq!(tr.results.len(), 3);
+    assert!(
+        tr.cases.values().any(|c| c["title"] == "refunds"),
+        "created again"
+    );
+    assert!(
+        !details(&report)
+            .cache
+            .automation_ids
+            .values()
+            .any(|k| k == "C55")
+    );
+}

@@ -111,6 +111,16 @@ pub fn for_template(fields: &Value, key: &str, template: Option<u64>) -> bool {
     })
 }
 
+/// The system name of the project's first Steps field (type 10), like
+/// `custom_steps_separated`.
+pub fn steps_field(fields: &Value, project: u64) -> Option<String> {
+    fields.as_array()?.iter().find_map(|f| {
+        (f["type_id"].as_u64() == Some(10) && config_for(f, project).is_some())
+            .then(|| f["system_name"].as_str().map(str::to_string))
+            .flatten()
+    })
+}
+
 /// Whether the project has the field.
 pub fn applies(fields: &Value, project: u64, key: &str) -> bool {
     fields.as_array().is_some_and(|all| {

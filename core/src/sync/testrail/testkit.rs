@@ -233,6 +233,8 @@ impl FakeTestrail {
                 let mut fields = vec![
                     json!({"system_name": "custom_level", "label": "Level", "type_id": 6,
                  "configs": [{"context": {"is_global": false, "project_ids": [1]}, "options": {"items": "1, Low\n2, High"}}]}),
+                    json!({"system_name": "custom_steps_separated", "label": "Steps", "type_id": 10,
+                     "configs": [{"context": {"is_global": true, "project_ids": null}, "options": {}}]}),
                 ];
                 if self.automation_field {
                     fields.push(json!({"system_name": "custom_automation_id", "label": "Automation ID", "type_id": 1,

@@ -120,6 +120,7 @@ pub fn compute(logic: &PublishLogic, input: &PublishInput) -> Result<Computed> {
     // automation id (TestRail drops a field the project lacks, and a rerun or a
     // lost answer would then create it again).
     let findable = fields::applies(&case_fields, project, &automation_key);
+    let steps_key = fields::steps_field(&case_fields, project);
     if !findable && !full.add_cases.is_empty() {
         out.warnings.push(Warning::new(
             "testrail.no_automation_field",
@@ -155,6 +156,9 @@ pub fn compute(logic: &PublishLogic, input: &PublishInput) -> Result<Computed> {
             body.insert(k.clone(), field_json(v));
         }
         body.insert(automation_key.clone(), json!(aid));
+        if let (Some(field), Some(steps)) = (&steps_key, case_steps(first)) {
+            body.entry(field.clone()).or_insert(steps);
+        }
         check_fields(
             &mut out,
             &case_fields,
@@ -228,6 +232,12 @@ pub fn compute(logic: &PublishLogic, input: &PublishInput) -> Result<Computed> {
                 if existing.fields.get(k) != Some(&value) {
                     changes.insert(k.clone(), value);
                 }
+            }
+            if let (Some(field), Some(steps)) = (&steps_key, case_steps(case))
+                && !want.contains_key(field)
+                && existing.fields.get(field) != Some(&steps)
+            {
+                changes.insert(field.clone(), steps);
             }
             if !changes.is_empty() {
                 out.updates.push(Update {
@@ -388,6 +398,24 @@ pub fn compute(logic: &PublishLogic, input: &PublishInput) -> Result<Computed> {
         out.slots.push(Slot { name, units });
     }
     Ok(out)
+}
+
+/// A test's own steps (Robot Framework keywords, Cucumber steps) as the value of a
+/// Steps field: `[{"content": "Given a basket", "expected": ""}]`.
+fn case_steps(case: &TestCase) -> Option<Value> {
+    let steps: Vec<Value> = case
+        .steps
+        .iter()
+        .filter(|s| s.depth == 0)
+        .map(|s| {
+            let content = match &s.keyword {
+                Some(k) => format!("{} {}", k.trim(), s.name),
+                None => s.name.clone(),
+            };
+            json!({"content": content, "expected": ""})
+        })
+        .collect();
+    (!steps.is_empty()).then_some(Value::Array(steps))
 }
 
 /// A test's `testrail_case_field` values in their fields' types.

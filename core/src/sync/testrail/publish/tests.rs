@@ -507,3 +507,44 @@ fn a_remembered_automation_id_of_a_deleted_case_is_forgotten() {
             .any(|k| k == "C55")
     );
 }
+
+#[test]
+fn a_tests_own_steps_become_the_case_steps_and_follow_changes() {
+    use crate::matching::testutil::{case, with_steps};
+    use crate::model::Status;
+    let mut test = with_steps(case("shop.Cart", "pays", Status::Failed));
+    let mut start_json = start(json!({}), "<testsuite/>");
+    start_json["input"]["cases"] = json!([test.clone()]);
+    let mut tr = seeded();
+    let report = run(&mut tr, &start_json, None);
+    assert_eq!(report.error, None, "{:?}", report.failed);
+    let made = tr
+        .cases
+        .values()
+        .find(|c| c["title"] == "pays")
+        .unwrap()
+        .clone();
+    let contents: Vec<&str> = made["custom_steps_separated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        contents,
+        ["Given a basket", "Then it is paid"],
+        "nested keywords stay out"
+    );
+    run(&mut tr, &start_json, None);
+    assert_eq!(tr.calls("update_case"), 0, "unchanged steps, no update");
+    test.steps[2].name = "it is paid by card".into();
+    start_json["input"]["cases"] = json!([test]);
+    start_json["input"]["context"]["pipeline_id"] = json!("982");
+    run(&mut tr, &start_json, None);
+    assert_eq!(tr.calls("update_case"), 1);
+    let id = made["id"].as_u64().unwrap();
+    assert_eq!(
+        tr.cases[&id]["custom_steps_separated"][1]["content"],
+        "Then it is paid by card"
+    );
+}

@@ -20,6 +20,7 @@ pub mod rally;
 pub mod scalar;
 #[cfg(feature = "schema")]
 pub mod schema;
+pub mod scope;
 pub mod session;
 pub mod status;
 pub mod sync;

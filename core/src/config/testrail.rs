@@ -70,6 +70,25 @@ pub struct TestrailConfig {
     pub case_fields: BTreeMap<String, FieldValue>,
     /// Test status → `status_id`.
     pub statuses: StatusMap,
+    /// Name of the run created for results (a run template); reruns of the same
+    /// work find it again by the identity in its description.
+    pub run_name: Option<String>,
+    /// `12` or `R12`... a test plan: results go to an entry of it, one run per
+    /// configuration (see `configuration_property`).
+    pub plan_id: Option<Scalar>,
+    /// The test property naming its configuration (`browser` = `Chrome`): one
+    /// run per configuration in the plan entry, one result per configuration.
+    pub configuration_property: Option<String>,
+    /// New cases go to a section named after their `<testsuite>`, under
+    /// `section_id` (as trcli does); off: all go to `section_id`.
+    pub section_per_suite: bool,
+    /// Update cases tmbridge created before when their title or mapped fields changed.
+    pub update_cases: bool,
+    /// Results per `add_results_for_cases` request.
+    pub batch_size: u64,
+    /// Only tests this filter selects are exported (see `crate::scope`), e.g.
+    /// `status in (failed, error) and not name ~ "flaky"`.
+    pub scope: Option<String>,
 }
 
 impl Default for TestrailConfig {
@@ -93,6 +112,13 @@ impl Default for TestrailConfig {
             result_fields: BTreeMap::new(),
             case_fields: BTreeMap::new(),
             statuses: StatusMap::default(),
+            run_name: None,
+            plan_id: None,
+            configuration_property: None,
+            section_per_suite: true,
+            update_cases: true,
+            batch_size: 50,
+            scope: None,
         }
     }
 }
@@ -150,7 +176,11 @@ impl TestrailConfig {
     /// Checks the section. `selected`: TestRail is the target of this run.
     pub fn validate(&self, selected: bool) -> Result<Vec<Warning>> {
         self.ids()?;
-        let mut warnings = self.statuses()?.warnings;
+        // Custom statuses may be named (`Flaky`, `custom_status2`): the instance's
+        // `get_statuses` resolves them when a session runs; the rest is checked here.
+        let mut warnings = crate::sync::testrail::statuses::placeholder(&self.statuses)
+            .resolve("testrail.statuses", &TargetStatuses::Testrail)?
+            .warnings;
         if let Some(v) = &self.version {
             template::check("testrail.version", v, RUN_VARS, RUN_PREFIXES)?;
         }
@@ -170,6 +200,24 @@ impl TestrailConfig {
                 "testrail.automation_id_field",
                 "a field system name uses lower-case letters, digits and `_` only",
             ));
+        }
+        if let Some(n) = &self.run_name {
+            template::check("testrail.run_name", n, RUN_VARS, RUN_PREFIXES)?;
+        }
+        if let Some(s) = &self.scope {
+            crate::scope::parse(s).map_err(|e| Error {
+                message: format!("`testrail.scope`: {}", e.message),
+                ..e
+            })?;
+        }
+        if self.batch_size == 0 || self.batch_size > 250 {
+            return Err(invalid("testrail.batch_size", "must be between 1 and 250"));
+        }
+        if let Some(p) = &self.plan_id {
+            parse_id(IdKind::Run, &p.0).map_err(|e| Error {
+                message: format!("`testrail.plan_id`: {}", e.message),
+                ..e
+            })?;
         }
         if self.comment_max_chars == 0 {
             return Err(invalid("testrail.comment_max_chars", "must be at least 1"));

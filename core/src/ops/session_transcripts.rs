@@ -16,6 +16,11 @@ use crate::session::{Feed, Secrets, SessionHandle};
 use crate::sync::gitlab::tests::{FakeGitlab, TOKEN as GITLAB_TOKEN, request as gitlab_request};
 use crate::sync::protocol::{HttpRequest, HttpResponse, Method, Step};
 use crate::sync::rally::testkit::{BASE, FakeRally, Fault};
+use crate::sync::testrail::publish::tests::start as testrail_start;
+use crate::sync::testrail::testkit::{
+    BASE as TESTRAIL_BASE, FakeTestrail, Fault as TestrailFault, KEY as TESTRAIL_KEY,
+    USER as TESTRAIL_USER,
+};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -34,6 +39,12 @@ impl Server for FakeRally {
 impl Server for FakeGitlab {
     fn handle(&mut self, req: &HttpRequest) -> HttpResponse {
         FakeGitlab::handle(self, req)
+    }
+}
+
+impl Server for FakeTestrail {
+    fn handle(&mut self, req: &HttpRequest) -> HttpResponse {
+        FakeTestrail::handle(self, req)
     }
 }
 
@@ -194,7 +205,56 @@ fn scenarios() -> Vec<Scenario> {
     schema_rally.max_page = 2;
     schema_rally.add_defect_type();
 
+    let mut testrail = FakeTestrail::new();
+    testrail.page_size = 2;
+    testrail.cases.insert(
+        101,
+        json!({"id": 101, "title": "signs in", "section_id": 10, "suite_id": 1}),
+    );
+    testrail.fault(
+        Method::Get,
+        "get_cases",
+        TestrailFault::Answer(
+            429,
+            vec![("Retry-After".into(), "2".into())],
+            r#"{"error":"API Rate Limit Exceeded"}"#.into(),
+        ),
+    );
+    let testrail_report = r#"<testsuite name="checkout">
+  <testcase classname="shop.Login" name="C101 signs in" time="1.25"/>
+  <testcase classname="shop.Checkout" name="pays by card" time="2.5">
+    <failure message="expected total 42.00, was 0.00" type="AssertionError">at checkout.pay(checkout.py:88)</failure>
+    <system-out>[[ATTACHMENT|logs/pay.log]]</system-out>
+  </testcase>
+</testsuite>"#;
+    let testrail_secrets_json = json!({"username": TESTRAIL_USER, "api_key": TESTRAIL_KEY});
+
     vec![
+        Scenario {
+            file: "session.replay.testrail-connect.json",
+            description: "Check a TestRail configuration: the project (single suite), its suite, the section, the statuses with a custom one, and the case and result fields that apply to the project.",
+            start: json!({
+                "kind": "testrail.connect",
+                "input": {"config": {"testrail": {"url": TESTRAIL_BASE, "project_id": "P1", "section_id": 10}}},
+                "options": {"seed": 7}
+            }),
+            secrets: testrail_secrets_json.clone(),
+            server: Box::new(FakeTestrail::new()),
+            files: vec![],
+            crash: None,
+        },
+        Scenario {
+            file: "session.replay.testrail-publish.json",
+            description: "Export to TestRail: the project and its metadata, the cases read over pages after a 429 with Retry-After, a new case in a section named after its <testsuite> (C101 matched by its id), a run created with both cases, the results in one batch (the host crashes after sending it; the resumed session finds them by their identity in the comments) and the failed test's log uploaded to its result as multipart form data.",
+            start: testrail_start(json!({}), testrail_report),
+            secrets: testrail_secrets_json,
+            server: Box::new(testrail),
+            files: vec![("logs/pay.log", PAY_LOG)],
+            crash: Some(Crash {
+                method: Method::Post,
+                path: "add_results_for_cases",
+            }),
+        },
         Scenario {
             file: "session.replay.gitlab-reports.json",
             description: "Find a pipeline's test reports: its jobs over two pages, the artifacts archive of each test job (one through a redirect to object storage, without the token), the report files the globs name and the screenshot a report attaches by its runner path; the host crashes after one download and resumes.",

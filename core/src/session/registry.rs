@@ -4,6 +4,7 @@ use crate::error::{Error, Result};
 use crate::sync::gitlab;
 use crate::sync::kind::Kind;
 use crate::sync::rally::kinds as rally;
+use crate::sync::testrail::kinds as testrail;
 use serde::{Deserialize, Serialize};
 
 /// Every kind a host can start, in the order `session.kinds` lists them.
@@ -15,6 +16,8 @@ pub const KINDS: &[Kind] = &[
     rally::LINK_CASE,
     rally::DEFECT,
     gitlab::REPORTS,
+    testrail::CONNECT,
+    testrail::PUBLISH,
 ];
 
 /// Every kind's input schema, in the order of [`KINDS`]; each target's folder lists

@@ -43,6 +43,7 @@ mod tests {
                 ("Accept".into(), "application/json".into()),
             ],
             body: Some("{}".into()),
+            body_base64: None,
         };
         let m = mask_request(&req);
         let text = format!("{m:?}");

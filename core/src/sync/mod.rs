@@ -21,6 +21,7 @@
 //! can persist it before each request and `resume` after a crash.
 
 pub mod details;
+pub(crate) mod digest;
 pub mod dry_run;
 pub mod gitlab;
 pub mod kind;
@@ -30,6 +31,7 @@ pub mod rally;
 pub mod report;
 pub mod retry;
 pub mod secrets;
+pub mod testrail;
 
 pub use protocol::{FileRequest, HttpRequest, HttpResponse, Method, ResponseKind, Session, Step};
 pub use report::{Entry, Ledger, RecordKind, Report, Stats};

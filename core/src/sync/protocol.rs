@@ -62,12 +62,30 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// JSON text.
     pub body: Option<String>,
+    /// A binary body (a multipart upload) in base64; `body` is then unset. Absent
+    /// from the JSON when there is none, so hosts that predate it read every other
+    /// request as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_base64: Option<String>,
 }
 
 impl HttpRequest {
     /// The first header of this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
+    }
+
+    /// The body's bytes, whichever way it is given; `None` when there is none or
+    /// `body_base64` is not base64.
+    pub fn body_bytes(&self) -> Option<Vec<u8>> {
+        use base64::Engine;
+        match (&self.body_base64, &self.body) {
+            (Some(encoded), _) => base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok(),
+            (None, Some(text)) => Some(text.as_bytes().to_vec()),
+            (None, None) => None,
+        }
     }
 }
 

@@ -8,6 +8,9 @@ mod plan;
 
 pub use crate::target::testrail_ids::{IdKind, parse_id};
 pub use elapsed::elapsed;
-pub use plan::{AddCaseBody, AddResultsForCases, NewCase, ResultEntry, TestrailPlan, plan};
+pub(crate) use plan::new_case;
+pub use plan::{
+    AddCaseBody, AddResultsForCases, NewCase, ResultEntry, StepResult, TestrailPlan, plan,
+};
 
 pub use crate::config::testrail::*;

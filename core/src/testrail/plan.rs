@@ -273,7 +273,7 @@ fn result_entry(
     })
 }
 
-fn new_case(
+pub(crate) fn new_case(
     tr: &TestrailConfig,
     case: &TestCase,
     index: u64,

@@ -1,35 +1,49 @@
 //! `tmbridge connect`: checks the URL, the credentials, the workspace and the project,
 //! and says exactly what is wrong.
 
-use super::rally_session::{self, Common, TargetArg};
+use super::rally_session::{self, Common};
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use tmbridge_core::sync::rally::Details;
 
-/// Check that tmbridge can reach Rally with this configuration and these credentials.
+/// The systems `connect` checks.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConnectTarget {
+    Rally,
+    Testrail,
+}
+
+/// Check that tmbridge can reach Rally or TestRail with this configuration and these credentials.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   RALLY_API_KEY=... tmbridge connect --target rally --config tmbridge.toml
   tmbridge connect --target rally --config tmbridge.toml --format json
   tmbridge connect --target rally --config tmbridge.toml --dry-run
+  TESTRAIL_USER=ci@example.com TESTRAIL_API_KEY=... tmbridge connect --target testrail --config tmbridge.toml
 
 It signs in (with the API key that rally.api_key_env names, or RALLY_USERNAME and
 RALLY_PASSWORD), reads the user, then the configured workspace and project, and stops
 at the first problem with what to do about it: a wrong URL, a bad or expired key, no
 access to the workspace or the project, a project of another workspace, a proxy or
-TLS problem.
+TLS problem. With --target testrail it checks the [testrail] section: the URL, the user and
+API key (or TESTRAIL_PASSWORD), the project, the suite (needed when the project has several),
+the section, the status table against the instance's statuses (custom ones included) and the
+custom fields the configuration maps.
 
 Exit codes: 0 everything works; 1 Rally could not be reached or answered oddly (try
 again later); 2 bad command line, configuration or credentials.")]
 pub struct Args {
     /// The test-management system.
     #[arg(long, value_enum)]
-    pub target: TargetArg,
+    pub target: ConnectTarget,
     #[command(flatten)]
     pub common: Common,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.target == ConnectTarget::Testrail {
+        return super::testrail::connect(&args.common);
+    }
     let command = "connect";
     let (config, secrets) = match rally_session::prepare(command, &args.common) {
         Ok(prepared) => prepared,

@@ -11,6 +11,7 @@ pub mod query;
 pub mod rally_session;
 pub mod requirements;
 pub mod serve;
+pub mod testrail;
 
 /// Exit codes shared by every subcommand.
 pub const EXIT_OK: u8 = 0;

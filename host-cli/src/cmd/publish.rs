@@ -15,6 +15,7 @@ use tmbridge_core::sync::{Entry, Report};
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TargetArg {
     Rally,
+    Testrail,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -25,13 +26,17 @@ pub enum Format {
     Json,
 }
 
-/// Publish test results to Rally: TestCaseResults, attachments, the sprint's test set.
+/// Publish test results to Rally (TestCaseResults, attachments, the sprint's test set) or
+/// TestRail (cases, a run or plan entry, results, attachments).
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   RALLY_API_KEY=... tmbridge publish --target rally --config rally.toml build/test-results/*.xml
   tmbridge publish --target rally --config rally.toml --dry-run report.xml
   tmbridge publish --target rally --config rally.toml --var sprint=14 --format json report.xml
   tmbridge publish --target rally --config rally.toml --dry-run allure-results/
+  TESTRAIL_USER=ci@example.com TESTRAIL_API_KEY=... tmbridge publish --target testrail --config tmbridge.toml results/*.xml
+  tmbridge publish --target testrail --config tmbridge.toml --scope 'status in (failed, error)' --dry-run report.xml
+  tmbridge publish --target testrail --config tmbridge.toml --reenable report.xml
 
 Secrets come from the environment: the variable named by rally.api_key_env (RALLY_API_KEY
 by default) holds an API key; without it, RALLY_USERNAME and RALLY_PASSWORD are used with
@@ -52,6 +57,12 @@ Run values come from GitLab CI's variables (CI_PIPELINE_ID, CI_PIPELINE_URL, CI_
 CI_JOB_NAME, CI_JOB_URL, CI_COMMIT_REF_NAME, CI_COMMIT_SHA, CI_PROJECT_URL); --var
 overrides them and adds {var.NAME} values. Without --var sprint=N the sprint is the Rally
 iteration of today.
+
+TestRail: the user comes from the variable testrail.user_env names (TESTRAIL_USER), the API
+key from testrail.api_key_env (TESTRAIL_API_KEY), or the password from TESTRAIL_PASSWORD.
+When TestRail refuses them (401 or 403) the export switches itself off: the outbox records
+why and when, every later run says so and sends nothing until `tmbridge connect --target
+testrail` passes and a publish runs with --reenable.
 
 Exit codes: 0 everything was published; 1 something failed or is left for a later run
 (the report says what and why); 2 bad command line (a report file that does not exist or
@@ -102,9 +113,23 @@ pub struct Args {
     /// No progress lines on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// TestRail: only the tests this filter selects, e.g. 'status in (failed, error) and
+    /// not name ~ "flaky"' (overrides testrail.scope).
+    #[arg(long, value_name = "EXPR")]
+    pub scope: Option<String>,
+    /// TestRail: turn the export back on after it switched itself off (401/403).
+    #[arg(long)]
+    pub reenable: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.target == TargetArg::Testrail {
+        return super::testrail::publish(args);
+    }
+    if args.scope.is_some() || args.reenable {
+        eprintln!("tmbridge publish: --scope and --reenable apply to --target testrail");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
     let usage = |message: String| {
         eprintln!("tmbridge publish: {message}");
         Ok(ExitCode::from(EXIT_USAGE))
@@ -191,7 +216,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             if args.dry_run {
                 write_requests(&mut out, &result)?;
             }
-            write_summary(&mut out, &result, args.dry_run)?;
+            write_summary(&mut out, &result, args.dry_run, "Rally")?;
         }
     }
     out.flush()?;
@@ -220,7 +245,7 @@ fn refused_credentials(e: &tmbridge_core::Error) -> bool {
 /// Bodies longer than this are cut when printed (base64 attachments).
 const BODY_SHOWN: usize = 2000;
 
-fn write_requests(out: &mut impl Write, result: &PublishReport) -> std::io::Result<()> {
+pub(super) fn write_requests(out: &mut impl Write, result: &PublishReport) -> std::io::Result<()> {
     writeln!(
         out,
         "Dry run: {} request(s) would be sent (refs in parentheses stand for records not looked up or not created):",
@@ -242,19 +267,26 @@ fn write_requests(out: &mut impl Write, result: &PublishReport) -> std::io::Resu
             } else {
                 writeln!(out, "  {body}")?;
             }
+        } else if let Some(bytes) = &req.body_base64 {
+            writeln!(
+                out,
+                "  (a binary body: {} characters of base64)",
+                bytes.len()
+            )?;
         }
     }
     writeln!(out)
 }
 
-fn write_summary(
+pub(super) fn write_summary(
     out: &mut impl Write,
     result: &PublishReport,
     dry_run: bool,
+    target: &str,
 ) -> std::io::Result<()> {
     let r: &Report = &result.report;
     let mut title = format!(
-        "Rally{}: {} created, {} updated, {} skipped, {} failed",
+        "{target}{}: {} created, {} updated, {} skipped, {} failed",
         if dry_run { " (dry run)" } else { "" },
         r.created.len(),
         r.updated.len(),

@@ -16,6 +16,8 @@ use tmbridge_core::config::Target;
     --listen 0.0.0.0:8080 --state /var/lib/tmbridge/serve.sqlite
   tmbridge serve --config tmbridge.toml --gitlab-url https://gitlab.example.com \\
     --artifact-path 'build/test-results/**/*.xml' --artifact-path reports/e2e.xml
+  TESTRAIL_USER=ci@example.com TESTRAIL_API_KEY=... tmbridge serve --target testrail \\
+    --config tmbridge.toml --gitlab-url https://gitlab.example.com
 
 In GitLab: Settings > Webhooks, URL http://HOST:8080/webhook, the secret token from the
 variable named by gitlab.token_env (TMBRIDGE_GITLAB_TOKEN by default), trigger
@@ -106,6 +108,10 @@ pub struct Args {
     /// before putting it back in the queue, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub shutdown_grace: u64,
+    /// Where the reports are published (TestRail: the [testrail] section, its user and
+    /// API key from the environment as for `tmbridge publish`).
+    #[arg(long, value_enum, default_value = "rally")]
+    pub target: super::publish::TargetArg,
 }
 
 /// Threads that read webhook bodies and store events, and webhooks that may wait for
@@ -133,7 +139,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(e) => return usage(&e),
     };
-    if let Err(e) = config.validate(Some(Target::Rally)) {
+    let target = match args.target {
+        super::publish::TargetArg::Rally => Target::Rally,
+        super::publish::TargetArg::Testrail => Target::Testrail,
+    };
+    if let Err(e) = config.validate(Some(target)) {
         return usage(&format!("{}: {e}", args.config.display()));
     }
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -195,6 +205,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
     };
     let publisher = PublishToTarget {
+        target,
         config,
         outbox: crate::serve::outbox_path(&options.state),
         protected: vec![options.state.clone(), args.config.clone()],

@@ -45,7 +45,8 @@ impl Http {
         for (name, value) in &req.headers {
             builder = builder.header(name, value);
         }
-        let body = req.body.clone().unwrap_or_default().into_bytes();
+        // JSON text, or the bytes of a binary body (a multipart upload).
+        let body = req.body_bytes().unwrap_or_default();
         let request = match builder.body(body) {
             Ok(r) => r,
             Err(e) => {

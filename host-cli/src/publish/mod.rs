@@ -6,6 +6,7 @@ pub mod attachments;
 mod inputs;
 mod journal;
 pub mod outbox;
+pub mod testrail;
 
 use crate::host::{self, Driver, Hooks, mask};
 use anyhow::{Context, Result, bail};

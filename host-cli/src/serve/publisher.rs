@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use tmbridge_core::config::{Config, RunContext, Target};
 
 pub struct PublishToTarget {
+    /// Rally or TestRail.
+    pub target: Target,
     pub config: Config,
     /// The outbox shared by every event `serve` publishes.
     pub outbox: PathBuf,
@@ -46,7 +48,7 @@ impl Publisher for PublishToTarget {
             reports.push((path.display().to_string(), bytes));
         }
         let options = PublishOptions {
-            target: Target::Rally,
+            target: self.target,
             outbox: Some(self.outbox.clone()),
             context: context(&job.run),
             // The jobs' folders in the event's work folder, where their archives were
@@ -61,7 +63,15 @@ impl Publisher for PublishToTarget {
             cases: job.cases.clone(),
             ..PublishOptions::default()
         };
-        let done = run(&self.config, reports, &options).map_err(|e| {
+        let done = match self.target {
+            Target::Testrail => {
+                let extra = crate::publish::testrail::TestrailOptions::default();
+                crate::publish::testrail::run(&self.config, reports, &options, &extra)
+                    .map(|t| t.publish)
+            }
+            _ => run(&self.config, reports, &options),
+        }
+        .map_err(|e| {
             let message = format!("event {}: {e:#}", job.event_id);
             // Another process holds the run for now: a later try gets it.
             match e.downcast_ref::<RunBusy>() {

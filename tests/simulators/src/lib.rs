@@ -18,6 +18,7 @@ pub mod faults;
 pub mod gitlab;
 pub mod rally;
 pub mod server;
+pub mod testrail;
 pub mod url;
 
 pub use client::{HttpResponse, request};

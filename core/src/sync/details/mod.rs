@@ -3,6 +3,7 @@
 
 pub mod gitlab;
 pub mod rally;
+pub mod testrail;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,4 +23,6 @@ pub enum Details {
     Defect(rally::DefectOutput),
     Schema(rally::SchemaOutput),
     GitlabReports(gitlab::ReportsOutput),
+    TestrailConnection(testrail::TestrailConnection),
+    TestrailPublish(testrail::TestrailPublishDetails),
 }

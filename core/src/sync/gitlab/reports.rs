@@ -268,6 +268,7 @@ impl GitlabReports {
             url,
             headers,
             body: None,
+            body_base64: None,
         })
     }
 

@@ -323,6 +323,7 @@ impl Link {
             url: format!("{}{path}", self.base),
             headers,
             body,
+            body_base64: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! tmbridge-simulators [--rally 127.0.0.1:8081] [--gitlab 127.0.0.1:8082] [--gitlab-token TOKEN]
-//!                     [--gitlab-demo-pipeline]
+//!                     [--gitlab-demo-pipeline] [--testrail 127.0.0.1:8083]
 //! ```
 //!
 //! `--gitlab-demo-pipeline` adds pipeline 1001 on `main` (failed) with a `unit-tests` job
@@ -15,12 +15,14 @@
 use std::process::ExitCode;
 use tmbridge_simulators::gitlab::{GitlabSim, JobSpec, PipelineSpec};
 use tmbridge_simulators::rally::RallySim;
+use tmbridge_simulators::testrail::TestrailSim;
 
 fn main() -> ExitCode {
     let mut rally_addr = "127.0.0.1:0".to_string();
     let mut gitlab_addr = "127.0.0.1:0".to_string();
     let mut token = "glpat-simulated-token".to_string();
     let mut demo = false;
+    let mut testrail_addr = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--gitlab-demo-pipeline" {
@@ -32,9 +34,10 @@ fn main() -> ExitCode {
             ("--rally", Some(v)) => rally_addr = v,
             ("--gitlab", Some(v)) => gitlab_addr = v,
             ("--gitlab-token", Some(v)) => token = v,
+            ("--testrail", Some(v)) => testrail_addr = Some(v),
             _ => {
                 eprintln!(
-                    "usage: tmbridge-simulators [--rally ADDR] [--gitlab ADDR] [--gitlab-token TOKEN] [--gitlab-demo-pipeline]"
+                    "usage: tmbridge-simulators [--rally ADDR] [--gitlab ADDR] [--gitlab-token TOKEN] [--gitlab-demo-pipeline] [--testrail ADDR]"
                 );
                 return ExitCode::from(2);
             }
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         gitlab.project_id(),
         gitlab.project_path()
     );
+    let _testrail = testrail_addr.map(|addr| TestrailSim::bind_announced(&addr));
     loop {
         std::thread::park();
     }

@@ -15,6 +15,7 @@
 
 use super::PublishInput;
 use crate::rally::payload::RallyResult;
+use crate::sync::digest::Digest;
 use std::collections::BTreeMap;
 
 /// What every marker starts with; also what a query looks for (`Notes contains`).
@@ -107,50 +108,6 @@ pub fn unit_tokens(run: &str, results: &[RallyResult]) -> Vec<String> {
             h.token()
         })
         .collect()
-}
-
-/// Two FNV-1a hashes with different offsets: stable in every runtime, no dependency.
-struct Digest {
-    a: u64,
-    b: u64,
-}
-
-impl Digest {
-    fn new() -> Digest {
-        Digest {
-            a: 0xcbf2_9ce4_8422_2325,
-            b: 0x6c62_272e_07bb_0142,
-        }
-    }
-
-    fn bytes(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.a = (self.a ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-            self.b = (self.b ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    /// A value and its length, so that two fields never run into each other.
-    fn field(&mut self, text: &str) {
-        self.bytes(&(text.len() as u64).to_le_bytes());
-        self.bytes(text.as_bytes());
-    }
-
-    /// 16 hex digits mixing both halves.
-    fn token(&self) -> String {
-        format!("{:016x}", self.a ^ self.b.rotate_left(29))
-    }
-}
-
-impl std::io::Write for Digest {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.bytes(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,180 @@
+//! The loop every TestRail session shares: the link sends, retries and waits; the
+//! session's logic decides what to call next and what an answer means.
+
+use super::link::{Call, Credentials, Link, Outcome, Poll};
+use crate::error::{Error, Result};
+use crate::sync::kind::{Driven, write_input, write_progress, write_saved};
+use crate::sync::protocol::{FileRequest, HttpResponse, Session, Step};
+use crate::sync::report::Report;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// What the logic wants next.
+pub enum Action {
+    Call(Call),
+    /// The bytes of a file the report names.
+    Read(String),
+    Finish,
+}
+
+/// A session's own decisions; its state serialises.
+pub trait Logic: Serialize + DeserializeOwned + std::fmt::Debug + Clone + Send {
+    type Input: Serialize + DeserializeOwned + std::fmt::Debug + Clone + Send;
+    fn advance(&mut self, input: &Self::Input) -> Action;
+    fn on_outcome(&mut self, input: &Self::Input, outcome: Outcome);
+    fn on_file(&mut self, _input: &Self::Input, _file: std::result::Result<Vec<u8>, String>) {}
+    /// Go on after a crash or an abandoned request: what was in flight is unknown.
+    fn restart(&mut self);
+    fn stop(&mut self, error: Error, retryable: bool);
+    fn finish(&mut self, input: &Self::Input, link: &Link) -> Report;
+    fn progress(&self) -> (u64, u64) {
+        (0, 0)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound = "L: Logic")]
+pub struct Progress<L> {
+    link: Link,
+    logic: L,
+    reading: Option<FileRequest>,
+    next_read: u64,
+    finished: bool,
+}
+
+/// A TestRail session: its input (kept as given) and its progress.
+#[derive(Debug, Clone)]
+pub struct TestrailSession<L: Logic> {
+    input: L::Input,
+    progress: Progress<L>,
+}
+
+impl<L: Logic> TestrailSession<L> {
+    pub fn build(input: L::Input, logic: L, link: Link) -> Self {
+        TestrailSession {
+            input,
+            progress: Progress {
+                link,
+                logic,
+                reading: None,
+                next_read: 1,
+                finished: false,
+            },
+        }
+    }
+
+    pub fn input(&self) -> &L::Input {
+        &self.input
+    }
+
+    pub fn progress(&self) -> &Progress<L> {
+        &self.progress
+    }
+
+    /// Goes on from persisted progress; what was in flight is looked up first.
+    pub fn resume(input: L::Input, mut progress: Progress<L>, credentials: Credentials) -> Self {
+        progress.link.set_credentials(credentials);
+        progress.link.reset();
+        progress.reading = None;
+        progress.finished = false;
+        progress.logic.restart();
+        TestrailSession { input, progress }
+    }
+}
+
+impl<L: Logic> Session for TestrailSession<L> {
+    fn next(&mut self) -> Step {
+        let p = &mut self.progress;
+        for _ in 0..100_000 {
+            if let Some(r) = &p.reading {
+                return Step::Read(r.clone());
+            }
+            match p.link.poll() {
+                Poll::Step(step) => return step,
+                Poll::Abandoned => {
+                    p.link.reset();
+                    p.logic.restart();
+                    continue;
+                }
+                Poll::NoCredentials => {
+                    p.link.reset();
+                    p.logic.stop(
+                        Error::new("sync.no_credentials", "the session has no credentials")
+                            .with_hint("give the secrets again when resuming a session"),
+                        false,
+                    );
+                }
+                Poll::Idle => {}
+            }
+            match p.logic.advance(&self.input) {
+                Action::Call(call) => p.link.start(call),
+                Action::Read(path) => {
+                    let r = FileRequest {
+                        id: p.next_read,
+                        path,
+                    };
+                    p.next_read += 1;
+                    p.reading = Some(r.clone());
+                    return Step::Read(r);
+                }
+                Action::Finish => {
+                    p.finished = true;
+                    return Step::Done(p.logic.finish(&self.input, &p.link));
+                }
+            }
+        }
+        p.logic.stop(
+            Error::new("sync.stuck", "the session made no progress")
+                .with_hint("this is a bug in tmbridge; please report it"),
+            false,
+        );
+        p.finished = true;
+        Step::Done(p.logic.finish(&self.input, &p.link))
+    }
+
+    fn receive(&mut self, id: u64, response: HttpResponse) -> Result<()> {
+        let p = &mut self.progress;
+        if let Some(outcome) = p.link.receive(id, &response)? {
+            p.logic.on_outcome(&self.input, outcome);
+        }
+        Ok(())
+    }
+
+    fn provide_file(&mut self, id: u64, file: std::result::Result<Vec<u8>, String>) -> Result<()> {
+        let p = &mut self.progress;
+        match &p.reading {
+            Some(r) if r.id == id => {
+                p.reading = None;
+                p.logic.on_file(&self.input, file);
+                Ok(())
+            }
+            _ => Err(Error::new(
+                "sync.unexpected_file",
+                format!("no file request {id} is waiting"),
+            )
+            .with_hint("answer the request the last Step::Read named, once")),
+        }
+    }
+}
+
+impl<L: Logic> Driven for TestrailSession<L> {
+    fn save(&self, kind: &str) -> Result<String> {
+        write_saved(kind, &self.input, &self.progress)
+    }
+
+    fn save_progress(&self, kind: &str) -> Result<String> {
+        write_progress(kind, &self.progress)
+    }
+
+    fn input(&self) -> Result<String> {
+        write_input(&self.input)
+    }
+
+    fn units(&self) -> (u64, u64) {
+        self.progress.logic.progress()
+    }
+
+    fn is_finished(&self) -> bool {
+        self.progress.finished
+    }
+}

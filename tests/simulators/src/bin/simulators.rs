@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! tmbridge-simulators [--rally 127.0.0.1:8081] [--gitlab 127.0.0.1:8082] [--gitlab-token TOKEN]
+//!                     [--qtest 127.0.0.1:8083]
 //!                     [--gitlab-demo-pipeline]
 //! ```
 //!
@@ -14,11 +15,13 @@
 
 use std::process::ExitCode;
 use tmbridge_simulators::gitlab::{GitlabSim, JobSpec, PipelineSpec};
+use tmbridge_simulators::qtest::QtestSim;
 use tmbridge_simulators::rally::RallySim;
 
 fn main() -> ExitCode {
     let mut rally_addr = "127.0.0.1:0".to_string();
     let mut gitlab_addr = "127.0.0.1:0".to_string();
+    let mut qtest_addr = "127.0.0.1:0".to_string();
     let mut token = "glpat-simulated-token".to_string();
     let mut demo = false;
     let mut args = std::env::args().skip(1);
@@ -32,9 +35,10 @@ fn main() -> ExitCode {
             ("--rally", Some(v)) => rally_addr = v,
             ("--gitlab", Some(v)) => gitlab_addr = v,
             ("--gitlab-token", Some(v)) => token = v,
+            ("--qtest", Some(v)) => qtest_addr = v,
             _ => {
                 eprintln!(
-                    "usage: tmbridge-simulators [--rally ADDR] [--gitlab ADDR] [--gitlab-token TOKEN] [--gitlab-demo-pipeline]"
+                    "usage: tmbridge-simulators [--rally ADDR] [--gitlab ADDR] [--gitlab-token TOKEN] [--gitlab-demo-pipeline] [--qtest ADDR]"
                 );
                 return ExitCode::from(2);
             }
@@ -54,6 +58,13 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let qtest = match QtestSim::bind(&qtest_addr) {
+        Ok(q) => q,
+        Err(e) => {
+            eprintln!("cannot start the qTest simulator on {qtest_addr}: {e}");
+            return ExitCode::from(1);
+        }
+    };
     if demo {
         gitlab.add_pipeline(demo_pipeline());
     }
@@ -69,6 +80,12 @@ fn main() -> ExitCode {
         "gitlab project = {} ({})",
         gitlab.project_id(),
         gitlab.project_path()
+    );
+    println!(
+        "qtest url = {}  (bearer token {}, project {})",
+        qtest.url(),
+        qtest.token(),
+        qtest.project_id()
     );
     loop {
         std::thread::park();

@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::sync::gitlab;
 use crate::sync::kind::Kind;
+use crate::sync::qtest;
 use crate::sync::rally::kinds as rally;
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +16,8 @@ pub const KINDS: &[Kind] = &[
     rally::LINK_CASE,
     rally::DEFECT,
     gitlab::REPORTS,
+    qtest::CONNECT,
+    qtest::PUBLISH,
 ];
 
 /// A kind as `session.kinds` describes it.

@@ -274,7 +274,9 @@ fn every_rally_kind_starts_from_json() {
             "rally.requirements",
             "rally.link_case",
             "rally.defect",
-            "gitlab.reports"
+            "gitlab.reports",
+            "qtest.connect",
+            "qtest.publish"
         ]
     );
 }

@@ -2,6 +2,7 @@
 //! one variant per kind of session. Plain data: each target's sessions fill them in.
 
 pub mod gitlab;
+pub mod qtest;
 pub mod rally;
 
 use serde::{Deserialize, Serialize};
@@ -17,4 +18,6 @@ pub enum Details {
     Defect(rally::DefectOutput),
     Schema(rally::SchemaOutput),
     GitlabReports(gitlab::ReportsOutput),
+    QtestConnection(qtest::QtestConnection),
+    QtestPublish(qtest::QtestPublishDetails),
 }

@@ -1,23 +1,33 @@
 //! `tmbridge connect`: checks the URL, the credentials, the workspace and the project,
 //! and says exactly what is wrong.
 
-use super::rally_session::{self, Common, TargetArg};
+use super::rally_session::{self, Common};
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use tmbridge_core::sync::rally::Details;
 
-/// Check that tmbridge can reach Rally with this configuration and these credentials.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetArg {
+    Rally,
+    Qtest,
+}
+
+/// Check that tmbridge can reach Rally or qTest with this configuration and these credentials.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   RALLY_API_KEY=... tmbridge connect --target rally --config tmbridge.toml
   tmbridge connect --target rally --config tmbridge.toml --format json
   tmbridge connect --target rally --config tmbridge.toml --dry-run
+  TMBRIDGE_QTEST_TOKEN=... tmbridge connect --target qtest --config tmbridge.toml
 
 It signs in (with the API key that rally.api_key_env names, or RALLY_USERNAME and
 RALLY_PASSWORD), reads the user, then the configured workspace and project, and stops
 at the first problem with what to do about it: a wrong URL, a bad or expired key, no
 access to the workspace or the project, a project of another workspace, a proxy or
-TLS problem.
+TLS problem. For qTest (token from the variable qtest.token_env names, else
+TMBRIDGE_QTEST_TOKEN) it reads the projects, the configured project and its automation
+settings: a wrong site, a bad or expired token, no access to the project, automation
+switched off or PASS, FAIL or SKIP not mapped (with how to fix each).
 
 Exit codes: 0 everything works; 1 Rally could not be reached or answered oddly (try
 again later); 2 bad command line, configuration or credentials.")]
@@ -30,6 +40,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.target == TargetArg::Qtest {
+        return super::qtest_connect::run(&args.common);
+    }
     let command = "connect";
     let (config, secrets) = match rally_session::prepare(command, &args.common) {
         Ok(prepared) => prepared,

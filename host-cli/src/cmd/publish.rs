@@ -15,6 +15,16 @@ use tmbridge_core::sync::{Entry, Report};
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TargetArg {
     Rally,
+    Qtest,
+}
+
+impl TargetArg {
+    fn target(self) -> Target {
+        match self {
+            TargetArg::Rally => Target::Rally,
+            TargetArg::Qtest => Target::Qtest,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -25,17 +35,28 @@ pub enum Format {
     Json,
 }
 
-/// Publish test results to Rally: TestCaseResults, attachments, the sprint's test set.
+/// Publish test results to Rally (TestCaseResults, attachments, the sprint's test set)
+/// or to qTest (test cases, the job's test cycle, a suite per browser, runs and logs).
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   RALLY_API_KEY=... tmbridge publish --target rally --config rally.toml build/test-results/*.xml
   tmbridge publish --target rally --config rally.toml --dry-run report.xml
   tmbridge publish --target rally --config rally.toml --var sprint=14 --format json report.xml
+  TMBRIDGE_QTEST_TOKEN=... tmbridge publish --target qtest --config qtest.toml results/*.xml
+  tmbridge publish --target qtest --config qtest.toml --dry-run --format json report.xml
 
 Secrets come from the environment: the variable named by rally.api_key_env (RALLY_API_KEY
 by default) holds an API key; without it, RALLY_USERNAME and RALLY_PASSWORD are used with
-Rally's security token. They are never printed: --dry-run masks ZSESSIONID,
+Rally's security token. qTest's bearer token comes from the variable qtest.token_env
+names, else TMBRIDGE_QTEST_TOKEN. They are never printed: --dry-run masks ZSESSIONID,
 Authorization, cookies and key=.
+
+qTest: each test case goes under the parent module (qtest.parent_module, `tmbridge` by
+default) and its suite or class path; each CI job gets one test cycle (qtest.cycle_name,
+`Jobless Executions` without a job) with a test suite per browser or device (the first
+of qtest.suite_properties a test has, else its suite's name). The first execution of a
+test creates its test run; every execution adds one test log. Nothing is sent when the
+project's automation settings are off or do not map PASS, FAIL and SKIP.
 
 Every run is kept in the outbox (an SQLite file, .tmbridge/outbox.sqlite3 by default)
 until Rally confirmed it. If the process dies or Rally stays down, run the same command
@@ -111,7 +132,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(m) => return usage(m),
     };
-    if let Err(e) = config.validate(Some(Target::Rally)) {
+    let target = args.target.target();
+    // qTest's session checks its section itself when it starts.
+    if target == Target::Rally
+        && let Err(e) = config.validate(Some(Target::Rally))
+    {
         return usage(format!("{}: {e}", args.config.display()));
     }
     let now = args.now.clone().unwrap_or_default();
@@ -119,7 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(m) => return usage(m),
     };
-    let credentials = if args.dry_run {
+    let credentials = if args.dry_run || target != Target::Rally {
         None
     } else {
         match publish::credentials_from_env(&config) {
@@ -142,7 +167,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let options = PublishOptions {
-        target: Target::Rally,
+        target,
         outbox: Some(args.outbox.clone()),
         dry_run: args.dry_run,
         context,
@@ -185,7 +210,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             if args.dry_run {
                 write_requests(&mut out, &result)?;
             }
-            write_summary(&mut out, &result, args.dry_run)?;
+            write_summary(
+                &mut out,
+                &result,
+                publish::target_label(target),
+                args.dry_run,
+            )?;
         }
     }
     out.flush()?;
@@ -195,7 +225,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .as_ref()
         .filter(|e| refused_credentials(e))
     {
-        eprintln!("tmbridge publish: Rally refused the credentials: {e}");
+        eprintln!(
+            "tmbridge publish: {} refused the credentials: {e}",
+            publish::target_label(target)
+        );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     Ok(ExitCode::from(if result.report.is_success() {
@@ -208,7 +241,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// A 401 or 403 from the target: the key, the user or its rights are wrong, which
 /// exits like a bad configuration (2), not like a failed run (1).
 fn refused_credentials(e: &tmbridge_core::Error) -> bool {
-    matches!(e.code.as_str(), "rally.unauthorized" | "rally.forbidden")
+    matches!(
+        e.code.as_str(),
+        "rally.unauthorized"
+            | "rally.forbidden"
+            | "qtest.unauthorized"
+            | "qtest.token_expired"
+            | "qtest.forbidden"
+    )
 }
 
 /// Bodies longer than this are cut when printed (base64 attachments).
@@ -244,11 +284,12 @@ fn write_requests(out: &mut impl Write, result: &PublishReport) -> std::io::Resu
 fn write_summary(
     out: &mut impl Write,
     result: &PublishReport,
+    label: &str,
     dry_run: bool,
 ) -> std::io::Result<()> {
     let r: &Report = &result.report;
     let mut title = format!(
-        "Rally{}: {} created, {} updated, {} skipped, {} failed",
+        "{label}{}: {} created, {} updated, {} skipped, {} failed",
         if dry_run { " (dry run)" } else { "" },
         r.created.len(),
         r.updated.len(),
@@ -275,12 +316,15 @@ fn write_summary(
         writeln!(out, "{label}:")?;
         write_entries(out, entries)?;
     }
-    if let tmbridge_core::sync::rally::Details::Publish(d) = &r.details
-        && !d.review.is_empty()
-    {
+    let review = match &r.details {
+        tmbridge_core::sync::rally::Details::Publish(d) => d.review.as_slice(),
+        tmbridge_core::sync::rally::Details::QtestPublish(d) => d.review.as_slice(),
+        _ => &[],
+    };
+    if !review.is_empty() {
         writeln!(out)?;
-        writeln!(out, "To review ({} not published):", d.review.len())?;
-        for item in &d.review {
+        writeln!(out, "To review ({} not published):", review.len())?;
+        for item in review {
             writeln!(
                 out,
                 "  {} [{}]: {}",

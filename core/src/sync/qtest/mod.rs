@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod connect;
+pub mod dry_run;
 pub mod kinds;
 pub mod link;
 pub mod publish;

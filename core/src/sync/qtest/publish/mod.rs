@@ -542,7 +542,9 @@ impl PublishLogic {
                     "the test's run in the suite",
                     vec![e.key.clone()],
                 );
+                // A run made just now holds no log of this work: add it at once.
                 self.to(Stage::Log);
+                self.phase = Phase::Create;
             }
             (Stage::Log, Phase::Look) => {
                 let (list, more) = match api::items(&value, self.page, "list test logs") {

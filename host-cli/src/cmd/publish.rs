@@ -54,7 +54,8 @@ Authorization, cookies and key=.
 qTest: each test case goes under the parent module (qtest.parent_module, `tmbridge` by
 default) and its suite or class path; each CI job gets one test cycle (qtest.cycle_name,
 `Jobless Executions` without a job) with a test suite per browser or device (the first
-of qtest.suite_properties a test has, else its suite's name). The first execution of a
+of qtest.suite_properties a test has, else the first of qtest.suite_names its suite
+names contain, else its suite's name). The first execution of a
 test creates its test run; every execution adds one test log. Nothing is sent when the
 project's automation settings are off or do not map PASS, FAIL and SKIP.
 

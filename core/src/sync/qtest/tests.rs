@@ -676,3 +676,25 @@ fn a_bad_configuration_fails_before_any_request() {
         .unwrap();
     assert_eq!(e.code, "config.missing_value");
 }
+
+#[test]
+fn configured_names_pick_the_browser_out_of_suite_names() {
+    let report = r#"<testsuites>
+<testsuite name="Firefox - login.cy.js"><testcase classname="Login" name="signs in"/></testsuite>
+<testsuite name="Chrome - login.cy.js"><testcase classname="Login" name="signs in"/></testsuite>
+</testsuites>"#;
+    let mut start = publish_start("2024-05-01T10:00:00Z", report);
+    start["input"]["config"]["qtest"]["suite_names"] = json!(["chrome", "Firefox"]);
+    let mut q = FakeQtest::new();
+    let (report, _) = run(&mut q, &start, TOKEN, false);
+    assert_eq!(report.error, None);
+    let suites: Vec<String> = q
+        .objects
+        .iter()
+        .filter(|o| o.kind == "test-suite")
+        .map(|o| o.name.clone())
+        .collect();
+    assert_eq!(suites, ["Firefox", "chrome"]);
+    assert_eq!(q.count("test-case"), 1, "one case for both browsers");
+    assert_eq!(q.count("test-run"), 2);
+}

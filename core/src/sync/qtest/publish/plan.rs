@@ -101,9 +101,10 @@ impl Plan {
     }
 }
 
-/// The browser or device of a test: the first configured property it has, else its
-/// innermost suite name (reports written per browser), else [`DEFAULT_SUITE`].
-/// The flag says the suite name was used (so it is no module too).
+/// The browser or device of a test: the first configured property it has, else the
+/// first of `qtest.suite_names` its suite names contain, else its innermost suite name
+/// (reports written per browser), else [`DEFAULT_SUITE`]. The flag says a suite name
+/// was used (so it is no module too).
 fn suite_of(q: &QtestConfig, case: &TestCase) -> (String, bool) {
     if let Some(v) = q
         .suite_properties
@@ -113,6 +114,16 @@ fn suite_of(q: &QtestConfig, case: &TestCase) -> (String, bool) {
         .filter(|v| !v.is_empty())
     {
         return (v.to_string(), false);
+    }
+    let named = q.suite_names.iter().map(|n| n.trim()).find(|n| {
+        !n.is_empty()
+            && case
+                .suite
+                .iter()
+                .any(|s| s.to_lowercase().contains(&n.to_lowercase()))
+    });
+    if let Some(n) = named {
+        return (n.to_string(), true);
     }
     match case
         .suite

@@ -16,8 +16,8 @@ use crate::session::{Feed, Secrets, SessionHandle};
 use crate::sync::gitlab::tests::{FakeGitlab, TOKEN as GITLAB_TOKEN, request as gitlab_request};
 use crate::sync::protocol::{HttpRequest, HttpResponse, Method, Step};
 use crate::sync::qtest::tests::{
-    FakeQtest, Fault as QtestFault, REPORT as QTEST_REPORT, TOKEN as QTEST_TOKEN,
-    publish_start as qtest_publish_start,
+    FakeQtest, Fault as QtestFault, PAY_LOG as QTEST_PAY_LOG, REPORT as QTEST_REPORT,
+    TOKEN as QTEST_TOKEN, publish_start as qtest_publish_start,
 };
 use crate::sync::rally::testkit::{BASE, FakeRally, Fault};
 use serde::Serialize;
@@ -225,11 +225,11 @@ fn scenarios() -> Vec<Scenario> {
         },
         Scenario {
             file: "session.replay.qtest-publish.json",
-            description: "Publish two tests run in two browsers to qTest: the automation settings checked, the job's test cycle, the modules, a test suite per browser, test cases (one create's answer lost, looked up), test runs (a 429 waited out) and one test log per execution; the host crashes after a test log is sent and resumes without sending it twice.",
+            description: "Publish two tests run in two browsers to qTest: the automation settings checked, the job's test cycle, the modules, a test suite per browser, test cases (one create's answer lost, looked up), test runs (a 429 waited out) and one test log per execution (the failing one with the file its test attached); the host crashes after a test log is sent and resumes without sending it twice.",
             start: qtest_publish_start("2024-05-01T10:00:00Z", QTEST_REPORT),
             secrets: key(QTEST_TOKEN),
             server: Box::new(qtest),
-            files: vec![],
+            files: vec![("logs/pay.log", QTEST_PAY_LOG)],
             crash: Some(Crash {
                 method: Method::Post,
                 path: "/auto-test-logs",

@@ -3,13 +3,15 @@
 
 use super::link::{Call, Link, Outcome, Poll};
 use crate::error::{Error, Result};
-use crate::sync::protocol::{HttpResponse, Session, Step};
+use crate::sync::protocol::{FileRequest, HttpResponse, Session, Step};
 use crate::sync::report::Report;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub enum Action {
     Call(Call),
+    /// The bytes of a file a report names (an attachment).
+    Read(String),
     Finish,
 }
 
@@ -18,6 +20,7 @@ pub trait Logic: Serialize + DeserializeOwned + std::fmt::Debug + Clone + Send {
     type Input: Serialize + DeserializeOwned + std::fmt::Debug + Clone + Send;
     fn advance(&mut self, input: &Self::Input) -> Action;
     fn on_outcome(&mut self, input: &Self::Input, outcome: Outcome);
+    fn on_file(&mut self, _file: std::result::Result<Vec<u8>, String>) {}
     /// Go on after a crash or an abandoned request: what was in flight is unknown.
     fn restart(&mut self);
     fn stop(&mut self, error: Error, retryable: bool);
@@ -33,6 +36,10 @@ pub trait Logic: Serialize + DeserializeOwned + std::fmt::Debug + Clone + Send {
 pub struct Progress<L> {
     link: Link,
     logic: L,
+    #[serde(default)]
+    reading: Option<FileRequest>,
+    #[serde(default)]
+    next_read: u64,
     finished: bool,
 }
 
@@ -49,6 +56,8 @@ impl<L: Logic> QtestSession<L> {
             progress: Progress {
                 link,
                 logic,
+                reading: None,
+                next_read: 1,
                 finished: false,
             },
         }
@@ -58,6 +67,7 @@ impl<L: Logic> QtestSession<L> {
     pub fn resume(input: L::Input, mut progress: Progress<L>, token: Option<String>) -> Self {
         progress.link.set_token(token);
         progress.link.reset();
+        progress.reading = None;
         progress.finished = false;
         progress.logic.restart();
         QtestSession { input, progress }
@@ -84,6 +94,9 @@ impl<L: Logic> Session for QtestSession<L> {
     fn next(&mut self) -> Step {
         let p = &mut self.progress;
         for _ in 0..100_000 {
+            if let Some(r) = &p.reading {
+                return Step::Read(r.clone());
+            }
             match p.link.poll() {
                 Poll::Step(step) => return step,
                 Poll::Abandoned => {
@@ -103,6 +116,15 @@ impl<L: Logic> Session for QtestSession<L> {
             }
             match p.logic.advance(&self.input) {
                 Action::Call(call) => p.link.start(call),
+                Action::Read(path) => {
+                    let r = FileRequest {
+                        id: p.next_read.max(1),
+                        path,
+                    };
+                    p.next_read = r.id + 1;
+                    p.reading = Some(r.clone());
+                    return Step::Read(r);
+                }
                 Action::Finish => {
                     p.finished = true;
                     return Step::Done(p.logic.finish(&self.input, &p.link));
@@ -126,11 +148,19 @@ impl<L: Logic> Session for QtestSession<L> {
         Ok(())
     }
 
-    fn provide_file(&mut self, id: u64, _file: std::result::Result<Vec<u8>, String>) -> Result<()> {
-        Err(Error::new(
-            "sync.unexpected_file",
-            format!("no file request {id} is waiting"),
-        )
-        .with_hint("qTest sessions read no files"))
+    fn provide_file(&mut self, id: u64, file: std::result::Result<Vec<u8>, String>) -> Result<()> {
+        let p = &mut self.progress;
+        match &p.reading {
+            Some(r) if r.id == id => {
+                p.reading = None;
+                p.logic.on_file(file);
+                Ok(())
+            }
+            _ => Err(Error::new(
+                "sync.unexpected_file",
+                format!("no file request {id} is waiting"),
+            )
+            .with_hint("answer the request the last Step::Read named, once")),
+        }
     }
 }

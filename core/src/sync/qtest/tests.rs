@@ -288,6 +288,7 @@ pub(crate) const REPORT: &str = r#"<testsuites>
   <testcase classname="shop.Login" name="signs in" time="1.25"/>
   <testcase classname="shop.Checkout" name="pays by card" time="2.5">
     <failure message="expected total 42.00, was 0.00">at checkout.pay(checkout.py:88)</failure>
+    <system-out>[[ATTACHMENT|logs/pay.log]]</system-out>
   </testcase>
 </testsuite>
 <testsuite name="firefox" timestamp="2024-05-01T09:59:00">
@@ -295,6 +296,9 @@ pub(crate) const REPORT: &str = r#"<testsuites>
   <testcase classname="shop.Checkout" name="pays by card" time="2.0"><skipped/></testcase>
 </testsuite>
 </testsuites>"#;
+
+/// The file the failing test attaches.
+pub(crate) const PAY_LOG: &str = "POST /api/pay -> 502 Bad Gateway\n";
 
 pub(crate) fn publish_start(now: &str, report: &str) -> Value {
     let cases: Vec<_> = crate::junit::parse(report.as_bytes())
@@ -344,7 +348,13 @@ fn run(q: &mut FakeQtest, start: &Value, token: &str, crash_every: bool) -> (Rep
             }
             Step::Save => saved = s.save().unwrap(),
             Step::Wait { ms } => waits.push(ms),
-            Step::Read(_) => panic!("qTest sessions read no files"),
+            Step::Read(file) => {
+                let bytes = match file.path.as_str() {
+                    "logs/pay.log" => Ok(PAY_LOG.as_bytes().to_vec()),
+                    other => Err(format!("{other}: no such file")),
+                };
+                s.provide_file(file.id, bytes).unwrap();
+            }
             Step::Done(report) => return (report, waits),
         }
     }
@@ -405,7 +415,17 @@ fn results_become_modules_cases_a_cycle_suites_runs_and_logs() {
         .iter()
         .find(|o| o.kind == "test-log" && o.body["status"] == "FAIL")
         .unwrap();
-    assert_eq!(failed.body["attachments"][0]["content_type"], "text/plain");
+    // The failure text, then the file the test attached.
+    let attachments = failed.body["attachments"].as_array().unwrap();
+    assert_eq!(attachments.len(), 2, "{attachments:?}");
+    assert_eq!(attachments[0]["content_type"], "text/plain");
+    assert_eq!(attachments[1]["name"], "pay.log");
+    use base64::Engine;
+    let data = attachments[1]["data"].as_str().unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    assert_eq!(bytes, PAY_LOG.as_bytes());
     let d = publish_details(&report);
     assert_eq!(d.executions.len(), 4);
     assert_eq!(report.stats.retries, 0);
@@ -583,8 +603,11 @@ fn a_log_qtest_refuses_is_reported_and_the_others_go_on() {
                 let a = q.handle(&req);
                 s.receive(req.id, a).unwrap();
             }
+            Step::Read(file) => s
+                .provide_file(file.id, Ok(PAY_LOG.as_bytes().to_vec()))
+                .unwrap(),
             Step::Done(r) => break r,
-            _ => {}
+            Step::Wait { .. } | Step::Save => {}
         }
     };
     assert_eq!(report.error, None);
@@ -697,4 +720,24 @@ fn configured_names_pick_the_browser_out_of_suite_names() {
     assert_eq!(suites, ["Firefox", "chrome"]);
     assert_eq!(q.count("test-case"), 1, "one case for both browsers");
     assert_eq!(q.count("test-run"), 2);
+}
+
+#[test]
+fn a_file_that_cannot_be_read_is_reported_and_the_log_still_goes() {
+    let report = REPORT.replace("logs/pay.log", "logs/missing.log");
+    let mut q = FakeQtest::new();
+    let (report, _) = run(
+        &mut q,
+        &publish_start("2024-05-01T10:00:00Z", &report),
+        TOKEN,
+        false,
+    );
+    assert_eq!(report.error, None);
+    assert_eq!(q.count("test-log"), 4);
+    assert_eq!(report.failed.len(), 1);
+    assert!(
+        report.failed[0].why.contains("no such file"),
+        "{:?}",
+        report.failed
+    );
 }

@@ -111,6 +111,9 @@ pub struct PublishLogic {
     new_runs: BTreeSet<u64>,
     /// The current log may have been sent already: look before sending it.
     log_maybe_sent: bool,
+    /// The current execution's files read so far, sent with its log.
+    attached: Vec<crate::qtest::QtestAttachment>,
+    files_read: usize,
     mappings: Vec<QtestStatusMapping>,
     done: Vec<QtestExecution>,
     ledger: Ledger,
@@ -192,6 +195,8 @@ impl PublishLogic {
     fn next_execution(&mut self) {
         self.exec_at += 1;
         self.log_maybe_sent = false;
+        self.attached.clear();
+        self.files_read = 0;
         self.to(if self.exec_at < self.plan.executions.len() {
             Stage::Case
         } else {
@@ -340,7 +345,7 @@ impl PublishLogic {
                             "{p}/test-runs/{run}/auto-test-logs?encodeNote={}",
                             encode("false")
                         ),
-                        &serde_json::to_value(&e.log).unwrap_or(Value::Null),
+                        &self.log_body(e),
                         format!("add the test log of {:?} in {:?}", e.name, e.suite),
                     ),
                 })
@@ -603,6 +608,13 @@ impl PublishLogic {
         }
     }
 
+    /// The log as sent: the planned log with the files read for it.
+    fn log_body(&self, e: &Execution) -> Value {
+        let mut log = e.log.clone();
+        log.attachments.extend(self.attached.iter().cloned());
+        serde_json::to_value(&log).unwrap_or(Value::Null)
+    }
+
     fn record_done(&mut self, e: &Execution, log: Option<u64>, existed: bool) {
         let case = self
             .current_case()
@@ -708,7 +720,13 @@ impl Logic for PublishLogic {
                         continue;
                     }
                 }
-                (Stage::Log, Phase::Create) => self.log_maybe_sent = true,
+                (Stage::Log, Phase::Create) => {
+                    let next_file = self.execution().and_then(|e| e.files.get(self.files_read));
+                    if let Some(path) = next_file {
+                        return Action::Read(path.clone());
+                    }
+                    self.log_maybe_sent = true;
+                }
                 _ => {}
             }
             break;
@@ -725,6 +743,33 @@ impl Logic for PublishLogic {
                 }
                 Action::Finish
             }
+        }
+    }
+
+    fn on_file(&mut self, file: std::result::Result<Vec<u8>, String>) {
+        use base64::Engine;
+        let Some(e) = self.execution().cloned() else {
+            return;
+        };
+        let Some(path) = e.files.get(self.files_read).cloned() else {
+            return;
+        };
+        self.files_read += 1;
+        let name = path.rsplit(['/', '\\']).next().unwrap_or(&path).to_string();
+        match file {
+            Ok(bytes) => self.attached.push(crate::qtest::QtestAttachment {
+                content_type: crate::rally::attachments::content_type_for(&name).to_string(),
+                name,
+                data: base64::engine::general_purpose::STANDARD.encode(bytes),
+            }),
+            Err(why) => self.ledger.failed.push(
+                Entry::new(
+                    RecordKind::Attachment,
+                    format!("{} {name}", e.name),
+                    format!("not attached to the test log: {why}"),
+                )
+                .with_tests(vec![e.key.clone()]),
+            ),
         }
     }
 

@@ -45,6 +45,8 @@ pub struct Execution {
     pub log: TestLog,
     /// The run's description (a link to the CI report), when a field is configured for it.
     pub run_properties: Vec<crate::qtest::FieldProperty>,
+    /// Files the test attached (`[[ATTACHMENT|path]]`), sent with its log.
+    pub files: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -291,6 +293,7 @@ pub fn build(input: &PublishInput) -> Result<Plan> {
                 steps,
                 log,
                 run_properties,
+                files: case.attachments.clone(),
             });
             plan.summary.push(line);
         }

@@ -25,6 +25,7 @@ pub(crate) enum Fault {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Obj {
+    pub id: u64,
     pub kind: &'static str,
     pub name: String,
     pub parent: u64,
@@ -69,6 +70,7 @@ impl FakeQtest {
         out["id"] = json!(self.next);
         out["name"] = json!(name);
         self.objects.push(Obj {
+            id: self.next,
             kind,
             name: name.to_string(),
             parent,
@@ -214,7 +216,38 @@ impl FakeQtest {
             (Method::Post, ["test-cases"]) => {
                 let parent = body.get("parent_id").and_then(Value::as_u64).unwrap_or(0);
                 let name = text(&body, "name");
+                let mut body = body;
+                body["version"] = json!("0.1");
                 ok(self.add("test-case", &name, parent, body))
+            }
+            (Method::Put, ["test-cases", id]) => {
+                let id: u64 = id.parse().unwrap_or(0);
+                let Some(o) = self.objects.iter_mut().find(|o| o.id == id) else {
+                    return HttpResponse::answered(
+                        404,
+                        vec![],
+                        r#"{"message":"Test Case does not exist."}"#,
+                    );
+                };
+                o.body["test_steps"] = body["test_steps"].clone();
+                o.body["versions"] = json!(o.body["versions"].as_u64().unwrap_or(0) + 1);
+                let (major, minor) = version_of(&o.body);
+                o.body["version"] = json!(format!("{major}.{}", minor + 1));
+                ok(o.body.clone())
+            }
+            (Method::Put, ["test-cases", id, "approve"]) => {
+                let id: u64 = id.parse().unwrap_or(0);
+                let Some(o) = self.objects.iter_mut().find(|o| o.id == id) else {
+                    return HttpResponse::answered(
+                        404,
+                        vec![],
+                        r#"{"message":"Test Case does not exist."}"#,
+                    );
+                };
+                o.body["approved"] = json!(o.body["approved"].as_u64().unwrap_or(0) + 1);
+                let (major, _) = version_of(&o.body);
+                o.body["version"] = json!(format!("{}.0", major + 1));
+                ok(o.body.clone())
             }
             (Method::Get, [kind @ ("test-cycles" | "test-suites")]) => {
                 let k = if *kind == "test-cycles" {
@@ -279,6 +312,13 @@ impl FakeQtest {
             _ => HttpResponse::answered(404, vec![], r#"{"message":"Not Found"}"#),
         }
     }
+}
+
+/// `major.minor` of a test case, as qTest numbers versions (0.1 at create).
+fn version_of(case: &Value) -> (u64, u64) {
+    let text = case["version"].as_str().unwrap_or("0.1");
+    let (major, minor) = text.split_once('.').unwrap_or(("0", "1"));
+    (major.parse().unwrap_or(0), minor.parse().unwrap_or(0))
 }
 
 /// Two tests, each run in two browsers (a property on one, the suite name on the
@@ -740,4 +780,63 @@ fn a_file_that_cannot_be_read_is_reported_and_the_log_still_goes() {
         "{:?}",
         report.failed
     );
+}
+
+#[test]
+fn changed_steps_make_a_new_approved_version_never_a_second_case() {
+    let with_steps = |now: &str, steps: &[&str]| {
+        let mut start = publish_start(
+            now,
+            r#"<testsuite name="chromium"><testcase classname="shop.Login" name="signs in"/></testsuite>"#,
+        );
+        let steps: Vec<Value> = steps
+            .iter()
+            .map(|s| json!({"keyword": "When ", "name": s, "status": "passed", "duration_us": null, "message": null, "depth": 0}))
+            .collect();
+        start["input"]["cases"][0]["steps"] = json!(steps);
+        start
+    };
+    let mut q = FakeQtest::new();
+    run(
+        &mut q,
+        &with_steps("2024-05-01T10:00:00Z", &["I open the page", "I sign in"]),
+        TOKEN,
+        false,
+    );
+    let case = q
+        .objects
+        .iter()
+        .find(|o| o.kind == "test-case")
+        .unwrap()
+        .clone();
+    assert_eq!(case.body["test_steps"][1]["description"], "When I sign in");
+    // Same steps: nothing changes.
+    let (same, _) = run(
+        &mut q,
+        &with_steps("2024-05-01T11:00:00Z", &["I open the page", "I sign in"]),
+        TOKEN,
+        false,
+    );
+    assert!(same.updated.is_empty(), "{:?}", same.updated);
+    // Other steps, and a crash after every change: one new version, approved.
+    let (changed, _) = run(
+        &mut q,
+        &with_steps(
+            "2024-05-01T12:00:00Z",
+            &["I open the page", "I sign in with a passkey"],
+        ),
+        TOKEN,
+        true,
+    );
+    assert_eq!(changed.error, None, "{changed:?}");
+    assert_eq!(q.count("test-case"), 1, "never a second case");
+    let case = q.objects.iter().find(|o| o.kind == "test-case").unwrap();
+    assert_eq!(case.body["versions"], 1, "one new version");
+    assert_eq!(case.body["approved"], 1, "approved once");
+    assert_eq!(case.body["version"], "1.0");
+    assert_eq!(
+        case.body["test_steps"][1]["description"],
+        "When I sign in with a passkey"
+    );
+    assert_eq!(q.count("test-log"), 3);
 }

@@ -73,6 +73,9 @@ enum Stage {
     Modules,
     Suites,
     Case,
+    /// A new version of a found test case whose steps changed, then its approval.
+    Update,
+    Approve,
     Run,
     Log,
     Done,
@@ -104,6 +107,10 @@ pub struct PublishLogic {
     /// `module id/case name` → test case id, for the modules listed.
     cases: BTreeMap<String, u64>,
     listed_modules: BTreeSet<u64>,
+    /// Test cases whose steps differ from the report's: updated, then approved.
+    outdated: BTreeSet<u64>,
+    /// Test cases this session gives a new version: approved even after a crash.
+    versioned: BTreeSet<u64>,
     /// `suite id/test case id` → test run id, for the suites listed.
     runs: BTreeMap<String, u64>,
     listed_suites: BTreeSet<u64>,
@@ -306,6 +313,31 @@ impl PublishLogic {
                     }
                 })
             }
+            (Stage::Update, _) => {
+                let e = self.execution()?;
+                let id = self.current_case_id()?;
+                let steps: Vec<Value> = e
+                    .steps
+                    .iter()
+                    .map(|(d, x)| json!({"description": d, "expected": x}))
+                    .collect();
+                Some(Call::send(
+                    Method::Put,
+                    format!("{p}/test-cases/{id}"),
+                    &json!({"name": e.name, "description": e.description, "test_steps": steps}),
+                    format!("update the steps of test case {:?}", e.name),
+                ))
+            }
+            (Stage::Approve, _) => {
+                let e = self.execution()?;
+                let id = self.current_case_id()?;
+                Some(Call::send(
+                    Method::Put,
+                    format!("{p}/test-cases/{id}/approve"),
+                    &json!({}),
+                    format!("approve the new version of test case {:?}", e.name),
+                ))
+            }
             (Stage::Run, phase) => {
                 let e = self.execution()?;
                 let (suite, _) = self.current_run_key()?;
@@ -479,6 +511,7 @@ impl PublishLogic {
                         self.cases
                             .entry(format!("{module}/{}", name.trim()))
                             .or_insert(id);
+                        self.compare_steps(module, id, name, c);
                     }
                 }
                 if !more {
@@ -504,6 +537,27 @@ impl PublishLogic {
                     "a test case for the automated test",
                     vec![e.key.clone()],
                 );
+                self.to(Stage::Run);
+            }
+            (Stage::Update, _) => {
+                if let Some(e) = self.execution().cloned() {
+                    self.ledger.updated.push(
+                        Entry::new(
+                            RecordKind::TestCase,
+                            e.name.clone(),
+                            "a new version with the report's steps",
+                        )
+                        .with_ref(self.current_case_id().map(|i| i.to_string()))
+                        .with_tests(vec![e.key.clone()]),
+                    );
+                }
+                self.to(Stage::Approve);
+            }
+            (Stage::Approve, _) => {
+                if let Some(id) = self.current_case_id() {
+                    self.outdated.remove(&id);
+                    self.versioned.remove(&id);
+                }
                 self.to(Stage::Run);
             }
             (Stage::Run, Phase::Look) => {
@@ -631,13 +685,62 @@ impl PublishLogic {
     }
 
     fn after_case_look(&mut self) {
-        let found = self
-            .current_case()
-            .is_some_and(|(_, k)| self.cases.contains_key(&k));
-        if found {
-            self.to(Stage::Run);
+        match self.current_case_id() {
+            Some(id) if self.outdated.contains(&id) => {
+                self.versioned.insert(id);
+                self.to(Stage::Update);
+            }
+            Some(id) if self.versioned.contains(&id) => self.to(Stage::Approve),
+            Some(_) => self.to(Stage::Run),
+            None => self.phase = Phase::Create,
+        }
+    }
+
+    fn current_case_id(&self) -> Option<u64> {
+        let (_, key) = self.current_case()?;
+        self.cases.get(&key).copied()
+    }
+
+    /// Marks a listed test case outdated when the report gives it other steps.
+    fn compare_steps(&mut self, module: u64, id: u64, name: &str, listed: &Value) {
+        let ours =
+            self.plan.executions.iter().find(|e| {
+                e.name.trim() == name.trim() && self.module_id(&e.modules) == Some(module)
+            });
+        let Some(ours) = ours.filter(|e| !e.steps.is_empty()) else {
+            return;
+        };
+        let text = |v: &Value, f: &str| {
+            v.get(f)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        };
+        let theirs: Vec<(String, String)> = listed
+            .get("test_steps")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|s| (text(s, "description"), text(s, "expected")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let wanted: Vec<(String, String)> = ours
+            .steps
+            .iter()
+            .map(|(d, x)| (d.trim().to_string(), x.trim().to_string()))
+            .collect();
+        if theirs == wanted {
+            self.outdated.remove(&id);
+            // qTest numbers approved versions N.0: a new version made before a crash
+            // that is approved already needs nothing more.
+            let version = text(listed, "version");
+            if version.ends_with(".0") {
+                self.versioned.remove(&id);
+            }
         } else {
-            self.phase = Phase::Create;
+            self.outdated.insert(id);
         }
     }
 
@@ -701,7 +804,7 @@ impl Logic for PublishLogic {
                         break;
                     };
                     if self.cases.contains_key(&key) {
-                        self.to(Stage::Run);
+                        self.after_case_look();
                         continue;
                     }
                     if self.listed_modules.contains(&module) {
@@ -791,6 +894,13 @@ impl Logic for PublishLogic {
     }
 
     fn restart(&mut self) {
+        // A new version may or may not have been made: list and compare again.
+        if matches!(self.stage, Stage::Update | Stage::Approve) {
+            if let Some((_, key)) = self.current_case() {
+                self.cases.remove(&key);
+            }
+            self.stage = Stage::Case;
+        }
         // What was being created may exist now: look again, lists included.
         match self.stage {
             Stage::Case => {

@@ -730,6 +730,12 @@ export type HttpMethod =
 export interface HttpRequest {
   /** JSON text. */
   body: string | null;
+  /**
+   * A binary body (a multipart upload) in base64; `body` is then unset. Absent
+   * from the JSON when there is none, so hosts that predate it read every other
+   * request as before.
+   */
+  body_base64?: string | null;
   headers: [string, string][];
   /** Echo it back to `receive`. */
   id: number;
@@ -741,6 +747,12 @@ export interface HttpRequest {
 export interface HttpRequestInput {
   /** JSON text. */
   body?: string | null;
+  /**
+   * A binary body (a multipart upload) in base64; `body` is then unset. Absent
+   * from the JSON when there is none, so hosts that predate it read every other
+   * request as before.
+   */
+  body_base64?: string | null;
   headers: [string, string][];
   /** Echo it back to `receive`. */
   id: number;
@@ -1144,6 +1156,12 @@ export interface QtestConfig {
   /** Test run fields set by each log: field id → value (a per-test template). */
   run_fields?: { [key: string]: string };
   statuses?: StatusMap;
+  /**
+   * Browser or device names looked for in a test's suite names (case-insensitive)
+   * when it has none of `suite_properties`: the first one found makes the suite
+   * (`["Chrome", "Firefox"]` for suites named `Chrome - login.cy.js`).
+   */
+  suite_names?: string[];
   /** Properties naming the browser or device; the first one found makes the suite. */
   suite_properties?: string[];
   /** PID or id of the test cycle the job cycles go under (`CL-12` or `3295940`). */
@@ -1152,6 +1170,22 @@ export interface QtestConfig {
   token_env?: string;
   /** `https://example.qtestnet.com` */
   url?: string | null;
+}
+
+export interface QtestConnectInput {
+  config: Config;
+}
+
+export interface QtestConnection {
+  /** The project's automation integration is on. */
+  automation_enabled: boolean | null;
+  mappings: QtestStatusMapping[];
+  /** Every check passed. */
+  ok: boolean;
+  project_id: number;
+  project_name: string | null;
+  /** The site, as configured (`https://example.qtestnet.com`). */
+  site: string;
 }
 
 /** The job's test cycle. */
@@ -1165,6 +1199,27 @@ export interface QtestCycle {
   parent: string;
 }
 
+/** One execution as it reached qTest. */
+export interface QtestExecution {
+  /** The log was there already (a rerun of the same work): nothing was sent. */
+  existed: boolean;
+  /** The automation content (`classname.name`). */
+  key: string;
+  /** The automation status sent (`PASS`). */
+  status: string;
+  /** The test suite (browser or device). */
+  suite: string;
+  test_case: number | null;
+  test_log: number | null;
+  test_run: number | null;
+}
+
+/** A qTest object, by id and name. */
+export interface QtestObject {
+  id: number;
+  name: string;
+}
+
 /** Everything a qTest sync would send. */
 export interface QtestPlan {
   body: AutoTestLogs;
@@ -1172,6 +1227,33 @@ export interface QtestPlan {
   review: ReviewItem[];
   summary: ResultLine[];
   warnings: Warning[];
+}
+
+export interface QtestPublishDetails {
+  executions: QtestExecution[];
+  mappings: QtestStatusMapping[];
+  project_id: number;
+  /** Tests not published, and why. */
+  review: ReviewItem[];
+  /** One line per published result. */
+  summary: ResultLine[];
+  test_cycle: QtestObject | null;
+  test_suites: QtestObject[];
+}
+
+export interface QtestPublishInput {
+  cache?: RefCacheInput;
+  cases: TestCaseInput[];
+  config: Config;
+  context: MapContext;
+}
+
+/** One automation status value and the Test Run status the project maps it to. */
+export interface QtestStatusMapping {
+  /** `Passed` */
+  run_status: string;
+  /** `PASS` */
+  value: string;
 }
 
 export interface QueryInput {
@@ -1698,7 +1780,11 @@ export type SessionDetails =
   | ({ session: 'link_test_case' } & LinkedTestCase)
   | ({ session: 'defect' } & DefectOutput)
   | ({ session: 'schema' } & SchemaOutput)
-  | ({ session: 'gitlab_reports' } & ReportsOutput);
+  | ({ session: 'gitlab_reports' } & ReportsOutput)
+  | ({ session: 'testrail_connection' } & TestrailConnection)
+  | ({ session: 'testrail_publish' } & TestrailPublishDetails)
+  | ({ session: 'qtest_connection' } & QtestConnection)
+  | ({ session: 'qtest_publish' } & QtestPublishDetails);
 
 /** What the host feeds the session, in order, each time it waits for something. */
 export type SessionFeed =
@@ -1732,7 +1818,11 @@ export type SessionStart =
   | { input: RallyRequirementsInput; kind: 'rally.requirements'; options?: StartOptions }
   | { input: RallyLinkCaseInput; kind: 'rally.link_case'; options?: StartOptions }
   | { input: RallyDefectInput; kind: 'rally.defect'; options?: StartOptions }
-  | { input: ReportsRequest; kind: 'gitlab.reports'; options?: StartOptions };
+  | { input: ReportsRequest; kind: 'gitlab.reports'; options?: StartOptions }
+  | { input: TestrailConnectInput; kind: 'testrail.connect'; options?: StartOptions }
+  | { input: TestrailPublishInput; kind: 'testrail.publish'; options?: StartOptions }
+  | { input: QtestConnectInput; kind: 'qtest.connect'; options?: StartOptions }
+  | { input: QtestPublishInput; kind: 'qtest.publish'; options?: StartOptions };
 
 export interface SessionUnits {
   done: number;
@@ -2267,6 +2357,13 @@ export interface TestStepLog {
   status: string;
 }
 
+/** Why an export switched itself off. */
+export interface TestrailAccessLost {
+  /** `testrail.unauthorized` or `testrail.forbidden`. */
+  code: string;
+  message: string;
+}
+
 /** The `[testrail]` section. */
 export interface TestrailConfig {
   /** Send `elapsed` with milliseconds (TestRail instances that accept them). */
@@ -2274,6 +2371,8 @@ export interface TestrailConfig {
   api_key_env?: string;
   /** System name of the case field that holds the automation id. */
   automation_id_field?: string;
+  /** Results per `add_results_for_cases` request. */
+  batch_size?: number;
   /**
    * Fields of created cases: system name (`custom_` added unless a system field) →
    * value (text is a per-test template, e.g. `{property.owner}`).
@@ -2281,6 +2380,11 @@ export interface TestrailConfig {
   case_fields?: { [key: string]: FieldValue };
   /** Longest `comment`, in characters. */
   comment_max_chars?: number;
+  /**
+   * The test property naming its configuration (`browser` = `Chrome`): one
+   * run per configuration in the plan entry, one result per configuration.
+   */
+  configuration_property?: string | null;
   /** Create a case for a test with no case id (needs `section_id`). */
   create_cases?: boolean;
   /** The test property that lists defects (`defects` = `BUG-1, BUG-2`). */
@@ -2289,23 +2393,73 @@ export interface TestrailConfig {
   export?: boolean;
   /** Send results. */
   export_results?: boolean;
+  /**
+   * `12` or `R12`... a test plan: results go to an entry of it, one run per
+   * configuration (see `configuration_property`).
+   */
+  plan_id?: string | number | null;
   project_id?: string | number | null;
   /** `custom_*` result fields: system name → value (text is a per-test template). */
   result_fields?: { [key: string]: FieldValue };
   /** `7` or `R7`: the run results go to; without it a run is created. */
   run_id?: string | number | null;
+  /**
+   * Name of the run created for results (a run template); reruns of the same
+   * work find it again by the identity in its description.
+   */
+  run_name?: string | null;
+  /**
+   * Only tests this filter selects are exported (see `crate::scope`), e.g.
+   * `status in (failed, error) and not name ~ "flaky"`.
+   */
+  scope?: string | null;
   /** The section new cases go to. */
   section_id?: string | number | null;
+  /**
+   * New cases go to a section named after their `<testsuite>`, under
+   * `section_id` (as trcli does); off: all go to `section_id`.
+   */
+  section_per_suite?: boolean;
   /** Test status → `status_id`. */
   statuses?: StatusMap;
   /** `29` or `S29`: the suite new cases go to. */
   suite_id?: string | number | null;
+  /** Update cases tmbridge created before when their title or mapped fields changed. */
+  update_cases?: boolean;
   /** `https://example.testrail.io/` */
   url?: string | null;
   /** Environment variables holding the user name and API key. */
   user_env?: string;
   /** `version` of each result, a run template (e.g. `{pipeline_id}`). */
   version?: string | null;
+}
+
+export interface TestrailConnectInput {
+  config: Config;
+}
+
+export interface TestrailConnection {
+  /** The API base (`https://example.testrail.io/index.php?/api/v2/`). */
+  base_url: string;
+  /** System names of the case fields that apply to the project. */
+  case_fields: string[];
+  /** Every check passed. */
+  ok: boolean;
+  project: TestrailNamed | null;
+  /** System names of the result fields that apply to the project. */
+  result_fields: string[];
+  section: TestrailNamed | null;
+  statuses: TestrailStatus[];
+  suite: TestrailNamed | null;
+  /** 1 single suite, 2 single suite with baselines, 3 multiple suites. */
+  suite_mode: number | null;
+  user: string;
+}
+
+/** A TestRail record in people's terms (`P1 Web`, `S3 API`, `R7 CI 42`). */
+export interface TestrailNamed {
+  id: number;
+  name: string | null;
 }
 
 /** Everything a TestRail sync would send. */
@@ -2324,6 +2478,42 @@ export interface TestrailPlan {
   /** One line per result, for people. */
   summary: ResultLine[];
   warnings: Warning[];
+}
+
+export interface TestrailPublishDetails {
+  /**
+   * Set when the credentials or the rights were refused: the export must stay off
+   * until someone reconnects.
+   */
+  access_lost: TestrailAccessLost | null;
+  /** Automation id → case key, with the cases created and found: for the host to keep. */
+  cache: RefCache;
+  plan: TestrailNamed | null;
+  project: TestrailNamed | null;
+  /** Tests not exported, and why. */
+  review: ReviewItem[];
+  /** The run the results went to (in a plan entry when `plan` is set). */
+  run: TestrailNamed | null;
+  suite: TestrailNamed | null;
+  /** One line per result sent. */
+  summary: ResultLine[];
+}
+
+/** What to publish. */
+export interface TestrailPublishInput {
+  /** Automation ids the host already knows (from an earlier run). */
+  cache?: RefCacheInput;
+  cases: TestCaseInput[];
+  config: Config;
+  context: MapContext;
+}
+
+/** A status TestRail knows (`get_statuses`), custom ones included. */
+export interface TestrailStatus {
+  id: number;
+  label: string;
+  /** The system name: `passed`, `custom_status2`. */
+  name: string;
 }
 
 /** How a value is written into its field. */
@@ -2513,6 +2703,10 @@ export interface SessionInputs {
   'rally.link_case': RallyLinkCaseInput;
   'rally.defect': RallyDefectInput;
   'gitlab.reports': ReportsRequest;
+  'testrail.connect': TestrailConnectInput;
+  'testrail.publish': TestrailPublishInput;
+  'qtest.connect': QtestConnectInput;
+  'qtest.publish': QtestPublishInput;
 }
 
 export type SessionKindName = keyof SessionInputs;

@@ -57,6 +57,10 @@ fn main() -> ExitCode {
         Command::Map(args) => cmd::map::run(args),
         Command::Query(args) => cmd::query::run(args),
         Command::Autofill(args) => cmd::autofill::run(args),
+        // TestRail has its own export switch around the shared publish loop.
+        Command::Publish(args) if args.target == cmd::publish::TargetArg::Testrail => {
+            cmd::testrail::publish(args)
+        }
         Command::Publish(args) => cmd::publish::run(args),
         Command::Connect(args) => cmd::connect::run(args),
         Command::Requirements(args) => cmd::requirements::run(args),

@@ -5,8 +5,8 @@
 //! ends too. A failed result in no category is a "Product defect", a broken one a
 //! "Test defect". Each category becomes a `category` property of the test.
 
-use super::files::Warnings;
 use super::json::TestResult;
+use super::warnings::Warnings;
 use regex_lite::{Regex, RegexBuilder};
 use serde::Deserialize;
 

@@ -4,7 +4,8 @@
 use super::categories::{self, Category};
 use super::json::{Container, Executor, Globals, TestResult};
 use super::properties::read_properties;
-use crate::error::{Location, Warning};
+use super::warnings::Warnings;
+use crate::error::Location;
 use crate::model::Property;
 use serde::de::DeserializeOwned;
 
@@ -59,31 +60,6 @@ pub(crate) fn kind_of(name: &str) -> Kind {
         Kind::Categories
     } else {
         Kind::Other
-    }
-}
-
-/// Warnings kept up to a bound; the rest are counted.
-pub(crate) struct Warnings {
-    pub kept: Vec<Warning>,
-    pub dropped: u64,
-    max: u64,
-}
-
-impl Warnings {
-    pub fn new(max: u64) -> Warnings {
-        Warnings {
-            kept: Vec::new(),
-            dropped: 0,
-            max,
-        }
-    }
-
-    pub fn push(&mut self, code: &str, message: String, location: Option<Location>) {
-        if (self.kept.len() as u64) < self.max {
-            self.kept.push(Warning::new(code, message, location));
-        } else {
-            self.dropped += 1;
-        }
     }
 }
 

@@ -39,6 +39,7 @@ mod files;
 mod fixtures;
 mod json;
 mod properties;
+mod warnings;
 
 pub use files::InputFile;
 
@@ -49,10 +50,11 @@ use crate::model::{
     TestCase,
 };
 use case::{Notes, to_case};
-use files::{Kind, Warnings, kind_of};
+use files::{Kind, kind_of};
 use fixtures::ContainerIndex;
 use json::TestResult;
 use std::collections::BTreeMap;
+use warnings::Warnings;
 
 /// Reads the files of one `allure-results` folder into a report.
 ///

@@ -47,6 +47,10 @@ pub struct QtestConfig {
     pub jobless_cycle: String,
     /// Properties naming the browser or device; the first one found makes the suite.
     pub suite_properties: Vec<String>,
+    /// Browser or device names looked for in a test's suite names (case-insensitive)
+    /// when it has none of `suite_properties`: the first one found makes the suite
+    /// (`["Chrome", "Firefox"]` for suites named `Chrome - login.cy.js`).
+    pub suite_names: Vec<String>,
     /// The project's automation statuses: PASS, FAIL, SKIP and its own.
     pub allowed_statuses: Vec<String>,
     pub statuses: StatusMap,
@@ -72,6 +76,7 @@ impl Default for QtestConfig {
             cycle_name: DEFAULT_CYCLE_NAME.into(),
             jobless_cycle: "Jobless Executions".into(),
             suite_properties: vec!["browser".into(), "device".into(), "platform".into()],
+            suite_names: Vec::new(),
             allowed_statuses: QTEST_STATUSES.iter().map(|s| s.to_string()).collect(),
             statuses: StatusMap::default(),
             attach_failure_details: true,

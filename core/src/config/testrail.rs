@@ -178,7 +178,7 @@ impl TestrailConfig {
         self.ids()?;
         // Custom statuses may be named (`Flaky`, `custom_status2`): the instance's
         // `get_statuses` resolves them when a session runs; the rest is checked here.
-        let mut warnings = crate::sync::testrail::statuses::placeholder(&self.statuses)
+        let mut warnings = crate::status::testrail_placeholder(&self.statuses)
             .resolve("testrail.statuses", &TargetStatuses::Testrail)?
             .warnings;
         if let Some(v) = &self.version {

@@ -15,6 +15,10 @@ mod vector_text;
 use crate::session::{Feed, Secrets, SessionHandle};
 use crate::sync::gitlab::tests::{FakeGitlab, TOKEN as GITLAB_TOKEN, request as gitlab_request};
 use crate::sync::protocol::{HttpRequest, HttpResponse, Method, Step};
+use crate::sync::qtest::tests::{
+    FakeQtest, Fault as QtestFault, PAY_LOG as QTEST_PAY_LOG, REPORT as QTEST_REPORT,
+    TOKEN as QTEST_TOKEN, publish_start as qtest_publish_start,
+};
 use crate::sync::rally::testkit::{BASE, FakeRally, Fault};
 use crate::sync::testrail::publish::tests::start as testrail_start;
 use crate::sync::testrail::testkit::{
@@ -33,6 +37,12 @@ trait Server {
 impl Server for FakeRally {
     fn handle(&mut self, req: &HttpRequest) -> HttpResponse {
         FakeRally::handle(self, req)
+    }
+}
+
+impl Server for FakeQtest {
+    fn handle(&mut self, req: &HttpRequest) -> HttpResponse {
+        FakeQtest::handle(self, req)
     }
 }
 
@@ -229,7 +239,37 @@ fn scenarios() -> Vec<Scenario> {
 </testsuite>"#;
     let testrail_secrets_json = json!({"username": TESTRAIL_USER, "api_key": TESTRAIL_KEY});
 
+    let mut qtest = FakeQtest::new();
+    // A test case's create is applied but its answer lost: looked up, not made twice.
+    qtest.fault(Method::Post, "/test-cases", QtestFault::DropAfterApply);
+    qtest.fault(Method::Get, "/test-runs?", QtestFault::Throttle);
+
     vec![
+        Scenario {
+            file: "session.replay.qtest-connect.json",
+            description: "Test a qTest connection: the site answers, the token is good, the project opens and its automation settings map PASS, FAIL and SKIP.",
+            start: json!({
+                "kind": "qtest.connect",
+                "input": {"config": {"qtest": {"url": crate::sync::qtest::tests::SITE, "project_id": crate::sync::qtest::tests::PROJECT}}},
+                "options": {"seed": 2}
+            }),
+            secrets: key(QTEST_TOKEN),
+            server: Box::new(FakeQtest::new()),
+            files: vec![],
+            crash: None,
+        },
+        Scenario {
+            file: "session.replay.qtest-publish.json",
+            description: "Publish two tests run in two browsers to qTest: the automation settings checked, the job's test cycle, the modules, a test suite per browser, test cases (one create's answer lost, looked up), test runs (a 429 waited out) and one test log per execution (the failing one with the file its test attached); the host crashes after a test log is sent and resumes without sending it twice.",
+            start: qtest_publish_start("2024-05-01T10:00:00Z", QTEST_REPORT),
+            secrets: key(QTEST_TOKEN),
+            server: Box::new(qtest),
+            files: vec![("logs/pay.log", QTEST_PAY_LOG)],
+            crash: Some(Crash {
+                method: Method::Post,
+                path: "/auto-test-logs",
+            }),
+        },
         Scenario {
             file: "session.replay.testrail-connect.json",
             description: "Check a TestRail configuration: the project (single suite), its suite, the section, the statuses with a custom one, and the case and result fields that apply to the project.",

@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::sync::gitlab;
 use crate::sync::kind::Kind;
+use crate::sync::qtest;
 use crate::sync::rally::kinds as rally;
 use crate::sync::testrail::kinds as testrail;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,8 @@ pub const KINDS: &[Kind] = &[
     gitlab::REPORTS,
     testrail::CONNECT,
     testrail::PUBLISH,
+    qtest::CONNECT,
+    qtest::PUBLISH,
 ];
 
 /// Every kind's input schema, in the order of [`KINDS`]; each target's folder lists
@@ -26,6 +29,8 @@ pub const KINDS: &[Kind] = &[
 pub fn kind_input_schemas(g: &mut schemars::SchemaGenerator) -> Vec<KindSchema> {
     let mut listed = rally::input_schemas(g);
     listed.extend(gitlab::input_schemas(g));
+    listed.extend(qtest::kinds::input_schemas(g));
+    listed.extend(testrail::input_schemas(g));
     KINDS
         .iter()
         .filter_map(|kind| {

@@ -276,7 +276,9 @@ fn every_rally_kind_starts_from_json() {
             "rally.defect",
             "gitlab.reports",
             "testrail.connect",
-            "testrail.publish"
+            "testrail.publish",
+            "qtest.connect",
+            "qtest.publish"
         ]
     );
 }

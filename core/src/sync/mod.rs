@@ -27,6 +27,7 @@ pub mod gitlab;
 pub mod kind;
 pub mod mask;
 pub mod protocol;
+pub mod qtest;
 pub mod rally;
 pub mod report;
 pub mod retry;

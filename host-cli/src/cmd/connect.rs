@@ -10,16 +10,18 @@ use tmbridge_core::sync::rally::Details;
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ConnectTarget {
     Rally,
+    Qtest,
     Testrail,
 }
 
-/// Check that tmbridge can reach Rally or TestRail with this configuration and these credentials.
+/// Check that tmbridge can reach Rally, qTest or TestRail with this configuration and these credentials.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   RALLY_API_KEY=... tmbridge connect --target rally --config tmbridge.toml
   tmbridge connect --target rally --config tmbridge.toml --format json
   tmbridge connect --target rally --config tmbridge.toml --dry-run
   TESTRAIL_USER=ci@example.com TESTRAIL_API_KEY=... tmbridge connect --target testrail --config tmbridge.toml
+  TMBRIDGE_QTEST_TOKEN=... tmbridge connect --target qtest --config tmbridge.toml
 
 It signs in (with the API key that rally.api_key_env names, or RALLY_USERNAME and
 RALLY_PASSWORD), reads the user, then the configured workspace and project, and stops
@@ -29,6 +31,10 @@ TLS problem. With --target testrail it checks the [testrail] section: the URL, t
 API key (or TESTRAIL_PASSWORD), the project, the suite (needed when the project has several),
 the section, the status table against the instance's statuses (custom ones included) and the
 custom fields the configuration maps.
+For qTest (token from the variable qtest.token_env names, else
+TMBRIDGE_QTEST_TOKEN) it reads the projects, the configured project and its automation
+settings: a wrong site, a bad or expired token, no access to the project, automation
+switched off or PASS, FAIL or SKIP not mapped (with how to fix each).
 
 Exit codes: 0 everything works; 1 Rally could not be reached or answered oddly (try
 again later); 2 bad command line, configuration or credentials.")]
@@ -43,6 +49,9 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.target == ConnectTarget::Testrail {
         return super::testrail::connect(&args.common);
+    }
+    if args.target == ConnectTarget::Qtest {
+        return super::qtest_connect::run(&args.common);
     }
     let command = "connect";
     let (config, secrets) = match rally_session::prepare(command, &args.common) {

@@ -7,6 +7,7 @@ pub mod link;
 pub mod map;
 pub mod parse;
 pub mod publish;
+pub mod qtest_connect;
 pub mod query;
 pub mod rally_session;
 pub mod requirements;

@@ -16,6 +16,17 @@ use tmbridge_core::sync::{Entry, Report};
 pub enum TargetArg {
     Rally,
     Testrail,
+    Qtest,
+}
+
+impl TargetArg {
+    pub fn target(self) -> Target {
+        match self {
+            TargetArg::Rally => Target::Rally,
+            TargetArg::Qtest => Target::Qtest,
+            TargetArg::Testrail => Target::Testrail,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -26,7 +37,8 @@ pub enum Format {
     Json,
 }
 
-/// Publish test results to Rally (TestCaseResults, attachments, the sprint's test set) or
+/// Publish test results to Rally (TestCaseResults, attachments, the sprint's test set),
+/// qTest (test cases, the job's test cycle, a suite per browser, runs and logs) or
 /// TestRail (cases, a run or plan entry, results, attachments).
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
@@ -37,11 +49,22 @@ pub enum Format {
   TESTRAIL_USER=ci@example.com TESTRAIL_API_KEY=... tmbridge publish --target testrail --config tmbridge.toml results/*.xml
   tmbridge publish --target testrail --config tmbridge.toml --scope 'status in (failed, error)' --dry-run report.xml
   tmbridge publish --target testrail --config tmbridge.toml --reenable report.xml
+  TMBRIDGE_QTEST_TOKEN=... tmbridge publish --target qtest --config qtest.toml results/*.xml
+  tmbridge publish --target qtest --config qtest.toml --dry-run --format json report.xml
 
 Secrets come from the environment: the variable named by rally.api_key_env (RALLY_API_KEY
 by default) holds an API key; without it, RALLY_USERNAME and RALLY_PASSWORD are used with
-Rally's security token. They are never printed: --dry-run masks ZSESSIONID,
+Rally's security token. qTest's bearer token comes from the variable qtest.token_env
+names, else TMBRIDGE_QTEST_TOKEN. They are never printed: --dry-run masks ZSESSIONID,
 Authorization, cookies and key=.
+
+qTest: each test case goes under the parent module (qtest.parent_module, `tmbridge` by
+default) and its suite or class path; each CI job gets one test cycle (qtest.cycle_name,
+`Jobless Executions` without a job) with a test suite per browser or device (the first
+of qtest.suite_properties a test has, else the first of qtest.suite_names its suite
+names contain, else its suite's name). The first execution of a
+test creates its test run; every execution adds one test log. Nothing is sent when the
+project's automation settings are off or do not map PASS, FAIL and SKIP.
 
 Every run is kept in the outbox (an SQLite file, .tmbridge/outbox.sqlite3 by default)
 until Rally confirmed it. If the process dies or Rally stays down, run the same command
@@ -123,9 +146,6 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if args.target == TargetArg::Testrail {
-        return super::testrail::publish(args);
-    }
     if args.scope.is_some() || args.reenable {
         eprintln!("tmbridge publish: --scope and --reenable apply to --target testrail");
         return Ok(ExitCode::from(EXIT_USAGE));
@@ -138,7 +158,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(m) => return usage(m),
     };
-    if let Err(e) = config.validate(Some(Target::Rally)) {
+    let target = args.target.target();
+    // qTest's session checks its section itself when it starts.
+    if target == Target::Rally
+        && let Err(e) = config.validate(Some(Target::Rally))
+    {
         return usage(format!("{}: {e}", args.config.display()));
     }
     let now = args.now.clone().unwrap_or_default();
@@ -146,7 +170,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(m) => return usage(m),
     };
-    let credentials = if args.dry_run {
+    let credentials = if args.dry_run || target != Target::Rally {
         None
     } else {
         match publish::credentials_from_env(&config) {
@@ -158,22 +182,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(i) => i,
         Err(m) => return usage(m),
     };
-    let mut reports = Vec::new();
-    for input in &inputs {
-        if let Input::AllureResults(dir) = input {
-            reports.push(ReportSource::AllureResults(dir.clone()));
-            continue;
-        }
-        match input.read_all() {
-            Ok(bytes) => reports.push((input.display().to_string(), bytes).into()),
-            Err(e) => {
-                eprintln!("error: {}: cannot read: {e}", input.display());
-                return Ok(ExitCode::from(EXIT_FAILED));
-            }
-        }
-    }
+    let reports = match read_reports(&inputs) {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
     let options = PublishOptions {
-        target: Target::Rally,
+        target,
         outbox: Some(args.outbox.clone()),
         dry_run: args.dry_run,
         context,
@@ -216,7 +230,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             if args.dry_run {
                 write_requests(&mut out, &result)?;
             }
-            write_summary(&mut out, &result, args.dry_run, "Rally")?;
+            write_summary(
+                &mut out,
+                &result,
+                args.dry_run,
+                publish::target_label(target),
+            )?;
         }
     }
     out.flush()?;
@@ -226,7 +245,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .as_ref()
         .filter(|e| refused_credentials(e))
     {
-        eprintln!("tmbridge publish: Rally refused the credentials: {e}");
+        eprintln!(
+            "tmbridge publish: {} refused the credentials: {e}",
+            publish::target_label(target)
+        );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     Ok(ExitCode::from(if result.report.is_success() {
@@ -236,10 +258,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }))
 }
 
+/// The reports to publish: files read whole, allure-results folders as folders (their
+/// files are read by the publisher, inside the folder only).
+pub(super) fn read_reports(inputs: &[Input]) -> Result<Vec<ReportSource>, ExitCode> {
+    let mut reports = Vec::new();
+    for input in inputs {
+        if let Input::AllureResults(dir) = input {
+            reports.push(ReportSource::AllureResults(dir.clone()));
+            continue;
+        }
+        match input.read_all() {
+            Ok(bytes) => reports.push((input.display().to_string(), bytes).into()),
+            Err(e) => {
+                eprintln!("error: {}: cannot read: {e}", input.display());
+                return Err(ExitCode::from(EXIT_FAILED));
+            }
+        }
+    }
+    Ok(reports)
+}
+
 /// A 401 or 403 from the target: the key, the user or its rights are wrong, which
 /// exits like a bad configuration (2), not like a failed run (1).
 fn refused_credentials(e: &tmbridge_core::Error) -> bool {
-    matches!(e.code.as_str(), "rally.unauthorized" | "rally.forbidden")
+    matches!(
+        e.code.as_str(),
+        "rally.unauthorized"
+            | "rally.forbidden"
+            | "qtest.unauthorized"
+            | "qtest.token_expired"
+            | "qtest.forbidden"
+    )
 }
 
 /// Bodies longer than this are cut when printed (base64 attachments).
@@ -313,12 +362,15 @@ pub(super) fn write_summary(
         writeln!(out, "{label}:")?;
         write_entries(out, entries)?;
     }
-    if let tmbridge_core::sync::rally::Details::Publish(d) = &r.details
-        && !d.review.is_empty()
-    {
+    let review = match &r.details {
+        tmbridge_core::sync::rally::Details::Publish(d) => d.review.as_slice(),
+        tmbridge_core::sync::rally::Details::QtestPublish(d) => d.review.as_slice(),
+        _ => &[],
+    };
+    if !review.is_empty() {
         writeln!(out)?;
-        writeln!(out, "To review ({} not published):", d.review.len())?;
-        for item in &d.review {
+        writeln!(out, "To review ({} not published):", review.len())?;
+        for item in review {
             writeln!(
                 out,
                 "  {} [{}]: {}",

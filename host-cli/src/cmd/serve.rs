@@ -18,6 +18,8 @@ use tmbridge_core::config::Target;
     --artifact-path 'build/test-results/**/*.xml' --artifact-path reports/e2e.xml
   TESTRAIL_USER=ci@example.com TESTRAIL_API_KEY=... tmbridge serve --target testrail \\
     --config tmbridge.toml --gitlab-url https://gitlab.example.com
+  TMBRIDGE_QTEST_TOKEN=... tmbridge serve --target qtest --config tmbridge.toml \\
+    --gitlab-url https://gitlab.example.com
 
 In GitLab: Settings > Webhooks, URL http://HOST:8080/webhook, the secret token from the
 variable named by gitlab.token_env (TMBRIDGE_GITLAB_TOKEN by default), trigger
@@ -27,8 +29,8 @@ one's artifacts archive (GET /api/v4/projects/:id/jobs/:job_id/artifacts on --gi
 with the token in GITLAB_API_TOKEN; redirects to object storage are followed without
 it), takes the reports the --artifact-path globs match and the files they attach
 (relative to the report, or by the runner's absolute path), falls back to GitLab's
-pipeline test report when no archive holds one, and publishes them to Rally, retrying
-while GitLab or Rally is down.
+pipeline test report when no archive holds one, and publishes them to Rally (qTest or
+TestRail with --target), retrying while GitLab or the target is down.
 
 Answers: 200 queued/duplicate/ignored, 400 malformed request or body, 401 wrong or
 missing X-Gitlab-Token, 408 headers or body too slow, 413 body over --max-body, 431
@@ -108,8 +110,9 @@ pub struct Args {
     /// before putting it back in the queue, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub shutdown_grace: u64,
-    /// Where the reports are published (TestRail: the [testrail] section, its user and
-    /// API key from the environment as for `tmbridge publish`).
+    /// Where the reports are published (qTest: the [qtest] section, its token from the
+    /// variable qtest.token_env names; TestRail: the [testrail] section, its user and
+    /// API key from the environment; as for `tmbridge publish`).
     #[arg(long, value_enum, default_value = "rally")]
     pub target: super::publish::TargetArg,
 }
@@ -139,12 +142,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(e) => return usage(&e),
     };
-    let target = match args.target {
-        super::publish::TargetArg::Rally => Target::Rally,
-        super::publish::TargetArg::Testrail => Target::Testrail,
-    };
-    if let Err(e) = config.validate(Some(target)) {
+    let target = args.target.target();
+    // qTest's session checks its section itself; its token must be there from the start.
+    if target != Target::Qtest
+        && let Err(e) = config.validate(Some(target))
+    {
         return usage(&format!("{}: {e}", args.config.display()));
+    }
+    if target == Target::Qtest
+        && let Err(e) = crate::publish::qtest::token_from_env(&config)
+    {
+        return usage(&e.to_string());
     }
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let Some(secret) = env(&config.gitlab.token_env) else {

@@ -1,7 +1,9 @@
 //! `tmbridge connect --target testrail` and `tmbridge publish --target testrail`:
 //! the TestRail sessions on the same host loop, outbox and output as Rally's.
 
-use super::publish::{Args as PublishArgs, Format as PublishFormat, write_requests, write_summary};
+use super::publish::{
+    Args as PublishArgs, Format as PublishFormat, read_reports, write_requests, write_summary,
+};
 use super::rally_session::{self, Common, Outcome};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::host::mask::mask_text;
@@ -172,16 +174,10 @@ pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
         Ok(i) => i,
         Err(m) => return Ok(usage(command, m)),
     };
-    let mut reports = Vec::new();
-    for input in &inputs {
-        match input.read_all() {
-            Ok(bytes) => reports.push((input.display().to_string(), bytes)),
-            Err(e) => {
-                eprintln!("error: {}: cannot read: {e}", input.display());
-                return Ok(ExitCode::from(EXIT_FAILED));
-            }
-        }
-    }
+    let reports = match read_reports(&inputs) {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
     let options = PublishOptions {
         target: Target::Testrail,
         outbox: Some(args.outbox.clone()),

@@ -6,6 +6,7 @@ pub mod attachments;
 mod inputs;
 mod journal;
 pub mod outbox;
+pub mod qtest;
 pub mod testrail;
 
 use crate::host::{self, Driver, Hooks, mask};
@@ -125,15 +126,21 @@ pub fn run<R: Into<ReportSource>>(
     options: &PublishOptions,
 ) -> Result<PublishReport> {
     let reports: Vec<ReportSource> = reports.into_iter().map(Into::into).collect();
-    if options.target != Target::Rally {
-        bail!(
-            "publishing to {} is not supported yet; use --target rally",
-            options.target.as_str()
-        );
+    let kind = match options.target {
+        Target::Rally => KIND,
+        Target::Qtest => qtest::KIND,
+        other => bail!(
+            "publishing to {} goes through its own module; use --target rally or qtest here",
+            other.as_str()
+        ),
+    };
+    let label = target_label(options.target);
+    // qTest's session checks its own section when it starts.
+    if options.target == Target::Rally {
+        config
+            .validate(Some(options.target))
+            .map_err(|e| UsageError(format!("configuration: {e}")))?;
     }
-    config
-        .validate(Some(options.target))
-        .map_err(|e| UsageError(format!("configuration: {e}")))?;
     let outbox_path = options
         .outbox
         .clone()
@@ -165,13 +172,17 @@ pub fn run<R: Into<ReportSource>>(
             .credentials
             .clone()
             .or_else(|| credentials_from_env(config).ok());
-        return dry_run(&input, start_options, &loaded.files, credentials.as_ref());
+        let secrets = match options.target {
+            Target::Qtest => qtest::dry_run_secrets(),
+            _ => dry_run_secrets(credentials.as_ref()),
+        };
+        return dry_run(&input, kind, label, start_options, &loaded.files, &secrets);
     }
-    let credentials = match &options.credentials {
-        Some(c) => c.clone(),
-        None => credentials_from_env(config)?,
+    let secrets = match (options.target, &options.credentials) {
+        (Target::Qtest, _) => qtest::secrets_from_env(config)?,
+        (_, Some(c)) => secrets_of(c),
+        (_, None) => secrets_of(&credentials_from_env(config)?),
     };
-    let secrets = secrets_of(&credentials);
     let path = outbox_path;
     let outbox = outbox::Outbox::open(&path)?;
     let target = options.target.as_str();
@@ -181,13 +192,14 @@ pub fn run<R: Into<ReportSource>>(
     let row = outbox.claim(&key, target, &serde_json::to_string(&fresh)?)?;
     let resumed = row.attempts > 0;
     let mut session = match &row.progress {
-        Some(progress) => {
-            crate::engine::resume_session(KIND, &row.input, &stored_progress(progress), &secrets)
-                .map_err(|e| {
-                    anyhow::anyhow!("the outbox holds a run that cannot be resumed: {e}")
-                })?
-        }
-        None => start(&row.input, start_options, &secrets)?,
+        Some(progress) => crate::engine::resume_session(
+            kind,
+            &row.input,
+            &stored_progress(kind, progress),
+            &secrets,
+        )
+        .map_err(|e| anyhow::anyhow!("the outbox holds a run that cannot be resumed: {e}"))?,
+        None => start(kind, &row.input, start_options, &secrets)?,
     };
     if resumed && options.progress {
         eprintln!(
@@ -213,7 +225,7 @@ pub fn run<R: Into<ReportSource>>(
         read_file: &mut read_file,
         store: &mut store,
         progress: options.progress,
-        target: "Rally",
+        target: label,
     };
     let report = host::drive(session.as_mut(), &mut journaled, &mut hooks)?;
     if let Some(e) = journaled.failure {
@@ -238,24 +250,38 @@ pub fn run<R: Into<ReportSource>>(
     })
 }
 
-/// The one session kind publish drives.
+/// The session kind publish drives for Rally.
 const KIND: &str = "rally.publish";
 
+/// What the target is called in messages.
+pub fn target_label(target: Target) -> &'static str {
+    match target {
+        Target::Qtest => "qTest",
+        Target::Testrail => "TestRail",
+        _ => "Rally",
+    }
+}
+
 /// Starts the publish session from its input as JSON.
-fn start(input_json: &str, options: StartOptions, secrets: &Secrets) -> Result<Box<dyn Driver>> {
+fn start(
+    kind: &str,
+    input_json: &str,
+    options: StartOptions,
+    secrets: &Secrets,
+) -> Result<Box<dyn Driver>> {
     let input: serde_json::Value =
         serde_json::from_str(input_json).context("the outbox holds an unreadable run")?;
-    crate::engine::start_session(KIND, &input, secrets, options).map_err(start_error)
+    crate::engine::start_session(kind, &input, secrets, options).map_err(start_error)
 }
 
 /// Progress as stored: outboxes written before progress was saved in its own format
 /// hold the bare progress, which is wrapped so they resume too.
-fn stored_progress(text: &str) -> std::borrow::Cow<'_, str> {
+fn stored_progress<'a>(kind: &str, text: &'a str) -> std::borrow::Cow<'a, str> {
     if text.contains(&format!("\"format\":\"{PROGRESS_FORMAT}\"")) {
         return text.into();
     }
     format!(
-        "{{\"format\":\"{PROGRESS_FORMAT}\",\"version\":{SAVED_VERSION},\"kind\":\"{KIND}\",\"progress\":{text}}}"
+        "{{\"format\":\"{PROGRESS_FORMAT}\",\"version\":{SAVED_VERSION},\"kind\":\"{kind}\",\"progress\":{text}}}"
     )
     .into()
 }
@@ -275,14 +301,9 @@ fn secrets_of(credentials: &Credentials) -> Secrets {
     }
 }
 
-fn dry_run(
-    input: &PublishInput,
-    options: StartOptions,
-    files: &Attachments,
-    credentials: Option<&Credentials>,
-) -> Result<PublishReport> {
-    // Placeholders of the same kind as the real secrets: the requests show the real
-    // flow (basic auth asks for a security token first), never a real secret.
+/// Placeholders of the same kind as the real secrets: the requests show the real
+/// flow (basic auth asks for a security token first), never a real secret.
+fn dry_run_secrets(credentials: Option<&Credentials>) -> Secrets {
     let placeholder = "(dry-run)".to_string();
     let creds = match credentials {
         Some(Credentials::Basic { .. }) => Credentials::Basic {
@@ -291,14 +312,25 @@ fn dry_run(
         },
         _ => Credentials::ApiKey(placeholder),
     };
-    let mut session = start(&serde_json::to_string(input)?, options, &secrets_of(&creds))?;
+    secrets_of(&creds)
+}
+
+fn dry_run(
+    input: &PublishInput,
+    kind: &str,
+    label: &'static str,
+    options: StartOptions,
+    files: &Attachments,
+    secrets: &Secrets,
+) -> Result<PublishReport> {
+    let mut session = start(kind, &serde_json::to_string(input)?, options, secrets)?;
     let mut transport = host::DryRun::default();
     let mut read_file = |path: &str| files.read(path);
     let mut hooks = Hooks {
         read_file: &mut read_file,
         store: &mut host::no_store,
         progress: false,
-        target: "Rally",
+        target: label,
     };
     let report = mask::masked_report(host::drive(session.as_mut(), &mut transport, &mut hooks)?);
     Ok(PublishReport {
@@ -343,14 +375,15 @@ mod tests {
             "context": {"now": "2024-05-01T10:00:00Z", "pipeline_id": "7"},
         });
         let secrets = secrets_of(&Credentials::ApiKey("k".into()));
-        let mut session = start(&input.to_string(), StartOptions::default(), &secrets).unwrap();
+        let mut session =
+            start(KIND, &input.to_string(), StartOptions::default(), &secrets).unwrap();
         let saved: serde_json::Value =
             serde_json::from_str(&session.save_progress().unwrap()).unwrap();
         // What older versions stored: the progress object itself.
         let bare = saved["progress"].to_string();
         let input_json = input.to_string();
         for stored in [bare.clone(), saved.to_string()] {
-            let progress = stored_progress(&stored);
+            let progress = stored_progress(KIND, &stored);
             let resumed = tmbridge_core::session::SessionHandle::resume_parts(
                 KIND,
                 input_json.as_bytes(),

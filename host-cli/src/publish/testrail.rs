@@ -7,7 +7,9 @@
 
 use super::attachments::{Attachments, Policy};
 use super::journal::Journaled;
-use super::{DEFAULT_OUTBOX, PublishOptions, PublishReport, UsageError, inputs, outbox};
+use super::{
+    DEFAULT_OUTBOX, PublishOptions, PublishReport, ReportSource, UsageError, inputs, outbox,
+};
 use crate::host::{self, Hooks, mask};
 use anyhow::{Context, Result};
 use rusqlite::{Connection, params};
@@ -143,10 +145,10 @@ pub struct TestrailPublish {
     pub disabled: Option<Disabled>,
 }
 
-/// Publishes JUnit reports (name, bytes) to TestRail.
-pub fn run(
+/// Publishes test reports (name, bytes; or allure-results folders) to TestRail.
+pub fn run<R: Into<ReportSource>>(
     config: &Config,
-    reports: Vec<(String, Vec<u8>)>,
+    reports: Vec<R>,
     options: &PublishOptions,
     extra: &TestrailOptions,
 ) -> Result<TestrailPublish> {
@@ -160,6 +162,7 @@ pub fn run(
     let mut rules = options.attachments.clone();
     rules.protected.push(outbox_path.clone());
     let policy = Policy::new(&rules).map_err(UsageError)?;
+    let reports: Vec<ReportSource> = reports.into_iter().map(Into::into).collect();
     let mut loaded = inputs::load(&reports, &policy)?;
     loaded.cases.extend(options.cases.iter().cloned());
     let mut context = options.context.clone();

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use tmbridge_core::config::{Config, RunContext, Target};
 
 pub struct PublishToTarget {
-    /// Rally or TestRail.
+    /// Rally, qTest or TestRail.
     pub target: Target,
     pub config: Config,
     /// The outbox shared by every event `serve` publishes.

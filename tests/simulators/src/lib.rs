@@ -1,5 +1,5 @@
 //! Contract simulators for tmbridge's tests: small HTTP servers on 127.0.0.1 that
-//! behave like Rally WSAPI v2.0 and GitLab's jobs/artifacts API, plus a GitLab
+//! behave like Rally WSAPI v2.0, qTest Manager API v3 and GitLab's jobs/artifacts API, plus a GitLab
 //! webhook sender. Each keeps a ledger of what it created and takes fault switches
 //! (5xx bursts, 429 with Retry-After, slow answers, dropped connections), so a test
 //! can prove "every result exactly once" while the network misbehaves.
@@ -16,6 +16,7 @@
 pub mod client;
 pub mod faults;
 pub mod gitlab;
+pub mod qtest;
 pub mod rally;
 pub mod server;
 pub mod testrail;

@@ -136,8 +136,15 @@ __all__ = [
     "PublishInput",
     "QtestAttachment",
     "QtestConfig",
+    "QtestConnectInput",
+    "QtestConnection",
     "QtestCycle",
+    "QtestExecution",
+    "QtestObject",
     "QtestPlan",
+    "QtestPublishDetails",
+    "QtestPublishInput",
+    "QtestStatusMapping",
     "QueryInput",
     "RallyConfig",
     "RallyConnectInput",
@@ -199,8 +206,12 @@ __all__ = [
     "SessionDetailsGitlabReports",
     "SessionDetailsLinkTestCase",
     "SessionDetailsPublish",
+    "SessionDetailsQtestConnection",
+    "SessionDetailsQtestPublish",
     "SessionDetailsRequirements",
     "SessionDetailsSchema",
+    "SessionDetailsTestrailConnection",
+    "SessionDetailsTestrailPublish",
     "SessionFeed",
     "SessionFeed1",
     "SessionFeed2",
@@ -209,12 +220,16 @@ __all__ = [
     "SessionSecrets",
     "SessionStart",
     "SessionStartGitlabReports",
+    "SessionStartQtestConnect",
+    "SessionStartQtestPublish",
     "SessionStartRallyConnect",
     "SessionStartRallyDefect",
     "SessionStartRallyLinkCase",
     "SessionStartRallyPublish",
     "SessionStartRallyRequirements",
     "SessionStartRallySchema",
+    "SessionStartTestrailConnect",
+    "SessionStartTestrailPublish",
     "SessionUnits",
     "Source",
     "SourceFormat",
@@ -259,8 +274,15 @@ __all__ = [
     "TestStep",
     "TestStepInput",
     "TestStepLog",
+    "TestrailAccessLost",
     "TestrailConfig",
+    "TestrailConnectInput",
+    "TestrailConnection",
+    "TestrailNamed",
     "TestrailPlan",
+    "TestrailPublishDetails",
+    "TestrailPublishInput",
+    "TestrailStatus",
     "TextFormat",
     "TokenInput",
     "ValidateInput",
@@ -1113,8 +1135,12 @@ _HttpRequestRequired = TypedDict("_HttpRequestRequired", {
     "url": str,
 })
 
+_HttpRequestOptional = TypedDict("_HttpRequestOptional", {
+    "body_base64": Union[str, None],
+}, total=False)
 
-class HttpRequest(_HttpRequestRequired):
+
+class HttpRequest(_HttpRequestRequired, _HttpRequestOptional):
     """One HTTP request, complete: the host adds nothing (no auth, no content type)."""
 
 
@@ -1127,6 +1153,7 @@ _HttpRequestInputRequired = TypedDict("_HttpRequestInputRequired", {
 
 _HttpRequestInputOptional = TypedDict("_HttpRequestInputOptional", {
     "body": Union[str, None],
+    "body_base64": Union[str, None],
 }, total=False)
 
 
@@ -1741,6 +1768,7 @@ _QtestConfigOptional = TypedDict("_QtestConfigOptional", {
     "project_id": Union[str, int, None],
     "run_fields": Dict[str, str],
     "statuses": "StatusMap",
+    "suite_names": List[str],
     "suite_properties": List[str],
     "test_cycle": Union[str, int, None],
     "token_env": str,
@@ -1750,6 +1778,29 @@ _QtestConfigOptional = TypedDict("_QtestConfigOptional", {
 
 class QtestConfig(_QtestConfigOptional):
     """The `[qtest]` section."""
+
+
+_QtestConnectInputRequired = TypedDict("_QtestConnectInputRequired", {
+    "config": "Config",
+})
+
+
+class QtestConnectInput(_QtestConnectInputRequired):
+    pass
+
+
+_QtestConnectionRequired = TypedDict("_QtestConnectionRequired", {
+    "automation_enabled": Union[bool, None],
+    "mappings": List["QtestStatusMapping"],
+    "ok": bool,
+    "project_id": int,
+    "project_name": Union[str, None],
+    "site": str,
+})
+
+
+class QtestConnection(_QtestConnectionRequired):
+    pass
 
 
 _QtestCycleRequired = TypedDict("_QtestCycleRequired", {
@@ -1764,6 +1815,31 @@ class QtestCycle(_QtestCycleRequired):
     """The job's test cycle."""
 
 
+_QtestExecutionRequired = TypedDict("_QtestExecutionRequired", {
+    "existed": bool,
+    "key": str,
+    "status": str,
+    "suite": str,
+    "test_case": Union[int, None],
+    "test_log": Union[int, None],
+    "test_run": Union[int, None],
+})
+
+
+class QtestExecution(_QtestExecutionRequired):
+    """One execution as it reached qTest."""
+
+
+_QtestObjectRequired = TypedDict("_QtestObjectRequired", {
+    "id": int,
+    "name": str,
+})
+
+
+class QtestObject(_QtestObjectRequired):
+    """A qTest object, by id and name."""
+
+
 _QtestPlanRequired = TypedDict("_QtestPlanRequired", {
     "body": "AutoTestLogs",
     "cycle": "QtestCycle",
@@ -1775,6 +1851,46 @@ _QtestPlanRequired = TypedDict("_QtestPlanRequired", {
 
 class QtestPlan(_QtestPlanRequired):
     """Everything a qTest sync would send."""
+
+
+_QtestPublishDetailsRequired = TypedDict("_QtestPublishDetailsRequired", {
+    "executions": List["QtestExecution"],
+    "mappings": List["QtestStatusMapping"],
+    "project_id": int,
+    "review": List["ReviewItem"],
+    "summary": List["ResultLine"],
+    "test_cycle": Union["QtestObject", None],
+    "test_suites": List["QtestObject"],
+})
+
+
+class QtestPublishDetails(_QtestPublishDetailsRequired):
+    pass
+
+
+_QtestPublishInputRequired = TypedDict("_QtestPublishInputRequired", {
+    "cases": List["TestCaseInput"],
+    "config": "Config",
+    "context": "MapContext",
+})
+
+_QtestPublishInputOptional = TypedDict("_QtestPublishInputOptional", {
+    "cache": "RefCacheInput",
+}, total=False)
+
+
+class QtestPublishInput(_QtestPublishInputRequired, _QtestPublishInputOptional):
+    pass
+
+
+_QtestStatusMappingRequired = TypedDict("_QtestStatusMappingRequired", {
+    "run_status": str,
+    "value": str,
+})
+
+
+class QtestStatusMapping(_QtestStatusMappingRequired):
+    """One automation status value and the Test Run status the project maps it to."""
 
 
 _QueryInputRequired = TypedDict("_QueryInputRequired", {
@@ -2382,6 +2498,40 @@ class SchemaRequest(_SchemaRequestOptional):
     """Which type to load."""
 
 
+_TestrailConnectionRequired = TypedDict("_TestrailConnectionRequired", {
+    "base_url": str,
+    "case_fields": List[str],
+    "ok": bool,
+    "project": Union["TestrailNamed", None],
+    "result_fields": List[str],
+    "section": Union["TestrailNamed", None],
+    "statuses": List["TestrailStatus"],
+    "suite": Union["TestrailNamed", None],
+    "suite_mode": Union[int, None],
+    "user": str,
+})
+
+
+class TestrailConnection(_TestrailConnectionRequired):
+    pass
+
+
+_TestrailPublishDetailsRequired = TypedDict("_TestrailPublishDetailsRequired", {
+    "access_lost": Union["TestrailAccessLost", None],
+    "cache": "RefCache",
+    "plan": Union["TestrailNamed", None],
+    "project": Union["TestrailNamed", None],
+    "review": List["ReviewItem"],
+    "run": Union["TestrailNamed", None],
+    "suite": Union["TestrailNamed", None],
+    "summary": List["ResultLine"],
+})
+
+
+class TestrailPublishDetails(_TestrailPublishDetailsRequired):
+    pass
+
+
 _SessionDetailsConnectionRequired = TypedDict("_SessionDetailsConnectionRequired", {
     "session": Literal["connection"],
 })
@@ -2437,8 +2587,40 @@ _SessionDetailsGitlabReportsRequired = TypedDict("_SessionDetailsGitlabReportsRe
 
 class SessionDetailsGitlabReports(ReportsOutput, _SessionDetailsGitlabReportsRequired):
     pass
+
+_SessionDetailsTestrailConnectionRequired = TypedDict("_SessionDetailsTestrailConnectionRequired", {
+    "session": Literal["testrail_connection"],
+})
+
+
+class SessionDetailsTestrailConnection(TestrailConnection, _SessionDetailsTestrailConnectionRequired):
+    pass
+
+_SessionDetailsTestrailPublishRequired = TypedDict("_SessionDetailsTestrailPublishRequired", {
+    "session": Literal["testrail_publish"],
+})
+
+
+class SessionDetailsTestrailPublish(TestrailPublishDetails, _SessionDetailsTestrailPublishRequired):
+    pass
+
+_SessionDetailsQtestConnectionRequired = TypedDict("_SessionDetailsQtestConnectionRequired", {
+    "session": Literal["qtest_connection"],
+})
+
+
+class SessionDetailsQtestConnection(QtestConnection, _SessionDetailsQtestConnectionRequired):
+    pass
+
+_SessionDetailsQtestPublishRequired = TypedDict("_SessionDetailsQtestPublishRequired", {
+    "session": Literal["qtest_publish"],
+})
+
+
+class SessionDetailsQtestPublish(QtestPublishDetails, _SessionDetailsQtestPublishRequired):
+    pass
 # Session-specific results.
-SessionDetails = Union["SessionDetailsConnection", "SessionDetailsPublish", "SessionDetailsRequirements", "SessionDetailsLinkTestCase", "SessionDetailsDefect", "SessionDetailsSchema", "SessionDetailsGitlabReports"]
+SessionDetails = Union["SessionDetailsConnection", "SessionDetailsPublish", "SessionDetailsRequirements", "SessionDetailsLinkTestCase", "SessionDetailsDefect", "SessionDetailsSchema", "SessionDetailsGitlabReports", "SessionDetailsTestrailConnection", "SessionDetailsTestrailPublish", "SessionDetailsQtestConnection", "SessionDetailsQtestPublish"]
 
 
 _SessionFeed1Required = TypedDict("_SessionFeed1Required", {
@@ -2581,8 +2763,60 @@ _SessionStartGitlabReportsOptional = TypedDict("_SessionStartGitlabReportsOption
 
 class SessionStartGitlabReports(_SessionStartGitlabReportsRequired, _SessionStartGitlabReportsOptional):
     pass
+
+_SessionStartTestrailConnectRequired = TypedDict("_SessionStartTestrailConnectRequired", {
+    "input": "TestrailConnectInput",
+    "kind": Literal["testrail.connect"],
+})
+
+_SessionStartTestrailConnectOptional = TypedDict("_SessionStartTestrailConnectOptional", {
+    "options": "StartOptions",
+}, total=False)
+
+
+class SessionStartTestrailConnect(_SessionStartTestrailConnectRequired, _SessionStartTestrailConnectOptional):
+    pass
+
+_SessionStartTestrailPublishRequired = TypedDict("_SessionStartTestrailPublishRequired", {
+    "input": "TestrailPublishInput",
+    "kind": Literal["testrail.publish"],
+})
+
+_SessionStartTestrailPublishOptional = TypedDict("_SessionStartTestrailPublishOptional", {
+    "options": "StartOptions",
+}, total=False)
+
+
+class SessionStartTestrailPublish(_SessionStartTestrailPublishRequired, _SessionStartTestrailPublishOptional):
+    pass
+
+_SessionStartQtestConnectRequired = TypedDict("_SessionStartQtestConnectRequired", {
+    "input": "QtestConnectInput",
+    "kind": Literal["qtest.connect"],
+})
+
+_SessionStartQtestConnectOptional = TypedDict("_SessionStartQtestConnectOptional", {
+    "options": "StartOptions",
+}, total=False)
+
+
+class SessionStartQtestConnect(_SessionStartQtestConnectRequired, _SessionStartQtestConnectOptional):
+    pass
+
+_SessionStartQtestPublishRequired = TypedDict("_SessionStartQtestPublishRequired", {
+    "input": "QtestPublishInput",
+    "kind": Literal["qtest.publish"],
+})
+
+_SessionStartQtestPublishOptional = TypedDict("_SessionStartQtestPublishOptional", {
+    "options": "StartOptions",
+}, total=False)
+
+
+class SessionStartQtestPublish(_SessionStartQtestPublishRequired, _SessionStartQtestPublishOptional):
+    pass
 # A start request: the kind, its input and the options every kind takes.
-SessionStart = Union["SessionStartRallyConnect", "SessionStartRallySchema", "SessionStartRallyPublish", "SessionStartRallyRequirements", "SessionStartRallyLinkCase", "SessionStartRallyDefect", "SessionStartGitlabReports"]
+SessionStart = Union["SessionStartRallyConnect", "SessionStartRallySchema", "SessionStartRallyPublish", "SessionStartRallyRequirements", "SessionStartRallyLinkCase", "SessionStartRallyDefect", "SessionStartGitlabReports", "SessionStartTestrailConnect", "SessionStartTestrailPublish", "SessionStartQtestConnect", "SessionStartQtestPublish"]
 
 
 _SessionUnitsRequired = TypedDict("_SessionUnitsRequired", {
@@ -3116,22 +3350,39 @@ class TestStepLog(_TestStepLogRequired):
     """One step of a test log. An aggregated result lists each of its tests as a step."""
 
 
+_TestrailAccessLostRequired = TypedDict("_TestrailAccessLostRequired", {
+    "code": str,
+    "message": str,
+})
+
+
+class TestrailAccessLost(_TestrailAccessLostRequired):
+    """Why an export switched itself off."""
+
+
 _TestrailConfigOptional = TypedDict("_TestrailConfigOptional", {
     "allow_ms": bool,
     "api_key_env": str,
     "automation_id_field": str,
+    "batch_size": int,
     "case_fields": Dict[str, "FieldValue"],
     "comment_max_chars": int,
+    "configuration_property": Union[str, None],
     "create_cases": bool,
     "defects_property": str,
     "export": bool,
     "export_results": bool,
+    "plan_id": Union[str, int, None],
     "project_id": Union[str, int, None],
     "result_fields": Dict[str, "FieldValue"],
     "run_id": Union[str, int, None],
+    "run_name": Union[str, None],
+    "scope": Union[str, None],
     "section_id": Union[str, int, None],
+    "section_per_suite": bool,
     "statuses": "StatusMap",
     "suite_id": Union[str, int, None],
+    "update_cases": bool,
     "url": Union[str, None],
     "user_env": str,
     "version": Union[str, None],
@@ -3140,6 +3391,25 @@ _TestrailConfigOptional = TypedDict("_TestrailConfigOptional", {
 
 class TestrailConfig(_TestrailConfigOptional):
     """The `[testrail]` section."""
+
+
+_TestrailConnectInputRequired = TypedDict("_TestrailConnectInputRequired", {
+    "config": "Config",
+})
+
+
+class TestrailConnectInput(_TestrailConnectInputRequired):
+    pass
+
+
+_TestrailNamedRequired = TypedDict("_TestrailNamedRequired", {
+    "id": int,
+    "name": Union[str, None],
+})
+
+
+class TestrailNamed(_TestrailNamedRequired):
+    """A TestRail record in people's terms (`P1 Web`, `S3 API`, `R7 CI 42`)."""
 
 
 _TestrailPlanRequired = TypedDict("_TestrailPlanRequired", {
@@ -3158,6 +3428,32 @@ _TestrailPlanRequired = TypedDict("_TestrailPlanRequired", {
 
 class TestrailPlan(_TestrailPlanRequired):
     """Everything a TestRail sync would send."""
+
+
+_TestrailPublishInputRequired = TypedDict("_TestrailPublishInputRequired", {
+    "cases": List["TestCaseInput"],
+    "config": "Config",
+    "context": "MapContext",
+})
+
+_TestrailPublishInputOptional = TypedDict("_TestrailPublishInputOptional", {
+    "cache": "RefCacheInput",
+}, total=False)
+
+
+class TestrailPublishInput(_TestrailPublishInputRequired, _TestrailPublishInputOptional):
+    """What to publish."""
+
+
+_TestrailStatusRequired = TypedDict("_TestrailStatusRequired", {
+    "id": int,
+    "label": str,
+    "name": str,
+})
+
+
+class TestrailStatus(_TestrailStatusRequired):
+    """A status TestRail knows (`get_statuses`), custom ones included."""
 
 # How a value is written into its field.
 TextFormat = Union[Literal["plain"], Literal["single_line"], Literal["html"]]

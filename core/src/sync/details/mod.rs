@@ -2,6 +2,7 @@
 //! one variant per kind of session. Plain data: each target's sessions fill them in.
 
 pub mod gitlab;
+pub mod qtest;
 pub mod rally;
 pub mod testrail;
 
@@ -25,4 +26,6 @@ pub enum Details {
     GitlabReports(gitlab::ReportsOutput),
     TestrailConnection(testrail::TestrailConnection),
     TestrailPublish(testrail::TestrailPublishDetails),
+    QtestConnection(qtest::QtestConnection),
+    QtestPublish(qtest::QtestPublishDetails),
 }

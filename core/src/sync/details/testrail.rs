@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 
 /// A TestRail record in people's terms (`P1 Web`, `S3 API`, `R7 CI 42`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "TestrailNamed")
+)]
 pub struct Named {
     pub id: u64,
     pub name: Option<String>,
@@ -13,6 +18,11 @@ pub struct Named {
 
 /// A status TestRail knows (`get_statuses`), custom ones included.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "TestrailStatus")
+)]
 pub struct StatusInfo {
     pub id: u64,
     /// The system name: `passed`, `custom_status2`.
@@ -21,6 +31,7 @@ pub struct StatusInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestrailConnection {
     /// The API base (`https://example.testrail.io/index.php?/api/v2/`).
     pub base_url: String,
@@ -41,6 +52,11 @@ pub struct TestrailConnection {
 
 /// Why an export switched itself off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "TestrailAccessLost")
+)]
 pub struct AccessLost {
     /// `testrail.unauthorized` or `testrail.forbidden`.
     pub code: String,
@@ -48,6 +64,7 @@ pub struct AccessLost {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestrailPublishDetails {
     pub project: Option<Named>,
     pub suite: Option<Named>,

@@ -15,6 +15,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "TestrailConnectInput")
+)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectInput {
     pub config: Config,

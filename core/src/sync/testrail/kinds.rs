@@ -28,6 +28,15 @@ pub const PUBLISH: Kind = Kind {
     resume_parts: resume_parts::<PublishLogic>,
 };
 
+/// The input schema of each TestRail kind, for the generated binding types.
+#[cfg(feature = "schema")]
+pub fn input_schemas(g: &mut schemars::SchemaGenerator) -> Vec<(&'static str, schemars::Schema)> {
+    vec![
+        (CONNECT.name, g.subschema_for::<ConnectInput>()),
+        (PUBLISH.name, g.subschema_for::<PublishInput>()),
+    ]
+}
+
 /// A kind's start input: builds the session.
 trait TestrailStart: DeserializeOwned {
     type Logic: Logic<Input = Self> + 'static;

@@ -4,25 +4,9 @@
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+pub use crate::status::testrail_placeholder as placeholder;
 use crate::status::{StatusMap, StatusValue, testrail_status_id};
 use crate::sync::details::testrail::StatusInfo;
-
-/// A value the core reads without the instance (`5`, `failed`).
-fn is_builtin(value: &str) -> bool {
-    testrail_status_id(value).is_ok()
-}
-
-/// The table with every value it cannot read alone replaced by `1`: to check the
-/// rest of the configuration before the instance's statuses are known.
-pub fn placeholder(map: &StatusMap) -> StatusMap {
-    let mut out = map.clone();
-    for v in out.entries.values_mut().chain(out.default.iter_mut()) {
-        if !is_builtin(&v.0) && !v.0.trim().eq_ignore_ascii_case("untested") && v.0.trim() != "3" {
-            *v = StatusValue("1".into());
-        }
-    }
-    out
-}
 
 fn known_list(known: &[StatusInfo]) -> String {
     known
@@ -41,7 +25,7 @@ pub fn with_ids(map: &StatusMap, known: &[StatusInfo]) -> Result<StatusMap> {
         .map(|(k, v)| (k.clone(), v))
         .chain(out.default.iter_mut().map(|v| ("default".to_string(), v)));
     for (key, value) in entries {
-        if is_builtin(&value.0) {
+        if testrail_status_id(&value.0).is_ok() {
             continue;
         }
         let wanted = value.0.trim();

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! tmbridge-simulators [--rally 127.0.0.1:8081] [--gitlab 127.0.0.1:8082] [--gitlab-token TOKEN]
-//!                     [--gitlab-demo-pipeline] [--testrail 127.0.0.1:8083]
+//!                     [--qtest 127.0.0.1:8084] [--gitlab-demo-pipeline] [--testrail 127.0.0.1:8083]
 //! ```
 //!
 //! `--gitlab-demo-pipeline` adds pipeline 1001 on `main` (failed) with a `unit-tests` job
@@ -14,12 +14,14 @@
 
 use std::process::ExitCode;
 use tmbridge_simulators::gitlab::{GitlabSim, JobSpec, PipelineSpec};
+use tmbridge_simulators::qtest::QtestSim;
 use tmbridge_simulators::rally::RallySim;
 use tmbridge_simulators::testrail::TestrailSim;
 
 fn main() -> ExitCode {
     let mut rally_addr = "127.0.0.1:0".to_string();
     let mut gitlab_addr = "127.0.0.1:0".to_string();
+    let mut qtest_addr = "127.0.0.1:0".to_string();
     let mut token = "glpat-simulated-token".to_string();
     let mut demo = false;
     let mut testrail_addr = None;
@@ -35,9 +37,10 @@ fn main() -> ExitCode {
             ("--gitlab", Some(v)) => gitlab_addr = v,
             ("--gitlab-token", Some(v)) => token = v,
             ("--testrail", Some(v)) => testrail_addr = Some(v),
+            ("--qtest", Some(v)) => qtest_addr = v,
             _ => {
                 eprintln!(
-                    "usage: tmbridge-simulators [--rally ADDR] [--gitlab ADDR] [--gitlab-token TOKEN] [--gitlab-demo-pipeline] [--testrail ADDR]"
+                    "usage: tmbridge-simulators [--rally ADDR] [--gitlab ADDR] [--gitlab-token TOKEN] [--gitlab-demo-pipeline] [--testrail ADDR] [--qtest ADDR]"
                 );
                 return ExitCode::from(2);
             }
@@ -57,6 +60,13 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let qtest = match QtestSim::bind(&qtest_addr) {
+        Ok(q) => q,
+        Err(e) => {
+            eprintln!("cannot start the qTest simulator on {qtest_addr}: {e}");
+            return ExitCode::from(1);
+        }
+    };
     if demo {
         gitlab.add_pipeline(demo_pipeline());
     }
@@ -72,6 +82,12 @@ fn main() -> ExitCode {
         "gitlab project = {} ({})",
         gitlab.project_id(),
         gitlab.project_path()
+    );
+    println!(
+        "qtest url = {}  (bearer token {}, project {})",
+        qtest.url(),
+        qtest.token(),
+        qtest.project_id()
     );
     let _testrail = testrail_addr.map(|addr| TestrailSim::bind_announced(&addr));
     loop {

@@ -34,6 +34,11 @@ const MAX_TRIES: u32 = 8;
 
 /// What to publish.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "TestrailPublishInput")
+)]
 #[serde(deny_unknown_fields)]
 pub struct PublishInput {
     pub config: Config,

@@ -35,7 +35,7 @@ const api = createApi({
 });
 
 export const {
-  call, callJson, listOps, version, parseJunit, parseAllure, junitEvents, readJunit, JunitReader, Session, sessionKinds, rally, iterCases,
+  call, callJson, listOps, version, parseJunit, parseAllure, junitEvents, readJunit, JunitReader, Session, sessionKinds, rally, qtest, testrail, iterCases,
   mapResults, validateConfig,
   normalizeRallyQuery, checkRallyQuery, parseRallyQuery, rallyPollQuery, readRallyLookups,
   autofillSchema, autofillAllowedValues, autofillForm, autofillEditForm, autofillCheckMappings,

@@ -25,11 +25,11 @@ if ! { [ -f pkg/web/tmbridge_wasm_bg.wasm ] && [ -f pkg/node/tmbridge_wasm_bg.wa
 fi
 echo '{"type":"commonjs"}' > pkg/node/package.json
 # The API and its types have one source, bindings/node.
-cp bindings/node/api.js bindings/node/errors.js bindings/node/rally.js bindings/node/node-host.js pkg/
+cp bindings/node/api.js bindings/node/errors.js bindings/node/host-loop.js bindings/node/targets.js bindings/node/node-host.js pkg/
 cp bindings/node/index.d.ts pkg/tmbridge.d.ts
 cp bindings/node/types.d.ts pkg/types.d.ts
 # The browser extension loads the browser build from inside its own folder.
 rm -rf pkg/extension/tmbridge
 mkdir -p pkg/extension/tmbridge/web
-cp pkg/index.js pkg/api.js pkg/errors.js pkg/rally.js pkg/extension/tmbridge/
+cp pkg/index.js pkg/api.js pkg/errors.js pkg/host-loop.js pkg/targets.js pkg/extension/tmbridge/
 cp pkg/web/tmbridge_wasm.js pkg/web/tmbridge_wasm_bg.wasm pkg/extension/tmbridge/web/

@@ -25,7 +25,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 (cd "$EXT" && cp --parents manifest.json background.js sidepanel.html sidepanel.css sidepanel.js \
   options.html options.js lib/*.js icons/icon-*.png \
-  tmbridge/index.js tmbridge/api.js tmbridge/errors.js tmbridge/rally.js tmbridge/web/tmbridge_wasm.js tmbridge/web/tmbridge_wasm_bg.wasm "$stage/")
+  tmbridge/index.js tmbridge/api.js tmbridge/errors.js tmbridge/host-loop.js tmbridge/targets.js tmbridge/web/tmbridge_wasm.js tmbridge/web/tmbridge_wasm_bg.wasm "$stage/")
 node scripts/check-extension-package.mjs "$stage" >&2
 mkdir -p dist
 zip_path="$ROOT/dist/tmbridge-extension-$version.zip"

@@ -7,7 +7,7 @@
 // This file turns envelopes into values and errors. Error text is the core's own
 // (`backend.errorText`), never rewritten here.
 
-import { createRally } from './rally.js';
+import { createTargets } from './targets.js';
 
 // The error classes are generated from the core's list of error areas (errors.js).
 import { TmbridgeError, errorClassFor } from './errors.js';
@@ -275,8 +275,7 @@ export function createApi(backend) {
   const sessionKinds = () => call('session.kinds');
 
   // Whole syncs in one call each; the runtime's `host` gives files and the state file.
-  const rally = createRally({ Session, call, toError, parseJunit, parseAllure, host: backend.host ?? null });
-  const { iterCases } = rally;
+  const { rally, qtest, testrail, iterCases } = createTargets({ Session, call, toError, parseJunit, parseAllure, host: backend.host ?? null });
 
   return {
     call,
@@ -291,6 +290,8 @@ export function createApi(backend) {
     Session,
     sessionKinds,
     rally,
+    qtest,
+    testrail,
     iterCases,
     mapResults,
     validateConfig,

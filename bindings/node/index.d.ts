@@ -259,7 +259,7 @@ export class Session {
 /** Every kind of session the core can start, with its input's shape. */
 export function sessionKinds(): SessionKind[];
 
-// --- rally: whole syncs in one call -------------------------------------------------
+// --- rally, qtest, testrail: whole syncs in one call ---------------------------------
 
 /** Every test case of a parsed report, however deeply its suites nest. */
 export function iterCases(report: Report): Generator<TestCase, void, undefined>;
@@ -270,9 +270,9 @@ export interface RallyStore {
   set(key: string, value: string): void | Promise<void>;
 }
 
-/** Options every `rally` function takes. */
+/** Options every `rally`, `qtest` and `testrail` function takes. */
 export interface RallyOptions {
-  /** `{ api_key }` or `{ username, password }`; else the variable `rally.api_key_env` names (`RALLY_API_KEY`), or `RALLY_USERNAME` and `RALLY_PASSWORD`. */
+  /** Rally: `{ api_key }` or `{ username, password }`; else the variable `rally.api_key_env` names (`RALLY_API_KEY`), or `RALLY_USERNAME` and `RALLY_PASSWORD`. qTest and TestRail: see `qtest` and `testrail`. */
   secrets?: SessionSecrets;
   /** Send nothing: the report's `dryRunRequests` lists each request, secrets masked. */
   dryRun?: boolean;
@@ -342,4 +342,34 @@ export declare const rally: {
   /** The user stories a query finds, as an async generator. */
   importRequirements(query: string | null, options: ImportRequirementsOptions): AsyncGenerator<Requirement, void, undefined>;
   iterCases: typeof iterCases;
+};
+
+/**
+ * qTest Manager in one call each: the token in `secrets.api_key`, else the variable
+ * `qtest.token_env` names (`TMBRIDGE_QTEST_TOKEN`). Errors reject as for `rally`
+ * (`QtestError`, `SessionError`, ...).
+ */
+export declare const qtest: {
+  /** Publishes a report (a path or allure-results folder in Node, its bytes, or a parsed report): test cases, the job's test cycle, a suite per browser, runs and one log per execution. */
+  publish(report: string | URL | Uint8Array | Report, config: Config | string | URL, options?: PublishOptions): Promise<RallyReport<DetailsOf<'qtest_publish'>>>;
+  /** Tests the site, the token, the project and its automation settings. */
+  connect(config: Config | string | URL, options?: RallyOptions): Promise<RallyReport<DetailsOf<'qtest_connection'>>>;
+};
+
+export interface TestrailPublishOptions extends PublishOptions {
+  /** Exports only what this filter selects, e.g. `status in (failed, error)` (`testrail.scope`). */
+  scope?: string;
+}
+
+/**
+ * TestRail in one call each: `secrets: { username, api_key }` (or `password`), else the
+ * variables `testrail.user_env` and `testrail.api_key_env` name (`TESTRAIL_USER`,
+ * `TESTRAIL_API_KEY`; or `TESTRAIL_PASSWORD`). Errors reject as for `rally`
+ * (`TestrailError`, `SessionError`, ...).
+ */
+export declare const testrail: {
+  /** Exports a report: cases in the configured section, a run or plan entry, results and attachments. */
+  publish(report: string | URL | Uint8Array | Report, config: Config | string | URL, options?: TestrailPublishOptions): Promise<RallyReport<DetailsOf<'testrail_publish'>>>;
+  /** Checks the URL, the credentials, the project, suite and section, the statuses and fields. */
+  connect(config: Config | string | URL, options?: RallyOptions): Promise<RallyReport<DetailsOf<'testrail_connection'>>>;
 };

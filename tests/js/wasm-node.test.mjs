@@ -9,6 +9,7 @@ import { loadVectors } from './load-vectors.mjs';
 import { assertAllVectors } from './run-vectors.mjs';
 import { sessionSuite } from './session.suite.mjs';
 import { rallySuite } from '../../bindings/node/test-support/rally.suite.mjs';
+import { targetsSuite } from '../../bindings/node/test-support/targets.suite.mjs';
 
 const require = createRequire(import.meta.url);
 const wasm = require('../../pkg/node/tmbridge_wasm.js');
@@ -16,6 +17,7 @@ const wasm = require('../../pkg/node/tmbridge_wasm.js');
 apiSuite('wasm in node', tmbridge);
 sessionSuite('wasm in node', tmbridge);
 rallySuite('wasm in node', tmbridge, new URL('../../pkg/node.js', import.meta.url).href);
+targetsSuite('wasm in node', tmbridge);
 
 it('wasm in node: every vector gives its expected bytes', () => {
   assertAllVectors('wasm in node', (op, input) => tmbridge.callJson(op, input));

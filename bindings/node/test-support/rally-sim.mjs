@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const FIXTURES = join(ROOT, 'tests', 'fixtures', 'publish');
 
-function binary() {
+/** The simulators binary, built when missing (the test command builds it first). */
+export function simulatorBinary() {
   const target = process.env.CARGO_TARGET_DIR || join(ROOT, 'target');
   const path = join(target, 'debug', 'tmbridge-simulators');
   if (!existsSync(path)) {
@@ -20,7 +21,7 @@ function binary() {
 }
 
 export async function startSim() {
-  const proc = spawn(binary(), ['--rally', '127.0.0.1:0', '--gitlab', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(simulatorBinary(), ['--rally', '127.0.0.1:0', '--gitlab', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const seen = {};
   const lines = createInterface({ input: proc.stdout });
   for await (const line of lines) {

@@ -1,6 +1,7 @@
 //! Answers for a dry run: a host that must not touch the target answers each request
 //! with [`answer`], so the session goes through every request it would send against
-//! an empty Rally that knows the test cases asked for. Refs made up here are written
+//! an empty Rally that knows the test cases asked for (qTest's and TestRail's
+//! requests get their own target's answers). Refs made up here are written
 //! in parentheses (`/testcase/(TC12)`, `/testcaseresult/(new-3)`).
 
 use crate::rally::query::{Expr, parse};
@@ -11,6 +12,10 @@ use serde_json::{Value, json};
 pub fn answer(request: &HttpRequest, counter: &mut u64) -> HttpResponse {
     if let Some(qtest) = super::qtest::dry_run::answer(request, counter) {
         return qtest;
+    }
+    // TestRail's API sits in the query string: `index.php?/api/v2/<method>`.
+    if request.url.contains("?/api/v2/") {
+        return super::testrail::dry_run::answer(request, counter);
     }
     let (path, query) = request.url.split_once('?').unwrap_or((&request.url, ""));
     let path = match path.find("/slm/webservice/v2.0") {

@@ -5,7 +5,9 @@ import {
   call,
   mapResults,
   parseJunit,
+  qtest,
   Session,
+  testrail,
   validateConfig,
   JunitError,
   type Config,
@@ -51,3 +53,14 @@ try {
 } catch (e) {
   if (e instanceof JunitError) console.log(e.code, e.line);
 }
+
+// qTest and TestRail: the same options as rally, typed details per kind.
+async function targets(): Promise<void> {
+  const published = await qtest.publish('report.xml', { qtest: { url: 'https://acme.qtestnet.com', project_id: 1 } }, { context: { job_name: 'e2e' } });
+  console.log(published.details.session, published.details.executions.length, published.dryRunRequests.length);
+  const exported = await testrail.publish('allure-results', 'tmbridge.toml', { scope: 'status = failed', dryRun: true });
+  console.log(exported.details.session, exported.resumed);
+  // @ts-expect-error scope is TestRail's
+  await qtest.publish('report.xml', 'tmbridge.toml', { scope: 'status = failed' });
+}
+console.log(targets);

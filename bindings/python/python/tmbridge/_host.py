@@ -1,4 +1,5 @@
-"""The host loop shared by every ``tmbridge.rally`` function, sync and async.
+"""The host loop shared by every target's functions (``tmbridge.rally``,
+``tmbridge.qtest``, ``tmbridge.testrail``), sync and async.
 
 ``_pump`` drives a session and yields only what needs I/O the caller chooses (an
 HTTP request to send, a wait); the sync and async drivers answer it. Everything
@@ -62,11 +63,7 @@ class Run:
 
 def _start(run: Run) -> Tuple[Session, bool]:
     if run.dry_run:
-        fake: Dict[str, str] = (
-            {"username": _PLACEHOLDER, "password": _PLACEHOLDER}
-            if "username" in run.secrets
-            else {"api_key": _PLACEHOLDER}
-        )
+        fake: Dict[str, str] = {name: _PLACEHOLDER for name in run.secrets} or {"api_key": _PLACEHOLDER}
         return Session.start(run.kind, run.input, secrets=fake, options={"seed": 0}), False
     if run.state is not None:
         saved = run.state.saved(run.key)
@@ -93,6 +90,8 @@ def _pump(run: Run) -> _Pump:
                     "headers": step["headers"],
                     "body": step["body"],
                 }
+                if step.get("body_base64") is not None:  # a binary body (a multipart upload)
+                    request["body_base64"] = step["body_base64"]
                 if run.dry_run:
                     dry = _call("session.dry_run_answer", {"request": request, "counter": counter})
                     counter = dry["counter"]
@@ -233,29 +232,83 @@ def check(report: RunReport) -> RunReport:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def secrets_for(config: Mapping[str, Any], secrets: Optional[SessionSecrets], dry_run: bool) -> SessionSecrets:
-    """The secrets given, else from the environment: the variable ``rally.api_key_env``
-    names (``RALLY_API_KEY`` by default), else ``RALLY_USERNAME`` and ``RALLY_PASSWORD``."""
+def secrets_for(
+    kind: str, config: Mapping[str, Any], secrets: Optional[SessionSecrets], dry_run: bool
+) -> SessionSecrets:
+    """The secrets given, else from the environment, as the CLI reads them for the
+    kind's target (``rally.publish``: Rally's)."""
     if secrets:
         return secrets
-    rally = config.get("rally") or {}
-    name = str(rally.get("api_key_env") or "RALLY_API_KEY")
-    key = os.environ.get(name, "").strip()
-    if key:
-        return {"api_key": key}
-    user, password = os.environ.get("RALLY_USERNAME", ""), os.environ.get("RALLY_PASSWORD", "")
-    if user.strip() and password:
-        return {"username": user.strip(), "password": password}
-    if dry_run:
-        return {}
-    raise_error(
-        {
-            "code": "session.no_credentials",
-            "message": f"no Rally credentials: the environment variable {name} is not set",
-            "hint": f"set {name} to an API key (rally.api_key_env names the variable), "
-            "or RALLY_USERNAME and RALLY_PASSWORD, or pass secrets={'api_key': ...}",
-        }
-    )
+    target = kind.split(".", 1)[0]
+    found = _from_env(target, config.get(target) or {})
+    if found is not None:
+        return found
+    if dry_run:  # the requests show the real sign-in flow with placeholders
+        return {"username": _PLACEHOLDER, "api_key": _PLACEHOLDER} if target == "testrail" else {}
+    raise_error(_NO_CREDENTIALS[target](config.get(target) or {}))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _env(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
+def _from_env(target: str, section: Mapping[str, Any]) -> Optional[SessionSecrets]:
+    if target == "rally":
+        key = _env(str(section.get("api_key_env") or "RALLY_API_KEY"))
+        if key:
+            return {"api_key": key}
+        user, password = _env("RALLY_USERNAME"), os.environ.get("RALLY_PASSWORD", "")
+        return {"username": user, "password": password} if user and password else None
+    if target == "qtest":
+        token = _env(str(section.get("token_env") or "TMBRIDGE_QTEST_TOKEN"))
+        return {"api_key": token} if token else None
+    if target == "testrail":
+        user = _env(str(section.get("user_env") or "TESTRAIL_USER"))
+        key = _env(str(section.get("api_key_env") or "TESTRAIL_API_KEY"))
+        password = os.environ.get("TESTRAIL_PASSWORD", "")
+        if user and key:
+            return {"username": user, "api_key": key}
+        return {"username": user, "password": password} if user and password else None
+    return None
+
+
+def _no_rally(section: Mapping[str, Any]) -> Dict[str, str]:
+    name = str(section.get("api_key_env") or "RALLY_API_KEY")
+    return {
+        "code": "session.no_credentials",
+        "message": f"no Rally credentials: the environment variable {name} is not set",
+        "hint": f"set {name} to an API key (rally.api_key_env names the variable), "
+        "or RALLY_USERNAME and RALLY_PASSWORD, or pass secrets={'api_key': ...}",
+    }
+
+
+def _no_qtest(section: Mapping[str, Any]) -> Dict[str, str]:
+    name = str(section.get("token_env") or "TMBRIDGE_QTEST_TOKEN")
+    return {
+        "code": "session.no_credentials",
+        "message": f"no qTest token: the environment variable {name} is not set",
+        "hint": f"set {name} to a qTest API token (qtest.token_env names the variable; "
+        "qTest: your name > Resources > API & SDK), or pass secrets={'api_key': ...}",
+    }
+
+
+def _no_testrail(section: Mapping[str, Any]) -> Dict[str, str]:
+    user = str(section.get("user_env") or "TESTRAIL_USER")
+    key = str(section.get("api_key_env") or "TESTRAIL_API_KEY")
+    return {
+        "code": "session.no_credentials",
+        "message": f"no TestRail credentials: set {user} and {key} (or TESTRAIL_PASSWORD)",
+        "hint": f"{user} holds the user's email and {key} an API key (TestRail: My Settings > "
+        "API Keys); or pass secrets={'username': ..., 'api_key': ...}",
+    }
+
+
+_NO_CREDENTIALS: Dict[str, Callable[[Mapping[str, Any]], Dict[str, str]]] = {
+    "rally": _no_rally,
+    "qtest": _no_qtest,
+    "testrail": _no_testrail,
+}
 
 
 class _ProgressDisplay:

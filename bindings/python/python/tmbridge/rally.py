@@ -39,24 +39,18 @@ report's ``failed``.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, AsyncIterator, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union, cast
+from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, cast
 
 from . import _host
-from ._files import AllowedFiles, attachment_paths
-from ._state import State, work_key
-from .config import ConfigSource, load_config
-from .junit import iter_cases
+from ._runs import AllowedDirs, ReportSource, StatePath, config_of, publish_run, simple_run, state_of
+from ._state import work_key
+from .config import ConfigSource
 from .transport import AsyncTransport, Transport
 from .host_types import RunReport
 from .types import (
     AutofillSchema,
-    Config,
     DefectRequest,
-    Report,
     Requirement,
     SessionDetailsRequirements,
     MapContext,
@@ -78,80 +72,7 @@ __all__ = [
     "submit_defect_async",
 ]
 
-#: A JUnit report: a path (``str`` or ``os.PathLike``), its bytes, or ``parse_junit``'s output.
-ReportSource = Union[str, "os.PathLike[str]", bytes, Report]
-StatePath = Union[str, "os.PathLike[str]"]
-
-
-def _config(config: ConfigSource) -> Config:
-    return cast(Config, dict(config)) if isinstance(config, Mapping) else load_config(config)
-
-
-def _state(state: Optional[StatePath]) -> Optional[State]:
-    return None if state is None else State(os.fspath(state))
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 # --- publish ----------------------------------------------------------------------------
-
-
-def _read_report(report: ReportSource) -> Tuple[Report, Optional[Path]]:
-    """The parsed report and its folder (None when it did not come from a file)."""
-    from . import parse_junit
-
-    if isinstance(report, Mapping):
-        return report, None
-    if isinstance(report, bytes):
-        return parse_junit(report), None
-    if isinstance(report, str) and report.lstrip("\ufeff \t\r\n").startswith("<"):
-        raise TypeError("publish() takes a report's path as str; pass XML text as bytes (text.encode())")
-    path = Path(os.fspath(report))
-    if path.is_dir():  # an allure-results folder: its attachments sit beside the results
-        from . import parse_allure
-
-        return parse_allure(path), path.resolve()
-    return parse_junit(path), path.resolve().parent
-
-
-def _publish_run(
-    report: ReportSource,
-    config: ConfigSource,
-    context: Optional[MapContext],
-    secrets: Optional[SessionSecrets],
-    state: Optional[StatePath],
-    allowed_dirs: Optional[Iterable[Union[str, "os.PathLike[str]"]]],
-    dry_run: bool,
-    progress: _host.Progress,
-) -> _host.Run:
-    settings = _config(config)
-    parsed, folder = _read_report(report)
-    cases = list(iter_cases(parsed))
-    allowed = list(allowed_dirs) if allowed_dirs is not None else ([folder] if folder is not None else [])
-    protected = [] if state is None else [os.fspath(state) + suffix for suffix in ("", "-journal", "-wal")]
-    files = AllowedFiles(folder or Path.cwd(), allowed, protected)
-    run_context: Dict[str, Any] = dict(context or {})
-    artifacts: List[Any] = list(run_context.get("artifacts") or [])
-    known = {a.get("path") for a in artifacts}
-    for path in attachment_paths(cases):  # type: ignore[arg-type]
-        if path not in known:
-            artifacts.append({"path": path, "size": files.size(path)})
-    run_context["artifacts"] = artifacts
-    # The same work is recognised without the clock: a rerun has another `now`.
-    key = work_key("rally.publish", {"config": settings, "cases": cases, "context": run_context})
-    run_context.setdefault("now", _now())
-    return _host.Run(
-        "rally.publish",
-        {"config": settings, "cases": cases, "context": run_context},
-        secrets=_host.secrets_for(settings, secrets, dry_run),
-        files=files,
-        state=_state(state),
-        key=key,
-        dry_run=dry_run,
-        progress=progress,
-    )
 
 
 def publish(
@@ -161,7 +82,7 @@ def publish(
     context: Optional[MapContext] = None,
     secrets: Optional[SessionSecrets] = None,
     state: Optional[StatePath] = None,
-    allowed_dirs: Optional[Iterable[Union[str, "os.PathLike[str]"]]] = None,
+    allowed_dirs: AllowedDirs = None,
     dry_run: bool = False,
     progress: _host.Progress = None,
     transport: Optional[Transport] = None,
@@ -176,7 +97,7 @@ def publish(
     same script again after a crash and it goes on without duplicates (after a run that
     finished, the same work returns the stored report and sends nothing).
     """
-    run = _publish_run(report, config, context, secrets, state, allowed_dirs, dry_run, progress)
+    run = publish_run("rally.publish", report, config_of(config), context, secrets, state, allowed_dirs, dry_run, progress)
     return _host.drive(run, transport)
 
 
@@ -187,41 +108,17 @@ async def publish_async(
     context: Optional[MapContext] = None,
     secrets: Optional[SessionSecrets] = None,
     state: Optional[StatePath] = None,
-    allowed_dirs: Optional[Iterable[Union[str, "os.PathLike[str]"]]] = None,
+    allowed_dirs: AllowedDirs = None,
     dry_run: bool = False,
     progress: _host.Progress = None,
     transport: Optional[AsyncTransport] = None,
 ) -> RunReport:
     """:func:`publish` for asyncio."""
-    run = _publish_run(report, config, context, secrets, state, allowed_dirs, dry_run, progress)
+    run = publish_run("rally.publish", report, config_of(config), context, secrets, state, allowed_dirs, dry_run, progress)
     return await _host.drive_async(run, transport)
 
 
 # --- connect, schema, defect -------------------------------------------------------------
-
-
-def _simple_run(
-    kind: str,
-    config: ConfigSource,
-    request: Optional[Mapping[str, Any]],
-    secrets: Optional[SessionSecrets],
-    dry_run: bool,
-    progress: _host.Progress,
-    state: Optional[StatePath] = None,
-) -> _host.Run:
-    settings = _config(config)
-    given: Dict[str, Any] = {"config": settings}
-    if request is not None:
-        given["request"] = dict(request)
-    return _host.Run(
-        kind,
-        given,
-        secrets=_host.secrets_for(settings, secrets, dry_run),
-        state=_state(state),
-        key=work_key(kind, given) if state is not None else None,
-        dry_run=dry_run,
-        progress=progress,
-    )
 
 
 def connect(
@@ -234,7 +131,7 @@ def connect(
 ) -> RunReport:
     """Test the connection: the key, the workspace and the project. The report's
     ``details`` name the user, workspace and project; a refused key raises."""
-    return _host.drive(_simple_run("rally.connect", config, None, secrets, dry_run, progress), transport)
+    return _host.drive(simple_run("rally.connect", config, None, secrets, dry_run, progress), transport)
 
 
 async def connect_async(
@@ -246,7 +143,7 @@ async def connect_async(
     transport: Optional[AsyncTransport] = None,
 ) -> RunReport:
     """:func:`connect` for asyncio."""
-    run = _simple_run("rally.connect", config, None, secrets, dry_run, progress)
+    run = simple_run("rally.connect", config, None, secrets, dry_run, progress)
     return await _host.drive_async(run, transport)
 
 
@@ -268,7 +165,7 @@ def load_schema(
 ) -> AutofillSchema:
     """The form schema of a Rally type (every attribute with its allowed values), for
     ``tmbridge.autofill``."""
-    run = _simple_run("rally.schema", config, {"type_name": type_name}, secrets, False, progress)
+    run = simple_run("rally.schema", config, {"type_name": type_name}, secrets, False, progress)
     return _schema_of(_host.drive(run, transport))
 
 
@@ -281,7 +178,7 @@ async def load_schema_async(
     transport: Optional[AsyncTransport] = None,
 ) -> AutofillSchema:
     """:func:`load_schema` for asyncio."""
-    run = _simple_run("rally.schema", config, {"type_name": type_name}, secrets, False, progress)
+    run = simple_run("rally.schema", config, {"type_name": type_name}, secrets, False, progress)
     return _schema_of(await _host.drive_async(run, transport))
 
 
@@ -298,7 +195,7 @@ def submit_defect(
     """File a defect: ``request["payload"]`` is ``tmbridge.autofill(...)["payload"]``;
     ``test_case``, ``requirement`` and ``test_case_result`` link it. With ``state``, a
     rerun after a crash finds the defect it may have created instead of filing another."""
-    run = _simple_run("rally.defect", config, request, secrets, dry_run, progress, state)
+    run = simple_run("rally.defect", config, request, secrets, dry_run, progress, state)
     return _host.drive(run, transport)
 
 
@@ -313,7 +210,7 @@ async def submit_defect_async(
     transport: Optional[AsyncTransport] = None,
 ) -> RunReport:
     """:func:`submit_defect` for asyncio."""
-    run = _simple_run("rally.defect", config, request, secrets, dry_run, progress, state)
+    run = simple_run("rally.defect", config, request, secrets, dry_run, progress, state)
     return await _host.drive_async(run, transport)
 
 
@@ -334,15 +231,15 @@ class _Poller:
         secrets: Optional[SessionSecrets],
         state: Optional[StatePath],
     ) -> None:
-        self.settings = _config(config)
-        self.secrets = _host.secrets_for(self.settings, secrets, False)
+        self.settings = config_of(config)
+        self.secrets = _host.secrets_for("rally.requirements", self.settings, secrets, False)
         self.request: Dict[str, Any] = {
             "query": query,
             "projects": projects or [],
             "fields": fields or [],
             "time_zone": time_zone,
         }
-        self.state = _state(state)
+        self.state = state_of(state)
         self.key = work_key("rally.requirements", {"config": self.settings.get("rally"), "request": self.request})
         stored = self.state.cursor(self.key) if self.state is not None else None
         self.since = since if since is not None else stored

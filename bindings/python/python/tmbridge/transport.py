@@ -2,7 +2,8 @@
 
 A transport is any object with ``send(request) -> response`` (``AsyncTransport``:
 ``async def send``). ``request`` is a complete :class:`~tmbridge.types.HttpRequest`
-(method, url, headers, body): send it exactly as given, adding nothing and following
+(method, url, headers, body; binary bodies as ``body_base64``, see :func:`body_bytes`):
+send it exactly as given, adding nothing and following
 no redirect. Return an :class:`~tmbridge.types.HttpResponse`: for any answer of the
 server ``{"kind": "answered", "status", "headers", "body"}``; when there was none,
 ``kind`` says what happened (``connect_failed``: not delivered; ``timeout`` or
@@ -26,7 +27,7 @@ from typing import Any, Optional, Protocol
 
 from .types import HttpRequest, HttpResponse, ResponseKind
 
-__all__ = ["AsyncTransport", "Transport", "UrllibTransport", "no_answer"]
+__all__ = ["AsyncTransport", "Transport", "UrllibTransport", "body_bytes", "no_answer"]
 
 
 class Transport(Protocol):
@@ -39,6 +40,16 @@ class AsyncTransport(Protocol):
     """:class:`Transport` for asyncio (an ``httpx.AsyncClient`` behind a 5-line adapter)."""
 
     async def send(self, request: HttpRequest) -> HttpResponse: ...
+
+
+def body_bytes(request: HttpRequest) -> Optional[bytes]:
+    """The request's body as bytes: ``body_base64`` decoded when the session sends binary
+    data (a multipart upload), else ``body`` as UTF-8; ``None`` without a body."""
+    binary = request.get("body_base64")
+    if binary is not None:
+        return base64.b64decode(binary)
+    body = request["body"]
+    return None if body is None else body.encode("utf-8")
 
 
 def no_answer(kind: ResponseKind, why: str) -> HttpResponse:
@@ -67,10 +78,9 @@ class UrllibTransport:
         self._opener = urllib.request.build_opener(*handlers)
 
     def send(self, request: HttpRequest) -> HttpResponse:
-        body = request["body"]
         outgoing = urllib.request.Request(
             request["url"],
-            data=None if body is None else body.encode("utf-8"),
+            data=body_bytes(request),
             headers={name: value for name, value in request["headers"]},
             method=request["method"],
         )

@@ -1,9 +1,9 @@
-// `rally`: publish, connect, loadSchema, submitDefect, importRequirements, each a core
-// session run to its end by one host loop on the global `fetch`. Shared word for word
-// by the Node addon and the WASM package (browsers, Deno, Bun); file access and the
-// JSON state file come from the runtime's `host` (Node: node-host.js), and any other
-// runtime passes `store` (and `readFile`) itself. The core decides every request,
-// retry, wait and save point: this file sends, sleeps, reads and stores.
+// The host loop every target's functions run (targets.js): a core session driven to
+// its end on the global `fetch`. Shared word for word by the Node addon and the WASM
+// package (browsers, Deno, Bun); file access and the JSON state file come from the
+// runtime's `host` (Node: node-host.js), and any other runtime passes `store` (and
+// `readFile`) itself. The core decides every request, retry, wait and save point:
+// this file sends, sleeps, reads and stores.
 
 const PLACEHOLDER = '(dry-run)';
 
@@ -20,6 +20,14 @@ function bodyOf(bytes) {
   }
 }
 
+/** The bytes of a `body_base64` (a binary body: a multipart upload). */
+function base64Bytes(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
 /** Sends one request with `fetch`: no redirects followed, `timeoutMs` for the whole exchange. */
 async function fetchSend(fetchImpl, request, signal, timeoutMs) {
   const signals = [AbortSignal.timeout(timeoutMs)];
@@ -28,7 +36,7 @@ async function fetchSend(fetchImpl, request, signal, timeoutMs) {
     const answer = await fetchImpl(request.url, {
       method: request.method,
       headers: request.headers,
-      body: request.body ?? undefined,
+      body: request.body_base64 != null ? base64Bytes(request.body_base64) : (request.body ?? undefined),
       redirect: 'manual',
       signal: AbortSignal.any(signals),
     });
@@ -43,7 +51,7 @@ async function fetchSend(fetchImpl, request, signal, timeoutMs) {
   }
 }
 
-function sleep(ms, signal) {
+export function sleep(ms, signal) {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
@@ -72,25 +80,70 @@ function progressReporter(onProgress) {
   };
 }
 
-export function createRally({ Session, call, toError, parseJunit, parseAllure, host }) {
+/** The environment variables each target's secrets come from, as the CLI reads them. */
+function secretsFromEnv(target, section, env) {
+  const get = (name) => (env[name] ?? '').trim();
+  if (target === 'rally') {
+    const key = get(String(section.api_key_env || 'RALLY_API_KEY'));
+    if (key) return { api_key: key };
+    const user = get('RALLY_USERNAME');
+    return user && env.RALLY_PASSWORD ? { username: user, password: env.RALLY_PASSWORD } : null;
+  }
+  if (target === 'qtest') {
+    const token = get(String(section.token_env || 'TMBRIDGE_QTEST_TOKEN'));
+    return token ? { api_key: token } : null;
+  }
+  if (target === 'testrail') {
+    const user = get(String(section.user_env || 'TESTRAIL_USER'));
+    const key = get(String(section.api_key_env || 'TESTRAIL_API_KEY'));
+    if (user && key) return { username: user, api_key: key };
+    return user && env.TESTRAIL_PASSWORD ? { username: user, password: env.TESTRAIL_PASSWORD } : null;
+  }
+  return null;
+}
+
+/** What to say when a target's secrets are missing: the variables to set. */
+function noCredentials(target, section) {
+  if (target === 'qtest') {
+    const name = String(section.token_env || 'TMBRIDGE_QTEST_TOKEN');
+    return {
+      message: `no qTest token: the environment variable ${name} is not set`,
+      hint: `set ${name} to a qTest API token (qtest.token_env names the variable; qTest: your name > Resources > API & SDK), or pass secrets: { api_key }`,
+    };
+  }
+  if (target === 'testrail') {
+    const user = String(section.user_env || 'TESTRAIL_USER');
+    const key = String(section.api_key_env || 'TESTRAIL_API_KEY');
+    return {
+      message: `no TestRail credentials: set ${user} and ${key} (or TESTRAIL_PASSWORD)`,
+      hint: `${user} holds the user's email and ${key} an API key (TestRail: My Settings > API Keys); or pass secrets: { username, api_key }`,
+    };
+  }
+  const name = String(section.api_key_env || 'RALLY_API_KEY');
+  return {
+    message: `no Rally credentials: the environment variable ${name} is not set`,
+    hint: `set ${name} to an API key (rally.api_key_env names the variable), or RALLY_USERNAME and RALLY_PASSWORD, or pass secrets: { api_key }`,
+  };
+}
+
+/**
+ * The loop and what every target's functions build before it runs: `drive(run)`,
+ * `publishRun(kind, report, config, options)`, `simple(kind, config, request, options, keep)`.
+ */
+export function createHostLoop({ Session, call, toError, parseJunit, parseAllure, host }) {
   /** Recognises the same work when a script runs again: the core's key, the same in every runtime. */
   const workKey = (kind, work) => call('session.work_key', { kind, work });
 
-  const secretsFor = (config, secrets, dryRun) => {
+  /** The secrets given, else from the environment for the kind's target (`qtest.publish`: qTest's). */
+  const secretsFor = (kind, config, secrets, dryRun) => {
     if (secrets && Object.keys(secrets).length > 0) return secrets;
-    const env = globalThis.process?.env ?? {};
-    const name = String(config?.rally?.api_key_env || 'RALLY_API_KEY');
-    const key = (env[name] ?? '').trim();
-    if (key) return { api_key: key };
-    const user = (env.RALLY_USERNAME ?? '').trim();
-    if (user && env.RALLY_PASSWORD) return { username: user, password: env.RALLY_PASSWORD };
-    if (dryRun) return {};
-    throw toError({
-      code: 'session.no_credentials',
-      message: `no Rally credentials: the environment variable ${name} is not set`,
-      location: null,
-      hint: `set ${name} to an API key (rally.api_key_env names the variable), or RALLY_USERNAME and RALLY_PASSWORD, or pass secrets: { api_key }`,
-    });
+    const target = kind.split('.')[0];
+    const section = config?.[target] ?? {};
+    const found = secretsFromEnv(target, section, globalThis.process?.env ?? {});
+    if (found) return found;
+    // A dry run shows the real sign-in flow with placeholders.
+    if (dryRun) return target === 'testrail' ? { username: PLACEHOLDER, api_key: PLACEHOLDER } : {};
+    throw toError({ code: 'session.no_credentials', location: null, ...noCredentials(target, section) });
   };
 
   const openStore = async (options) => {
@@ -125,7 +178,8 @@ export function createRally({ Session, call, toError, parseJunit, parseAllure, h
     let session;
     let resumed = false;
     if (run.dryRun) {
-      const fake = 'username' in run.secrets ? { username: PLACEHOLDER, password: PLACEHOLDER } : { api_key: PLACEHOLDER };
+      const names = Object.keys(run.secrets);
+      const fake = names.length ? Object.fromEntries(names.map((name) => [name, PLACEHOLDER])) : { api_key: PLACEHOLDER };
       session = Session.start(run.kind, run.input, { secrets: fake, options: { seed: 0 } });
     } else {
       const saved = run.store ? await run.store.get(`saved:${run.key}`) : null;
@@ -148,6 +202,7 @@ export function createRally({ Session, call, toError, parseJunit, parseAllure, h
         if (step.step === 'send') {
           const { id, method, url, headers, body } = step;
           const request = { id, method, url, headers, body };
+          if (step.body_base64 != null) request.body_base64 = step.body_base64; // a multipart upload
           let response;
           if (run.dryRun) {
             const dry = call('session.dry_run_answer', { request, counter });
@@ -204,9 +259,9 @@ export function createRally({ Session, call, toError, parseJunit, parseAllure, h
     for (const suite of report.suites) yield* walk(suite);
   };
 
-  /** Publishes a JUnit report's results (test case results, attachments, the test set). */
-  async function publish(report, config, options = {}) {
-    const settings = await loadConfig(config);
+  /** A publish session's run: the report's cases, the files they attach (sizes known up front). */
+  async function publishRun(kind, report, config, options = {}) {
+    const settings = options.configure ? options.configure(await loadConfig(config)) : await loadConfig(config);
     const { parsed, folder } = await readReport(report);
     const cases = [...iterCases(parsed)];
     const allowed = options.allowedDirs ?? (folder ? [folder] : []);
@@ -234,12 +289,12 @@ export function createRally({ Session, call, toError, parseJunit, parseAllure, h
     }
     context.artifacts = artifacts;
     // The same work is recognised without the clock: a rerun has another `now`.
-    const key = workKey('rally.publish', { config: settings, cases, context });
+    const key = workKey(kind, { config: settings, cases, context });
     if (!context.now) context.now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     return drive({
-      kind: 'rally.publish',
+      kind,
       input: { config: settings, cases, context },
-      secrets: secretsFor(settings, options.secrets, options.dryRun),
+      secrets: secretsFor(kind, settings, options.secrets, options.dryRun),
       files,
       store: await openStore(options),
       key,
@@ -253,55 +308,12 @@ export function createRally({ Session, call, toError, parseJunit, parseAllure, h
     return drive({
       kind,
       input,
-      secrets: secretsFor(settings, options.secrets, options.dryRun),
+      secrets: secretsFor(kind, settings, options.secrets, options.dryRun),
       store: keep ? await openStore(options) : null,
       key: keep ? workKey(kind, input) : '',
       ...common(options),
     });
   }
 
-  /** Tests the key, the workspace and the project. */
-  const connect = (config, options = {}) => simple('rally.connect', config, undefined, options, false);
-
-  /** The form schema of a Rally type (`Defect` by default), for `autofill`. */
-  async function loadSchema(config, options = {}) {
-    const done = await simple('rally.schema', config, { type_name: options.typeName ?? 'Defect' }, options, false);
-    return done.details.schema;
-  }
-
-  /** Files a defect: `request.payload` is `autofill(...).payload`; links by FormattedID or ref. */
-  const submitDefect = (request, config, options = {}) => simple('rally.defect', config, request, options, true);
-
-  /**
-   * The user stories a query finds, as an async generator; `watch: true` polls every
-   * `interval` seconds until the loop stops or `signal` aborts. With `state`/`store`
-   * the cursor is kept between runs (advanced once a poll's stories were all taken).
-   */
-  async function* importRequirements(query = null, options = {}) {
-    const settings = await loadConfig(options.config);
-    const secrets = secretsFor(settings, options.secrets, false);
-    const base = { query, projects: options.projects ?? [], fields: options.fields ?? [], time_zone: options.timeZone ?? null };
-    const store = await openStore(options);
-    const cursorKey = `cursor:${workKey('rally.requirements', { config: settings.rally ?? null, request: base })}`;
-    let since = options.since ?? (store ? await store.get(cursorKey) : null) ?? null;
-    for (;;) {
-      const done = await drive({
-        kind: 'rally.requirements',
-        input: { config: settings, request: { ...base, since } },
-        secrets,
-        signal: options.signal,
-        fetch: options.fetch,
-        timeoutMs: options.timeoutMs,
-      });
-      yield* done.details.requirements;
-      if (done.details.next_since) {
-        since = done.details.next_since;
-        if (store) await store.set(cursorKey, since);
-      }
-      if (!options.watch) return;
-      await sleep((options.interval ?? 120) * 1000, options.signal);
-    }
-  }
-
-  return { publish, connect, loadSchema, submitDefect, importRequirements, iterCases };
+  return { drive, publishRun, simple, loadConfig, openStore, secretsFor, workKey, iterCases };
 }

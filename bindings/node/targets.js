@@ -1,0 +1,79 @@
+// `rally`, `qtest` and `testrail`: each function a core session run to its end by the
+// host loop (host-loop.js). Shared word for word by the Node addon and the WASM package.
+
+import { createHostLoop, sleep } from './host-loop.js';
+
+/** `configure`: the configuration with `scope` as `testrail.scope` (the core checks it). */
+const withScope = (scope) => (settings) =>
+  scope === undefined || scope === null ? settings : { ...settings, testrail: { ...(settings.testrail ?? {}), scope } };
+
+export function createTargets(runtime) {
+  const { drive, publishRun, simple, loadConfig, openStore, secretsFor, workKey, iterCases } = createHostLoop(runtime);
+
+  const rally = (() => {
+    /** Publishes a report's results (test case results, attachments, the test set). */
+    const publish = (report, config, options = {}) => publishRun('rally.publish', report, config, options);
+
+    /** Tests the key, the workspace and the project. */
+    const connect = (config, options = {}) => simple('rally.connect', config, undefined, options, false);
+
+    /** The form schema of a Rally type (`Defect` by default), for `autofill`. */
+    async function loadSchema(config, options = {}) {
+      const done = await simple('rally.schema', config, { type_name: options.typeName ?? 'Defect' }, options, false);
+      return done.details.schema;
+    }
+
+    /** Files a defect: `request.payload` is `autofill(...).payload`; links by FormattedID or ref. */
+    const submitDefect = (request, config, options = {}) => simple('rally.defect', config, request, options, true);
+
+    /**
+     * The user stories a query finds, as an async generator; `watch: true` polls every
+     * `interval` seconds until the loop stops or `signal` aborts. With `state`/`store`
+     * the cursor is kept between runs (advanced once a poll's stories were all taken).
+     */
+    async function* importRequirements(query = null, options = {}) {
+      const settings = await loadConfig(options.config);
+      const secrets = secretsFor('rally.requirements', settings, options.secrets, false);
+      const base = { query, projects: options.projects ?? [], fields: options.fields ?? [], time_zone: options.timeZone ?? null };
+      const store = await openStore(options);
+      const cursorKey = `cursor:${workKey('rally.requirements', { config: settings.rally ?? null, request: base })}`;
+      let since = options.since ?? (store ? await store.get(cursorKey) : null) ?? null;
+      for (;;) {
+        const done = await drive({
+          kind: 'rally.requirements',
+          input: { config: settings, request: { ...base, since } },
+          secrets,
+          signal: options.signal,
+          fetch: options.fetch,
+          timeoutMs: options.timeoutMs,
+        });
+        yield* done.details.requirements;
+        if (done.details.next_since) {
+          since = done.details.next_since;
+          if (store) await store.set(cursorKey, since);
+        }
+        if (!options.watch) return;
+        await sleep((options.interval ?? 120) * 1000, options.signal);
+      }
+    }
+
+    return { publish, connect, loadSchema, submitDefect, importRequirements };
+  })();
+
+  const qtest = {
+    /** Publishes a report: test cases in modules, the job's test cycle, a suite per browser, runs and logs. */
+    publish: (report, config, options = {}) => publishRun('qtest.publish', report, config, options),
+    /** Tests the site, the token, the project and its automation settings. */
+    connect: (config, options = {}) => simple('qtest.connect', config, undefined, options, false),
+  };
+
+  const testrail = {
+    /** Exports a report: cases, a run or plan entry, results and attachments; `scope` filters what goes. */
+    publish: (report, config, options = {}) =>
+      publishRun('testrail.publish', report, config, { ...options, configure: withScope(options.scope) }),
+    /** Checks the URL, the credentials, the project, suite and section, the statuses and fields. */
+    connect: (config, options = {}) => simple('testrail.connect', config, undefined, options, false),
+  };
+
+  return { rally, qtest, testrail, iterCases };
+}

@@ -166,7 +166,7 @@ check "test: Node addon (node:test incl. vectors, rally against the simulator, R
 check "test: generated types under tsc --strict (typed usage, every README example)" \
   node --test tests/js/types.test.mjs
 check "test: WASM in Node (incl. rally against the simulator), exports" \
-  env CARGO_TARGET_DIR="$TARGET_DIR" node --test tests/js/wasm-node.test.mjs tests/js/exports.test.mjs
+  env CARGO_TARGET_DIR="$TARGET_DIR" node --test tests/js/wasm-node.test.mjs tests/js/exports.test.mjs tests/js/commonjs.test.cjs
 if [ "${TMBRIDGE_SKIP_BROWSER:-0}" != 1 ]; then
   check "test: WASM in headless Chromium" node --test tests/js/browser.test.mjs
   check "test: MV3 extension (store zip) in headless Chromium vs the simulators" test_extension

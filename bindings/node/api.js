@@ -132,16 +132,18 @@ export function createApi(backend) {
 
     constructor(source, options) {
       let input = source;
-      if (typeof source === 'number') {
+      // A FileHandle (fs.promises.open) is read through its descriptor, synchronously:
+      // the reader pulls bytes as it needs them and keeps memory constant.
+      const fd = typeof source === 'number' ? source : typeof source?.fd === 'number' && typeof source.read === 'function' ? source.fd : null;
+      if (fd !== null) {
         if (!backend.readSync) throw new TypeError('file descriptors can only be read in Node');
-        const fd = source;
         input = (maxBytes) => {
           const buffer = new Uint8Array(maxBytes);
           const n = backend.readSync(fd, buffer, 0, maxBytes, null);
           return n === 0 ? null : buffer.subarray(0, n);
         };
       } else if (typeof source !== 'string' && !isBytes(source) && typeof source !== 'function') {
-        throw new TypeError('the source must be a string, a Uint8Array, a read(maxBytes) function or a file descriptor');
+        throw new TypeError('the source must be a string, a Uint8Array, a read(maxBytes) function, a file descriptor or a FileHandle');
       }
       const optionsJson = options === undefined || options === null ? undefined : JSON.stringify(options);
       this.#native = new backend.JunitReader(input, optionsJson);

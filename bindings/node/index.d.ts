@@ -124,7 +124,8 @@ export function junitEvents(xml: DocumentInput, options?: JunitOptions | null): 
  * `read(maxBytes)` function returning the next chunk (or null at the end), or, in
  * Node, an open file descriptor.
  */
-export type JunitSource = string | Uint8Array | ((maxBytes: number) => Uint8Array | string | null | undefined) | number;
+/** XML text or bytes, a `read(maxBytes)` function, a file descriptor, or (Node) a `FileHandle` from `fs.promises.open`. */
+export type JunitSource = string | Uint8Array | ((maxBytes: number) => Uint8Array | string | null | undefined) | number | { readonly fd: number; read(...args: never[]): unknown };
 
 /** Streams a JUnit report in constant memory; use with `for...of`. */
 export class JunitReader implements IterableIterator<JunitEvent> {

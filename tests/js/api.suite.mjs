@@ -2,6 +2,7 @@
 // Node addon (bindings/node/test) and the WASM package in Node (tests/js).
 import assert from 'node:assert/strict';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -145,6 +146,22 @@ export function apiSuite(label, t) {
           assert.deepEqual([...t.readJunit(fd)], whole());
         } finally {
           closeSync(fd);
+        }
+      } finally {
+        rmSync(dir, { recursive: true });
+      }
+    });
+
+    it('reads a FileHandle in Node', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tmbridge-'));
+      try {
+        const path = join(dir, 'report.xml');
+        writeFileSync(path, REPORT);
+        const handle = await open(path, 'r');
+        try {
+          assert.deepEqual([...t.readJunit(handle)], whole());
+        } finally {
+          await handle.close();
         }
       } finally {
         rmSync(dir, { recursive: true });

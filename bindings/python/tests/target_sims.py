@@ -33,9 +33,9 @@ class TargetSims:
                 seen.update(testrail_user=m.group(1), testrail_key=m.group(3))
             elif m := re.match(r"testrail single-suite project = P(\d+) \(suite S\d+, section (\d+)\)", line):
                 seen.update(testrail_project=m.group(1), testrail_section=m.group(2))
-            if len(seen) == 7:
+            if len(seen) == 8:
                 break
-        if len(seen) != 7:
+        if len(seen) != 8:
             self.close()
             raise RuntimeError(f"the simulators printed only {sorted(seen)}")
         self.qtest_url = seen["qtest_url"]

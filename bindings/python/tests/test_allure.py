@@ -34,7 +34,7 @@ def results(tmp_path: Path) -> Path:
     (folder / "a-result.json").write_text(result("pays", "passed"), encoding="utf-8")
     (folder / "b-result.json").write_text(
         result(
-            "refunds",
+            "TC42 refunds",
             "broken",
             statusDetails={"message": "NullPointerException", "trace": "at Shop.refund"},
             attachments=[{"name": "screen", "source": "c-attachment.png", "type": "image/png"}],
@@ -52,9 +52,9 @@ def test_a_folder_reads_like_a_junit_report(results: Path) -> None:
     assert report["counts"]["tests"] == 2
     cases = {c["name"]: c for c in tmbridge.iter_cases(report)}
     assert cases["pays"]["status"] == "passed"
-    assert cases["refunds"]["status"] == "error"  # broken
-    assert cases["refunds"]["attachments"] == ["c-attachment.png"]
-    assert cases["refunds"]["duration_us"] == 1_500_000
+    assert cases["TC42 refunds"]["status"] == "error"  # broken
+    assert cases["TC42 refunds"]["attachments"] == ["c-attachment.png"]
+    assert cases["TC42 refunds"]["duration_us"] == 1_500_000
 
 
 def test_files_given_as_pairs_read_the_same(results: Path) -> None:
@@ -77,11 +77,11 @@ def test_a_folder_without_results_is_a_report_error(tmp_path: Path) -> None:
 
 
 def test_publish_takes_the_folder_and_its_attachments(results: Path) -> None:
-    config = {"rally": {"workspace": "/workspace/1", "project": "/project/2"},
-              "matching": {"sources": ["property"], "properties": ["test_id"],
-                           "mapping": {}}}
+    config = {"rally": {"url": "https://rally1.rallydev.com", "workspace": "/workspace/1", "project": "/project/2"},
+              "matching": {"sources": ["name"]}}
     report = tmbridge.rally.publish(
         results, config, context={"pipeline_id": "7"}, secrets={"api_key": "k"}, dry_run=True
     )
     bodies = [r.get("body") or "" for r in report["dry_run_requests"]]
-    assert any("AttachmentContent" in b for b in bodies), bodies
+    assert any("AttachmentContent" in b for b in bodies), report
+    assert any("\"TestCaseResult\"" in b for b in bodies), bodies  # the result of TC42

@@ -16,7 +16,9 @@ from tmbridge.types import Step
 from vector_text import VECTORS_DIR
 
 TRANSCRIPTS = sorted(
-    [*VECTORS_DIR.glob("session.replay.rally-*.json"), *VECTORS_DIR.glob("session.replay.gitlab-*.json")]
+    path
+    for target in ("rally", "gitlab", "qtest", "testrail")
+    for path in VECTORS_DIR.glob(f"session.replay.{target}-*.json")
 )
 
 

@@ -47,14 +47,14 @@ def test_qtest_publish_under_faults_then_a_second_pipeline_adds_only_logs(sims: 
     sims.fault("qtest", "kind=server_error&status=503&count=1&method=GET")
     state = tmp_path / "state.sqlite"
     seen: List[int] = []
+    start = len(sims.ledger("qtest"))
     first = tmbridge.qtest.publish(
         REPORT, config, context={"pipeline_id": "101", "job_name": "e2e-chrome"},
         secrets=secrets, state=state, progress=lambda done, total: seen.append(done),
     )
     assert first["error"] is None and first["failed"] == [], first["failed"]
     assert seen and seen[-1] > 0
-    before = [e for e in sims.ledger("qtest") if e["pid"] == sims.qtest_project]
-    made = kinds(before, "kind")
+    made = kinds(sims.ledger("qtest")[start:], "kind")
     assert made["test-case"] == TESTS and made["test-run"] == TESTS and made["test-log"] == TESTS
     assert made["test-cycle"] == 1
 
@@ -70,7 +70,7 @@ def test_qtest_publish_under_faults_then_a_second_pipeline_adds_only_logs(sims: 
     tmbridge.qtest.publish(
         REPORT, config, context={"pipeline_id": "102", "job_name": "e2e-chrome"}, secrets=secrets, state=state
     )
-    after = kinds([e for e in sims.ledger("qtest") if e["pid"] == sims.qtest_project], "kind")
+    after = kinds(sims.ledger("qtest")[start:], "kind")
     assert after["test-log"] == 2 * TESTS
     for kind in ("test-case", "test-run", "test-cycle", "module", "test-suite"):
         assert after[kind] == made[kind], kind
@@ -83,7 +83,7 @@ def test_qtest_dry_run_sends_nothing_and_masks_the_token(sims: TargetSims) -> No
     )
     assert len(sims.ledger("qtest")) == count
     shown = report["dry_run_requests"]
-    assert any(r["url"].endswith("/auto-test-logs") for r in shown)
+    assert any("/auto-test-logs" in r["url"] for r in shown)
     assert sims.qtest_token not in json.dumps(shown)
 
 
@@ -123,7 +123,7 @@ def allure_results(folder: Path) -> Path:
     return folder
 
 
-def testrail_secrets(sims: TargetSims) -> tmbridge.types.SessionSecrets:
+def credentials(sims: TargetSims) -> tmbridge.types.SessionSecrets:
     return {"username": sims.testrail_user, "api_key": sims.testrail_key}
 
 
@@ -134,7 +134,7 @@ def test_testrail_publishes_an_allure_folder_with_its_screenshot_once(sims: Targ
     state = tmp_path / "state.sqlite"
     start = len(sims.ledger("testrail"))
     report = tmbridge.testrail.publish(
-        folder, config, context={"pipeline_id": "501"}, secrets=testrail_secrets(sims), state=state
+        folder, config, context={"pipeline_id": "501"}, secrets=credentials(sims), state=state
     )
     assert report["error"] is None and report["failed"] == [], report["failed"]
     made = kinds(sims.ledger("testrail")[start:], "action")
@@ -143,8 +143,8 @@ def test_testrail_publishes_an_allure_folder_with_its_screenshot_once(sims: Targ
 
     # A rerun of the same pipeline adds nothing.
     middle = len(sims.ledger("testrail"))
-    tmbridge.testrail.publish(folder, config, context={"pipeline_id": "501"}, secrets=testrail_secrets(sims), state=state)
-    tmbridge.testrail.publish(folder, config, context={"pipeline_id": "501"}, secrets=testrail_secrets(sims))
+    tmbridge.testrail.publish(folder, config, context={"pipeline_id": "501"}, secrets=credentials(sims), state=state)
+    tmbridge.testrail.publish(folder, config, context={"pipeline_id": "501"}, secrets=credentials(sims))
     assert kinds(sims.ledger("testrail")[middle:], "action")["add_case"] == 0
     assert kinds(sims.ledger("testrail")[middle:], "action")["add_result"] == 0
 
@@ -152,7 +152,7 @@ def test_testrail_publishes_an_allure_folder_with_its_screenshot_once(sims: Targ
 def test_testrail_scope_exports_only_what_it_selects(sims: TargetSims, tmp_path: Path) -> None:
     start = len(sims.ledger("testrail"))
     report = tmbridge.testrail.publish(
-        REPORT, sims.testrail_config(), context={"pipeline_id": "601"}, secrets=testrail_secrets(sims),
+        REPORT, sims.testrail_config(), context={"pipeline_id": "601"}, secrets=credentials(sims),
         scope="status = failed",
     )
     assert report["error"] is None
@@ -160,7 +160,7 @@ def test_testrail_scope_exports_only_what_it_selects(sims: TargetSims, tmp_path:
     assert len(added) == 1
     with pytest.raises(tmbridge.ConfigError) as bad:
         tmbridge.testrail.publish(
-            REPORT, sims.testrail_config(), context={"pipeline_id": "602"}, secrets=testrail_secrets(sims),
+            REPORT, sims.testrail_config(), context={"pipeline_id": "602"}, secrets=credentials(sims),
             scope="status in (failed",
         )
     assert "column" in str(bad.value)

@@ -360,6 +360,8 @@ export declare const qtest: {
 export interface TestrailPublishOptions extends PublishOptions {
   /** Exports only what this filter selects, e.g. `status in (failed, error)` (`testrail.scope`). */
   scope?: string;
+  /** Turns the export back on after a 401 or 403 switched it off (kept in `state`/`store`). */
+  reenable?: boolean;
 }
 
 /**

@@ -3,6 +3,10 @@
 
 import { createHostLoop, sleep } from './host-loop.js';
 
+/** Where the TestRail export's switch is kept in the state file or store. */
+const EXPORT_SWITCH = 'switch:testrail';
+const REFUSED = ['testrail.unauthorized', 'testrail.forbidden'];
+
 /** `configure`: the configuration with `scope` as `testrail.scope` (the core checks it). */
 const withScope = (scope) => (settings) =>
   scope === undefined || scope === null ? settings : { ...settings, testrail: { ...(settings.testrail ?? {}), scope } };
@@ -67,10 +71,42 @@ export function createTargets(runtime) {
     connect: (config, options = {}) => simple('qtest.connect', config, undefined, options, false),
   };
 
+  /**
+   * With `state` or `store`, a 401 or 403 switches the export off: later calls reject with
+   * `testrail.export_disabled` and send nothing until one passes `reenable: true`.
+   */
+  async function testrailPublish(report, config, options = {}) {
+    const store = options.dryRun ? null : await openStore(options);
+    if (store) {
+      if (options.reenable) await store.set(EXPORT_SWITCH, '');
+      else {
+        const off = await store.get(EXPORT_SWITCH);
+        if (off) throw exportDisabled(JSON.parse(off));
+      }
+    }
+    try {
+      return await publishRun('testrail.publish', report, config, { ...options, store: store ?? undefined, configure: withScope(options.scope) });
+    } catch (error) {
+      if (store && REFUSED.includes(error?.code)) {
+        const lost = error.report?.details?.access_lost;
+        const since = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+        await store.set(EXPORT_SWITCH, JSON.stringify({ since, code: lost?.code ?? error.code, reason: lost?.message ?? error.message }));
+      }
+      throw error;
+    }
+  }
+
+  const exportDisabled = ({ since, code, reason }) =>
+    runtime.toError({
+      code: 'testrail.export_disabled',
+      message: `the TestRail export is switched off since ${since} because TestRail refused access (${code}: ${reason}); nothing was sent`,
+      location: null,
+      hint: 'check the credentials with testrail.connect(config), then publish again with reenable: true',
+    });
+
   const testrail = {
     /** Exports a report: cases, a run or plan entry, results and attachments; `scope` filters what goes. */
-    publish: (report, config, options = {}) =>
-      publishRun('testrail.publish', report, config, { ...options, configure: withScope(options.scope) }),
+    publish: testrailPublish,
     /** Checks the URL, the credentials, the project, suite and section, the statuses and fields. */
     connect: (config, options = {}) => simple('testrail.connect', config, undefined, options, false),
   };

@@ -147,4 +147,27 @@ export function targetsSuite(name, tmbridge) {
         (e) => e instanceof TestrailError && e.code === 'testrail.unauthorized',
       );
     }));
+
+  test(`${name}: a refused key switches the TestRail export off until reenable`, () =>
+    withSims(async (sims) => {
+      const state = join(temp(), 'state.json');
+      const config = sims.testrailConfig();
+      await assert.rejects(
+        testrail.publish(REPORT, config, { context: { pipeline_id: '801' }, state, secrets: { username: sims.testrailUser, api_key: 'revoked' } }),
+        (e) => e instanceof TestrailError && e.code === 'testrail.unauthorized',
+      );
+      const secrets = { username: sims.testrailUser, api_key: sims.testrailKey };
+      const before = (await sims.ledger('testrail')).length;
+      await assert.rejects(testrail.publish(REPORT, config, { context: { pipeline_id: '802' }, state, secrets }), (e) => {
+        assert.ok(e instanceof TestrailError);
+        assert.equal(e.code, 'testrail.export_disabled');
+        assert.match(e.message, /testrail\.unauthorized/);
+        assert.match(e.message, /reenable: true/);
+        return true;
+      });
+      assert.equal((await sims.ledger('testrail')).length, before, 'nothing sent while off');
+      const back = await testrail.publish(REPORT, config, { context: { pipeline_id: '802' }, state, secrets, reenable: true });
+      assert.equal(back.error, null);
+      assert.equal(count(await sims.ledger('testrail'), 'action').add_result, TESTS);
+    }));
 }

@@ -177,3 +177,25 @@ def test_testrail_dry_run_and_refused_credentials(sims: TargetSims, monkeypatch:
     with pytest.raises(tmbridge.TestrailError) as refused:
         tmbridge.testrail.connect(sims.testrail_config(), secrets={"username": sims.testrail_user, "api_key": "wrong"})
     assert refused.value.code == "testrail.unauthorized"
+
+
+def test_testrail_switches_itself_off_on_a_refused_key_until_reenabled(sims: TargetSims, tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    config = sims.testrail_config()
+    with pytest.raises(tmbridge.TestrailError) as refused:
+        tmbridge.testrail.publish(
+            REPORT, config, context={"pipeline_id": "801"}, state=state,
+            secrets={"username": sims.testrail_user, "api_key": "revoked"},
+        )
+    assert refused.value.code == "testrail.unauthorized"
+    start = len(sims.ledger("testrail"))
+    with pytest.raises(tmbridge.TestrailError) as off:
+        tmbridge.testrail.publish(REPORT, config, context={"pipeline_id": "802"}, state=state, secrets=credentials(sims))
+    assert off.value.code == "testrail.export_disabled"
+    assert "testrail.unauthorized" in str(off.value) and "reenable=True" in str(off.value)
+    assert len(sims.ledger("testrail")) == start, "nothing sent while the export is off"
+    back = tmbridge.testrail.publish(
+        REPORT, config, context={"pipeline_id": "802"}, state=state, secrets=credentials(sims), reenable=True
+    )
+    assert back["error"] is None
+    assert kinds(sims.ledger("testrail")[start:], "action")["add_result"] == TESTS

@@ -1,11 +1,12 @@
 """Resumable state in one sqlite3 file: each run's last saved progress and final
-report, keyed by the work, and the cursors of requirement polls."""
+report, keyed by the work, the cursors of requirement polls, and the export switches
+(TestRail's export turns itself off when its credentials stop working)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, Optional, cast
+from typing import Any, Optional, Tuple, cast
 
 from ._call import call
 
@@ -19,6 +20,12 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS cursors (
     key TEXT PRIMARY KEY,
     since TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS export_switch (
+    target TEXT PRIMARY KEY,
+    disabled_at TEXT NOT NULL,
+    code TEXT NOT NULL,
+    reason TEXT NOT NULL
 );
 """
 
@@ -73,3 +80,21 @@ class State:
             "INSERT INTO cursors (key, since) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET since = excluded.since",
             (key, since),
         )
+
+    def disabled(self, target: str) -> Optional[Tuple[str, str, str]]:
+        """Since when, and why (code, reason), the export to ``target`` is switched off."""
+        row = self._db.execute(
+            "SELECT disabled_at, code, reason FROM export_switch WHERE target = ?", (target,)
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
+
+    def disable(self, target: str, since: str, code: str, reason: str) -> None:
+        self._db.execute(
+            "INSERT INTO export_switch (target, disabled_at, code, reason) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(target) DO UPDATE SET disabled_at = excluded.disabled_at, "
+            "code = excluded.code, reason = excluded.reason",
+            (target, since, code, reason),
+        )
+
+    def enable(self, target: str) -> None:
+        self._db.execute("DELETE FROM export_switch WHERE target = ?", (target,))

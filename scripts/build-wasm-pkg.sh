@@ -13,11 +13,14 @@ WASM_TARGET=wasm32-unknown-unknown
 STAMP="$TARGET_DIR/tmbridge-stamps/tmbridge_wasm_bg.wasm.input"
 
 cargo build -q -p tmbridge-wasm --target "$WASM_TARGET" --profile wasm-release
+# wasm-bindgen's library at the crate's exact version, built with the workspace (tools/bindgen).
+cargo build -q -p tmbridge-bindgen
+bindgen="$TARGET_DIR/debug/tmbridge-bindgen"
 raw="$TARGET_DIR/$WASM_TARGET/wasm-release/tmbridge_wasm.wasm"
 if ! { [ -f pkg/web/tmbridge_wasm_bg.wasm ] && [ -f pkg/node/tmbridge_wasm_bg.wasm ] && cmp -s "$raw" "$STAMP"; }; then
   rm -rf pkg/web pkg/node
-  wasm-bindgen --target web --out-dir pkg/web --out-name tmbridge_wasm "$raw"
-  wasm-bindgen --target nodejs --out-dir pkg/node --out-name tmbridge_wasm "$raw"
+  "$bindgen" --target web --out-dir pkg/web --out-name tmbridge_wasm "$raw"
+  "$bindgen" --target nodejs --out-dir pkg/node --out-name tmbridge_wasm "$raw"
   # Both targets emit the same .wasm: optimise once, copy. npm's binaryen, not Debian's.
   node_modules/.bin/wasm-opt -Oz pkg/web/tmbridge_wasm_bg.wasm -o pkg/web/tmbridge_wasm_bg.wasm
   cp pkg/web/tmbridge_wasm_bg.wasm pkg/node/tmbridge_wasm_bg.wasm

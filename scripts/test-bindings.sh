@@ -2,7 +2,7 @@
 # Builds every binding of tmbridge and runs every conformance-vector runner and binding
 # test suite: Rust (native), Python (pyo3), the Node addon (napi-rs), WASM in Node, WASM
 # in headless Chromium and WASM in wasmtime (raw ABI). Installs what it needs, once:
-# the wasm32 target, the wasm-bindgen CLI matching Cargo.lock, npm packages (npm ci),
+# the wasm32 target, npm packages (npm ci),
 # a .venv with maturin, pytest and mypy, and Debian's chromium.
 #
 # Idempotent; safe to rerun. Honours CARGO_TARGET_DIR.
@@ -17,7 +17,6 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 WASM_TARGET=wasm32-unknown-unknown
 if [ "${TMBRIDGE_QUICK:-0}" = 1 ]; then
   export CARGO_PROFILE_WASM_RELEASE_LTO=false CARGO_PROFILE_WASM_RELEASE_CODEGEN_UNITS=16
-  export CARGO_PROFILE_WASM_RAW_LTO=false CARGO_PROFILE_WASM_RAW_CODEGEN_UNITS=16
 fi
 
 TIMES=()
@@ -62,17 +61,6 @@ install_wasm_target() {
   rustup target list --installed | grep -qx "$WASM_TARGET" || rustup target add "$WASM_TARGET"
 }
 
-install_wasm_bindgen() {
-  local want have
-  want=$(awk '$0=="name = \"wasm-bindgen\""{getline; gsub(/[^0-9.]/,""); print; exit}' Cargo.lock)
-  have=$(wasm-bindgen --version 2>/dev/null || true)
-  if [ "$have" != "wasm-bindgen $want" ]; then
-    # --locked first; this registry's index has lacked a locked dependency before.
-    cargo install wasm-bindgen-cli --version "$want" --locked \
-      || cargo install wasm-bindgen-cli --version "$want"
-  fi
-}
-
 install_node_packages() { retry npm ci --no-audit --no-fund --loglevel=error; }
 
 install_chromium() {
@@ -89,7 +77,6 @@ install_python_tools() {
 
 export PATH="$HOME/.cargo/bin:$PATH"
 step "tools: wasm32 target" install_wasm_target
-step "tools: wasm-bindgen CLI" install_wasm_bindgen
 step "tools: npm ci" install_node_packages
 step "tools: chromium" install_chromium
 step "tools: .venv (maturin, pytest, mypy)" install_python_tools
@@ -107,12 +94,10 @@ build_wasm_pkg() {
 }
 
 build_raw_wasm() {
-  # Same crate, without wasm-bindgen: no imports, for wasmtime and other hosts. Its own
-  # profile (same settings) gives it its own output folder: a cdylib's file name has no
-  # hash, so two feature sets in one folder would relink each other on every run.
-  cargo build -q -p tmbridge-wasm --target "$WASM_TARGET" --no-default-features --features raw \
-    --config 'profile.wasm-raw.inherits="wasm-release"' --profile wasm-raw
-  local raw="$TARGET_DIR/$WASM_TARGET/wasm-raw/tmbridge_wasm.wasm"
+  # The same profile as the package: the core compiled for it is reused, only the thin
+  # ABI crate is new. No imports: for wasmtime and other hosts without JavaScript.
+  cargo build -q -p tmbridge-wasm-raw --target "$WASM_TARGET" --profile wasm-release
+  local raw="$TARGET_DIR/$WASM_TARGET/wasm-release/tmbridge_raw.wasm"
   mkdir -p pkg/raw
   if ! unchanged "$raw" pkg/raw/tmbridge_raw.wasm; then
     node_modules/.bin/wasm-opt -Oz --strip-debug "$raw" -o pkg/raw/tmbridge_raw.wasm

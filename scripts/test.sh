@@ -18,7 +18,7 @@ step "format, lints, no module cycles"
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 python3 scripts/check-module-cycles.py core/src host-cli/src tools/typegen/src tests/simulators/src \
-    bindings/wasm/src bindings/python/src bindings/node/src
+    bindings/wasm/src bindings/wasm-raw/src bindings/python/src bindings/node/src tools/bindgen/src
 
 step "Rust tests (core and CLI)"
 cargo test
@@ -28,18 +28,17 @@ step "real clients (pyral over TLS, python-gitlab) against the simulators"; bash
 step "result formats: real Robot Framework, behave and cucumber-js runs read as each tool counts them"
 bash scripts/test-formats.sh
 
-step "the core builds for wasm32-unknown-unknown"
-cargo build -p tmbridge-core --target wasm32-unknown-unknown
-
 step "fuzz every target: readers, the Rally query parser, templates, a publish session (bounded)"
 # libFuzzer needs nightly flags: use the nightly toolchain when it is installed, else
 # the stable compiler with RUSTC_BOOTSTRAP=1 (same flags, no download).
 if rustup toolchain list | grep -q '^nightly'; then fuzz=(cargo +nightly fuzz); else fuzz=(env RUSTC_BOOTSTRAP=1 cargo fuzz); fi
-"${fuzz[@]}" build --fuzz-dir fuzz --target-dir "$CACHE/fuzz-target"
+# --dev: fuzz/Cargo.toml makes it opt-level 1 with debug assertions, minutes quicker to
+# build than a release build, which seconds of fuzzing would not pay back.
+"${fuzz[@]}" build --dev --fuzz-dir fuzz --target-dir "$CACHE/fuzz-target"
 for target in $("${fuzz[@]}" list --fuzz-dir fuzz); do
   mkdir -p "$CACHE/fuzz-corpus/$target"  # new inputs go here, not into the repository
   log="$CACHE/fuzz-$target.log"
-  if ! "${fuzz[@]}" run --fuzz-dir fuzz --target-dir "$CACHE/fuzz-target" "$target" \
+  if ! "${fuzz[@]}" run --dev --fuzz-dir fuzz --target-dir "$CACHE/fuzz-target" "$target" \
     "$CACHE/fuzz-corpus/$target" "fuzz/seeds/$target" -- -max_total_time="${FUZZ_SECONDS:-15}" \
     -rss_limit_mb=2048 -artifact_prefix="$CACHE/fuzz-artifacts-" > "$log" 2>&1; then
     tail -n 60 "$log"; echo "fuzz target $target failed (log: $log)" >&2; exit 1
@@ -47,7 +46,7 @@ for target in $("${fuzz[@]}" list --fuzz-dir fuzz); do
   echo "$target: $(grep -E '^Done' "$log" | tail -n 1)"
 done
 
-step "bindings: WASM package, Python, Node, conformance vectors in every runtime"
+step "bindings: the core for wasm32 (WASM package, raw module), Python, Node, conformance vectors in every runtime"
 # Test builds of the WASM core skip fat LTO (minutes on 2 cores); TMBRIDGE_FULL=1 builds
 # the release sizes reported in the README.
 [ "${TMBRIDGE_FULL:-0}" = 1 ] || export TMBRIDGE_QUICK=1

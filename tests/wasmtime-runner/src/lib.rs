@@ -1,5 +1,5 @@
-//! Runs the raw tmbridge WebAssembly module (built from `bindings/wasm` with
-//! `--no-default-features --features raw`) inside wasmtime, through its JSON ABI:
+//! Runs the raw tmbridge WebAssembly module (built from `bindings/wasm-raw`)
+//! inside wasmtime, through its JSON ABI:
 //! `alloc`, `dealloc`, `call`, `call_with_document`, `abi_version` and the
 //! `session_*` functions.
 //!
@@ -85,7 +85,7 @@ impl WasmCore {
     fn checked(engine: Engine, module: Module) -> Result<WasmCore> {
         if let Some(import) = module.imports().next() {
             bail!(
-                "the module imports {}::{}: use the raw build (--no-default-features --features raw), not the wasm-bindgen one",
+                "the module imports {}::{}: use the raw module (crate tmbridge-wasm-raw, pkg/raw/tmbridge_raw.wasm), not the wasm-bindgen one",
                 import.module(),
                 import.name()
             );

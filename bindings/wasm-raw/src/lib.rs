@@ -29,6 +29,9 @@
 //! that was never given or is freed answers with the error `session.unknown_handle`.
 //! Request ids are `u64`; text arguments are UTF-8 ranges written like op inputs.
 
+// Pointers are 32-bit only on wasm32: the raw ABI exists only there.
+#![cfg(target_arch = "wasm32")]
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use tmbridge_core::Error;

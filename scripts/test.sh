@@ -17,6 +17,8 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked || ca
 step "format, lints, no module cycles"
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
+# The core alone, as hosts build it (no test kit): its no-unwrap/no-panic lints apply.
+cargo clippy -p tmbridge-core --lib -- -D warnings
 python3 scripts/check-module-cycles.py core/src host-cli/src tools/typegen/src tests/simulators/src \
     bindings/wasm/src bindings/wasm-raw/src bindings/python/src bindings/node/src tools/bindgen/src
 

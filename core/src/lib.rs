@@ -3,6 +3,20 @@
 //! No file system, network, clock, environment or randomness: input is bytes or a
 //! `BufRead`, output is values. Every failure is an [`Error`] with a stable code.
 
+// Never a panic on any input: no unwrap, expect or panic outside tests and the test kit
+// (clippy denies them, so a new one fails the lint step).
+#![cfg_attr(
+    not(any(test, feature = "testkit")),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
 pub mod allure;
 pub mod autofill;
 pub mod config;

@@ -125,10 +125,15 @@ export function createApi(backend) {
   const gitlabDecide = (event, config = {}) => call('gitlab.decide', { event, config });
   const gitlabVerifyToken = (expected, received) => call('gitlab.verify_token', { expected, received: received ?? null });
 
+  /** Events a JunitReader reads ahead (a batch also ends at 1 MiB of JSON). */
+  const READ_AHEAD = 256;
+
   /** Streams a JUnit report: an iterator of events in constant memory. */
   class JunitReader {
     #native;
     #done = false;
+    /** Envelopes read ahead in one batch, last first. */
+    #pending = [];
 
     constructor(source, options) {
       let input = source;
@@ -155,7 +160,11 @@ export function createApi(backend) {
 
     next() {
       if (this.#done) return { value: undefined, done: true };
-      const envelope = JSON.parse(this.#native.nextEnvelope());
+      if (this.#pending.length === 0) {
+        // One crossing and one JSON.parse per batch of events, read last first.
+        this.#pending = JSON.parse(this.#native.nextEnvelopes(READ_AHEAD)).reverse();
+      }
+      const envelope = this.#pending.pop();
       if (envelope.error !== null) {
         const thrown = this.#native.takeSourceError();
         this.#finish();
@@ -177,6 +186,7 @@ export function createApi(backend) {
     #finish() {
       if (this.#done) return;
       this.#done = true;
+      this.#pending = [];
       // wasm-bindgen objects hold WASM memory until freed; napi objects are collected.
       if (typeof this.#native.free === 'function') this.#native.free();
       this.#native = null;

@@ -117,6 +117,21 @@ impl JunitReader {
         })
     }
 
+    /// Up to `max` envelopes as one JSON array (see `EventStream::next_envelopes`):
+    /// one crossing and one `json.loads` per batch instead of per event.
+    fn next_envelopes(&mut self, max: usize) -> String {
+        let state = match self.state.get_mut() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        text(match state {
+            State::Open(stream) => stream.next_envelopes(max),
+            State::Refused(envelope) => {
+                ops::batch_of_one(std::mem::replace(envelope, ops::ok_envelope(&())))
+            }
+        })
+    }
+
     /// The exception the file object's `read` raised, if any (once).
     fn take_source_error(&mut self, py: Python<'_>) -> Option<Py<PyAny>> {
         let mut slot = match self.thrown.lock() {

@@ -91,6 +91,18 @@ impl JunitReader {
         }
     }
 
+    /// Up to `max` envelopes as one JSON array (see `EventStream::next_envelopes`):
+    /// one crossing and one `JSON.parse` per batch instead of per event.
+    #[wasm_bindgen(js_name = nextEnvelopes)]
+    pub fn next_envelopes(&mut self, max: u32) -> String {
+        text(match &mut self.state {
+            State::Open(stream) => stream.next_envelopes(max as usize),
+            State::Refused(envelope) => {
+                ops::batch_of_one(std::mem::replace(envelope, ops::ok_envelope(&())))
+            }
+        })
+    }
+
     /// The exception the `read` function threw, if any (once).
     #[wasm_bindgen(js_name = takeSourceError)]
     pub fn take_source_error(&mut self) -> JsValue {

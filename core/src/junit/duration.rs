@@ -18,6 +18,9 @@ pub fn parse_seconds(text: &str) -> Result<Option<u64>, TimeProblem> {
     if t.is_empty() {
         return Ok(None);
     }
+    if let Some(us) = plain_seconds(t) {
+        return Ok(Some(us));
+    }
     if let Some(ms) = t.strip_suffix("ms") {
         // A few reporters write milliseconds with a unit: `12.5ms`.
         return parse_seconds(ms).map(|v| v.map(|us| (us + 500) / 1000));
@@ -52,6 +55,33 @@ pub fn parse_seconds(text: &str) -> Result<Option<u64>, TimeProblem> {
     scale(&digits, point)
         .ok_or(TimeProblem::Unreadable)
         .map(Some)
+}
+
+/// The common form (`12`, `0.345`, `1.2345675`, `.5`) without allocating: digits, at
+/// most one `.`, and at most 12 digits before it. Any other text takes the general path,
+/// which gives the same answer for these.
+fn plain_seconds(text: &str) -> Option<u64> {
+    let (int_part, frac_part) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int_part.len() > 12
+        || (int_part.is_empty() && frac_part.is_empty())
+        || !digits(int_part)
+        || !digits(frac_part)
+    {
+        return None;
+    }
+    let mut us = int_part
+        .bytes()
+        .fold(0u64, |v, b| v * 10 + u64::from(b - b'0'));
+    let frac = frac_part.as_bytes();
+    for i in 0..6 {
+        us = us * 10 + frac.get(i).map_or(0, |b| u64::from(b - b'0'));
+    }
+    // Rounded half up on the first digit below a microsecond, as `scale` does.
+    if frac.get(6).is_some_and(|&b| b >= b'5') {
+        us += 1;
+    }
+    Some(us)
 }
 
 /// Splits the number at its decimal mark, removing thousands separators.
@@ -174,6 +204,21 @@ mod tests {
         #[test]
         fn never_panics(text in "\\PC{0,24}") {
             let _ = parse_seconds(&text);
+        }
+
+        #[test]
+        fn plain_form_agrees_with_the_general_path(text in "[0-9]{0,14}(\\.[0-9]{0,10})?") {
+            let t = text.trim();
+            let general = if t.is_empty() {
+                Ok(None)
+            } else {
+                split_decimal(t)
+                    .filter(|(i, f)| !(i.is_empty() && f.is_empty()))
+                    .and_then(|(i, f)| scale(&format!("{i}{f}"), i.len() as i64 + 6))
+                    .map(Some)
+                    .ok_or(TimeProblem::Unreadable)
+            };
+            prop_assert_eq!(parse_seconds(&text), general);
         }
 
         #[test]

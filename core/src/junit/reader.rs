@@ -82,7 +82,8 @@ struct SuiteFrame {
 }
 
 struct CaseFrame {
-    case: TestCase,
+    /// Boxed once here and handed on in the event as it is.
+    case: Box<TestCase>,
     status_attr: Option<String>,
 }
 
@@ -100,7 +101,7 @@ enum TextTarget {
 enum Frame {
     Root(RootFrame),
     Suite(SuiteFrame),
-    Case(Box<CaseFrame>),
+    Case(CaseFrame),
     Outcome {
         kind: OutcomeKind,
         message: Option<String>,
@@ -145,6 +146,19 @@ impl Parent {
             Frame::Rerun { .. } => Parent::Rerun,
             _ => Parent::Other,
         }
+    }
+}
+
+/// Unescapes text already known to be UTF-8, borrowing it when it has no references.
+fn unescape_text(
+    raw: Cow<'_, str>,
+) -> std::result::Result<Cow<'_, str>, quick_xml::escape::EscapeError> {
+    match raw {
+        Cow::Borrowed(text) => quick_xml::escape::unescape(text),
+        Cow::Owned(text) => match quick_xml::escape::unescape(&text)? {
+            Cow::Borrowed(_) => Ok(Cow::Owned(text)),
+            Cow::Owned(unescaped) => Ok(Cow::Owned(unescaped)),
+        },
     }
 }
 
@@ -526,7 +540,12 @@ impl<R: BufRead> Reader<R> {
                 attr.map_err(|e| self.malformed(format!("bad attribute: {e}"), self.here()))?;
             let key = attr.key.local_name().into_inner();
             let key_text = || String::from_utf8_lossy(key).into_owned();
-            if let Some(at) = memchr::memchr(b'<', &attr.value) {
+            // One pass tells whether the value needs the checks and unescaping below:
+            // most values are plain ASCII.
+            let special = attr.value.iter().fold(false, |seen, &b| {
+                seen | (b == b'<') | (b == b'&') | !b.is_ascii()
+            });
+            if special && let Some(at) = memchr::memchr(b'<', &attr.value) {
                 let offset = self
                     .offset_in_tag(start, &attr.value)
                     .map(|o| o + at as u64);
@@ -538,26 +557,31 @@ impl<R: BufRead> Reader<R> {
                     offset.map_or(self.here(), |o| self.loc(o)),
                 ));
             }
-            if !attr.value.is_ascii()
-                && let Err(e) = std::str::from_utf8(&attr.value)
-            {
-                let offset = self.offset_in_tag(start, &attr.value);
-                return Err(self.invalid_utf8(
-                    offset.map_or(self.event_start, |o| o + e.valid_up_to() as u64),
-                ));
-            }
-            let value = match attr.unescape_value() {
-                Ok(v) => v,
-                Err(quick_xml::Error::Escape(
-                    quick_xml::escape::EscapeError::UnrecognizedEntity(range, name),
-                )) => {
-                    let offset = self.offset_in_tag(start, &attr.value);
-                    return Err(self.entity_error(
-                        &name,
-                        offset.map_or(self.event_start, |o| o + entity_start(&range)),
+            // Validated once here; the value is then unescaped as text, not decoded again.
+            let value_at = self.offset_in_tag(start, &attr.value);
+            let raw = match attr.value {
+                Cow::Borrowed(bytes) => std::str::from_utf8(bytes).map(Cow::Borrowed),
+                Cow::Owned(bytes) => String::from_utf8(bytes)
+                    .map(Cow::Owned)
+                    .map_err(|e| e.utf8_error()),
+            };
+            let raw = match raw {
+                Ok(raw) => raw,
+                Err(e) => {
+                    return Err(self.invalid_utf8(
+                        value_at.map_or(self.event_start, |o| o + e.valid_up_to() as u64),
                     ));
                 }
-                Err(e) => return Err(self.xml_error(e)),
+            };
+            let value = match if special { unescape_text(raw) } else { Ok(raw) } {
+                Ok(v) => v,
+                Err(quick_xml::escape::EscapeError::UnrecognizedEntity(range, name)) => {
+                    return Err(self.entity_error(
+                        &name,
+                        value_at.map_or(self.event_start, |o| o + entity_start(&range)),
+                    ));
+                }
+                Err(e) => return Err(self.xml_error(quick_xml::Error::Escape(e))),
             };
             let is_namespace = attr.key.as_ref() == b"xmlns"
                 || attr.key.prefix().is_some_and(|p| p.as_ref() == b"xmlns");
@@ -947,8 +971,8 @@ impl<R: BufRead> Reader<R> {
             .flatten()
             .map(|s| s.trim().to_ascii_lowercase())
             .max_by_key(|s| status_from_attribute(Some(s)));
-        Frame::Case(Box::new(CaseFrame {
-            case: TestCase {
+        Frame::Case(CaseFrame {
+            case: Box::new(TestCase {
                 suite,
                 classname: attrs.owned("classname").or_else(|| attrs.owned("class")),
                 name,
@@ -971,9 +995,9 @@ impl<R: BufRead> Reader<R> {
                 attachments: Vec::new(),
                 steps: Vec::new(),
                 location,
-            },
+            }),
             status_attr,
-        }))
+        })
     }
 
     fn end(&mut self) -> Result<()> {
@@ -1003,7 +1027,7 @@ impl<R: BufRead> Reader<R> {
                     self.phase = Phase::AfterRoot;
                 }
             }
-            Frame::Case(case) => self.finish_case(*case),
+            Frame::Case(case) => self.finish_case(case),
             Frame::Outcome {
                 kind,
                 message,
@@ -1160,7 +1184,7 @@ impl<R: BufRead> Reader<R> {
         if let Some(suite) = self.current_suite() {
             suite.counts.add_status(case.status);
         }
-        self.queue.push_back(Event::Case(Box::new(case)));
+        self.queue.push_back(Event::Case(case));
     }
 
     fn finish_suite(&mut self, mut suite: SuiteFrame) {

@@ -119,12 +119,13 @@ pub fn match_cases(
     let mut groups: BTreeMap<String, Vec<Member>> = BTreeMap::new();
     let mut review = Vec::new();
     for (i, case) in cases.iter().enumerate() {
-        match find_keys(case, config, target, cache) {
+        let full = case.full_name();
+        match find_keys(case, &full, config, target, cache) {
             Ok((keys, source)) => {
                 for key in keys {
                     let member = Member {
                         index: i as u64,
-                        test: case.full_name(),
+                        test: full.clone(),
                         status: case.status,
                         message: case.message.clone(),
                         duration_us: case.duration_us,
@@ -139,7 +140,7 @@ pub fn match_cases(
             }
             Err((reason, detail)) => review.push(ReviewItem {
                 index: i as u64,
-                test: case.full_name(),
+                test: full,
                 status: case.status,
                 reason,
                 detail,
@@ -158,11 +159,11 @@ pub fn match_cases(
 /// The keys of one test and the source that gave them, or why there are none.
 fn find_keys(
     case: &TestCase,
+    full: &str,
     config: &MatchingConfig,
     target: Target,
     cache: &RefCache,
 ) -> std::result::Result<(Vec<String>, Source), (ReviewReason, String)> {
-    let full = case.full_name();
     let mut problems: Vec<String> = Vec::new();
     let mut invalid = false;
     let mut cache_miss = false;
@@ -171,7 +172,7 @@ fn find_keys(
             Source::Mapping => {
                 let entry = config
                     .mapping
-                    .get(&full)
+                    .get(full)
                     .or_else(|| config.mapping.get(&case.name));
                 let mut keys = Vec::new();
                 for v in entry.map(CaseIds::values).unwrap_or(&[]) {
@@ -213,10 +214,10 @@ fn find_keys(
                     if full.is_empty() {
                         Vec::new()
                     } else {
-                        vec![full.clone()]
+                        vec![full.to_string()]
                     }
                 } else {
-                    match cache.automation_ids.get(&full) {
+                    match cache.automation_ids.get(full) {
                         Some(v) => match ids::keys_in_value(target, v) {
                             Ok(ks) => ks,
                             Err(m) => {

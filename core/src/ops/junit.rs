@@ -86,4 +86,40 @@ impl<R: BufRead> EventStream<R> {
             Err(error) => error_envelope(&error),
         }
     }
+
+    /// Up to `max_events` steps as one JSON array of the same envelopes, so that a
+    /// binding crosses its boundary and parses JSON once per batch instead of once per
+    /// event. The array ends early at the end envelope, at an error, or past
+    /// [`BATCH_BYTES`]; it always holds at least one envelope.
+    pub fn next_envelopes(&mut self, max_events: usize) -> Vec<u8> {
+        let mut out = vec![b'['];
+        for n in 0..max_events.max(1) {
+            if n > 0 {
+                out.push(b',');
+            }
+            let (envelope, last) = match self.reader.next_event() {
+                Ok(Some(event)) => (ok_envelope(&event), false),
+                Ok(None) => (ok_envelope(&()), true),
+                Err(error) => (error_envelope(&error), true),
+            };
+            out.extend_from_slice(&envelope);
+            if last || out.len() > BATCH_BYTES {
+                break;
+            }
+        }
+        out.push(b']');
+        out
+    }
 }
+
+/// One envelope as a batch (a binding's refused options, for example).
+pub fn batch_of_one(envelope: Vec<u8>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(envelope.len() + 2);
+    out.push(b'[');
+    out.extend_from_slice(&envelope);
+    out.push(b']');
+    out
+}
+
+/// Size past which a batch of envelopes ends, to keep each one's memory bounded.
+pub const BATCH_BYTES: usize = 1 << 20;

@@ -26,7 +26,7 @@ mod session;
 
 pub use document::Document;
 pub use envelope::{error_envelope, ok_envelope};
-pub use junit::EventStream;
+pub use junit::{EventStream, batch_of_one};
 #[cfg(feature = "schema")]
 pub use op::OpSchema;
 pub use op::OpSpec;

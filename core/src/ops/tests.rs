@@ -170,6 +170,40 @@ fn the_event_stream_reports_bad_options_and_bad_xml() {
     assert_eq!(codes, ["junit.truncated"]);
 }
 
+/// Every envelope one at a time, up to and with the end or the error.
+fn single_envelopes(xml: &[u8]) -> Vec<Value> {
+    let mut stream = EventStream::new(xml, None).unwrap();
+    let mut out = Vec::new();
+    loop {
+        let v = json(&stream.next_envelope());
+        let last = v["ok"].is_null();
+        out.push(v);
+        if last {
+            return out;
+        }
+    }
+}
+
+#[test]
+fn batches_hold_the_same_envelopes_and_end_at_the_end_or_the_error() {
+    let bad = b"<testsuite><testcase name='a'/><testcase name='b'>";
+    for xml in [XML.as_bytes(), &bad[..]] {
+        let want = single_envelopes(xml);
+        for size in [0, 1, 2, 3, 1000] {
+            let mut stream = EventStream::new(xml, None).unwrap();
+            let mut got = Vec::new();
+            while got.len() < want.len() {
+                let Value::Array(batch) = json(&stream.next_envelopes(size)) else {
+                    panic!("a batch is not an array");
+                };
+                assert!(!batch.is_empty() && batch.len() <= size.max(1));
+                got.extend(batch);
+            }
+            assert_eq!(got, want, "batches of {size}");
+        }
+    }
+}
+
 proptest! {
     #[test]
     fn call_always_answers_with_an_envelope(op_index in 0usize..40, bytes in proptest::collection::vec(any::<u8>(), 0..200)) {

@@ -211,6 +211,10 @@ def junit_events(xml: Document, options: Optional[JunitOptions] = None) -> List[
     return cast(List[JunitEvent], call("junit.events", _with_options({"xml": xml}, options)))
 
 
+# Events a JunitReader reads ahead (a batch also ends at 1 MiB of JSON).
+_READ_AHEAD = 256
+
+
 class JunitReader(Iterator[JunitEvent]):
     """Streams a JUnit report in constant memory: iterate it for event dicts.
 
@@ -225,6 +229,9 @@ class JunitReader(Iterator[JunitEvent]):
         if isinstance(source, os.PathLike):
             source = open(source, "rb")  # closed when the reader is collected
         self._native: Optional[_native.JunitReader] = _native.JunitReader(source, options_json)
+        # Envelopes read ahead in one batch, last first: one crossing and one json.loads
+        # per batch instead of per event.
+        self._pending: List[Any] = []
 
     def __iter__(self) -> JunitReader:
         return self
@@ -233,7 +240,10 @@ class JunitReader(Iterator[JunitEvent]):
         native = self._native
         if native is None:
             raise StopIteration
-        envelope = json.loads(native.next_envelope())
+        if not self._pending:
+            self._pending = json.loads(native.next_envelopes(_READ_AHEAD))
+            self._pending.reverse()
+        envelope = self._pending.pop()
         if envelope["error"] is not None:
             self._native = None
             raise_error(envelope["error"], native.take_source_error())

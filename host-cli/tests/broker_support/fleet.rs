@@ -96,6 +96,10 @@ impl Setup {
     }
 
     fn spawn(&self, role: &str, args: &[&str]) -> Proc {
+        self.spawn_with(role, args, &[])
+    }
+
+    fn spawn_with(&self, role: &str, args: &[&str], env: &[(&str, &str)]) -> Proc {
         let n = self.spawned.fetch_add(1, Ordering::SeqCst);
         let log = self.dir.join(format!("{role}-{n}.log"));
         let mut child = Command::new(&self.binary)
@@ -104,6 +108,7 @@ impl Setup {
             .env("QUEUE_HOOK_SECRET", SECRET)
             .env("GITLAB_API_TOKEN", GITLAB_TOKEN)
             .env("QUEUE_RALLY_KEY", self.rally.api_key())
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
             .spawn()
@@ -147,7 +152,12 @@ impl Setup {
 
     /// `tmbridge worker`, sharing the outbox of every worker of this setup.
     pub fn worker(&self, extra: &[&str]) -> Proc {
-        let config = self.config.to_string_lossy().into_owned();
+        self.worker_for(&self.config, extra, &[])
+    }
+
+    /// `tmbridge worker` with another configuration and environment (other targets).
+    pub fn worker_for(&self, config: &Path, extra: &[&str], env: &[(&str, &str)]) -> Proc {
+        let config = config.to_string_lossy().into_owned();
         let outbox = self
             .dir
             .join("outbox.sqlite3")
@@ -168,7 +178,7 @@ impl Setup {
             "1",
         ];
         args.extend_from_slice(extra);
-        self.spawn("worker", &args)
+        self.spawn_with("worker", &args, env)
     }
 
     /// `tmbridge serve` in its SQLite mode: receiver and publisher in one process.

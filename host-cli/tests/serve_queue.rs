@@ -163,7 +163,7 @@ fn poison_events_are_dead_lettered_with_their_reason_and_replayed() {
     setup.add_pipelines([501]);
     let receiver = setup.receiver();
     let urls = vec![receiver.url().to_string()];
-    let _worker = setup.worker(&["--max-attempts", "3"]);
+    let worker = setup.worker(&["--max-attempts", "3"]);
     let sent = Arc::new(Sent::default());
     send_all(
         &urls,
@@ -233,6 +233,58 @@ fn poison_events_are_dead_lettered_with_their_reason_and_replayed() {
     assert!(
         reason.contains("no attempt left") && reason.contains("503"),
         "{reason}"
+    );
+    setup.gitlab.faults().clear();
+    drop(worker);
+
+    // An event whose publish kills its worker every time (here: Rally hangs and the
+    // worker is killed -9): each cut-short delivery counts, so it ends dead-lettered.
+    setup.add_pipelines([503]);
+    setup
+        .rally
+        .faults()
+        .slow_next(10_000, Duration::from_secs(120));
+    send_all(
+        &urls,
+        hooks(&setup, 503..504),
+        1,
+        &sent,
+        Duration::from_secs(60),
+    )
+    .join()
+    .unwrap();
+    for _ in 0..2 {
+        let mut doomed = setup.worker(&["--max-attempts", "2"]);
+        assert!(
+            wait_for(Duration::from_secs(60), || doomed
+                .log()
+                .contains("/503/success: attempt")),
+            "{}",
+            doomed.log()
+        );
+        doomed.kill9();
+    }
+    let last = setup.worker(&["--max-attempts", "2"]);
+    assert!(
+        wait_for(Duration::from_secs(60), || queue_depths(&setup).2 == 2),
+        "{}",
+        last.log()
+    );
+    let (_, listing) = setup.queue_command(&["list"]);
+    let dead: Vec<&serde_json::Value> = listing["dead"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["pipeline_id"] == 503)
+        .collect();
+    let reason = dead[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("2 worker(s) stopped or lost the broker"),
+        "{listing}"
+    );
+    assert!(
+        !last.log().contains("/503/success: attempt"),
+        "never tried a third time"
     );
 }
 

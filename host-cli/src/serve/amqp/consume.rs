@@ -187,6 +187,7 @@ fn handle(
         };
     }
     let key = meta.key();
+    log(&format!("event {key}: attempt {attempt}"));
     let event = StoredEvent {
         id: meta.pipeline_id as i64,
         project_id: meta.project_id as i64,

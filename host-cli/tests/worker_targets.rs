@@ -157,3 +157,46 @@ fn the_rate_limit_is_shared_by_every_worker_of_a_target() {
     );
     assert_eq!(setup.rally.results().len(), want);
 }
+
+#[test]
+fn sigterm_stops_a_worker_with_exit_0_and_leaves_its_event_to_the_next() {
+    let rabbit = Rabbit::start("sigterm");
+    let setup = Setup::new("sigterm", rabbit.url(), &binary());
+    setup.add_pipelines([950]);
+    let receiver = setup.receiver();
+    // Rally hangs, so the event is still being published when the stop comes.
+    setup
+        .rally
+        .faults()
+        .slow_next(10_000, Duration::from_secs(120));
+    let mut first = setup.worker(&["--shutdown-grace", "1"]);
+    deliver(&setup, receiver.url(), 950);
+    assert!(
+        wait_for(Duration::from_secs(60), || first
+            .log()
+            .contains("950/success: attempt 1")),
+        "{}",
+        first.log()
+    );
+    assert_eq!(first.terminate(), Some(0), "{}", first.log());
+    assert!(
+        first.log().contains("stopping with an event in hand"),
+        "{}",
+        first.log()
+    );
+    // The next worker gets it (the cut-short try counts) and publishes it once.
+    setup.rally.faults().clear();
+    let second = setup.worker(&[]);
+    assert!(
+        wait_for(Duration::from_secs(120), || setup.ledger_counts().len()
+            == 2),
+        "{}",
+        second.log()
+    );
+    assert!(
+        second.log().contains("950/success: attempt 2"),
+        "{}",
+        second.log()
+    );
+    assert!(setup.ledger_counts().values().all(|n| *n == 1));
+}

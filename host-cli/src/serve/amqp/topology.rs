@@ -38,7 +38,7 @@ pub async fn declare(channel: &Channel) -> Result<(), String> {
     Ok(())
 }
 
-/// How many messages a queue holds, or `None` when it cannot be asked.
+/// How many messages of a queue are ready for a consumer (unacked ones not counted).
 pub async fn depth(channel: &Channel, name: &str, args: FieldTable) -> Result<u32, String> {
     let declared = channel
         .queue_declare(

@@ -22,7 +22,10 @@ cargo clippy -p tmbridge-core --lib -- -D warnings
 python3 scripts/check-module-cycles.py core/src host-cli/src tools/typegen/src tests/simulators/src \
     bindings/wasm/src bindings/wasm-raw/src bindings/python/src bindings/node/src tools/bindgen/src
 
-step "Rust tests (core and CLI)"
+step "RabbitMQ for the serve --queue and worker suites (installed when missing)"
+bash scripts/install-rabbitmq.sh
+
+step "Rust tests (core and CLI; the broker suites start their own RabbitMQ node on loopback)"
 cargo test
 
 step "real clients (pyral over TLS, python-gitlab) against the simulators"; bash scripts/test-real-clients.sh

@@ -44,6 +44,8 @@ enum Command {
     Link(cmd::link::Args),
     Defect(cmd::defect::Args),
     Serve(cmd::serve::Args),
+    Worker(cmd::worker::Args),
+    Queue(cmd::queue::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +69,8 @@ fn main() -> ExitCode {
         Command::Link(args) => cmd::link::run(args),
         Command::Defect(args) => cmd::defect::run(args),
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Worker(args) => cmd::worker::run(args),
+        Command::Queue(args) => cmd::queue::run(args),
     };
     match result {
         Ok(code) => code,

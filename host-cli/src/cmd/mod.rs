@@ -9,10 +9,12 @@ pub mod parse;
 pub mod publish;
 pub mod qtest_connect;
 pub mod query;
+pub mod queue;
 pub mod rally_session;
 pub mod requirements;
 pub mod serve;
 pub mod testrail;
+pub mod worker;
 
 /// Exit codes shared by every subcommand.
 pub const EXIT_OK: u8 = 0;

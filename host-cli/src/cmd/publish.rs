@@ -205,6 +205,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ..Default::default()
         },
         cases: Vec::new(),
+        gate: None,
     };
     let result = match publish::run(&config, reports, &options) {
         Ok(r) => r,

@@ -56,6 +56,13 @@ checkpoint at the next start; then exit 0. A second signal exits at once, which 
 too. Events in progress when a process was killed are retried at the next start and
 count against --max-attempts.
 
+With --queue amqp://..., serve only receives: each event is answered 200 once the
+broker confirmed it (503 when the broker is down or refuses, so GitLab retries), and
+any number of `tmbridge worker --queue ...` processes publish them; --state, the
+GitLab token and the target's credentials are not needed here.
+  TMBRIDGE_AMQP_USER=tmbridge TMBRIDGE_AMQP_PASSWORD=... tmbridge serve \\
+    --config tmbridge.toml --queue amqp://rabbitmq.internal:5672 --listen 0.0.0.0:8080
+
 Exit codes: 0 stopped by a signal; 2 bad command line or configuration, or another serve
 uses the same --state; otherwise it runs until stopped.")]
 pub struct Args {
@@ -115,6 +122,11 @@ pub struct Args {
     /// API key from the environment; as for `tmbridge publish`).
     #[arg(long, value_enum, default_value = "rally")]
     pub target: super::publish::TargetArg,
+    /// Put events on a RabbitMQ broker (amqp://HOST[:PORT][/VHOST]; user and password
+    /// from TMBRIDGE_AMQP_USER and TMBRIDGE_AMQP_PASSWORD) instead of the SQLite
+    /// --state: this process only receives, `tmbridge worker` publishes.
+    #[arg(long, value_name = "URL")]
+    pub queue: Option<String>,
 }
 
 /// Threads that read webhook bodies and store events, and webhooks that may wait for
@@ -137,23 +149,66 @@ fn usage(message: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(EXIT_USAGE))
 }
 
+/// The target's section and credentials, checked before anything is received.
+pub fn check_target(
+    config: &tmbridge_core::config::Config,
+    path: &std::path::Path,
+    target: super::publish::TargetArg,
+) -> Result<Target, String> {
+    let target = target.target();
+    // qTest's session checks its section itself; its token must be there from the start.
+    if target != Target::Qtest
+        && let Err(e) = config.validate(Some(target))
+    {
+        return Err(format!("{}: {e}", path.display()));
+    }
+    if target == Target::Qtest
+        && let Err(e) = crate::publish::qtest::token_from_env(config)
+    {
+        return Err(e.to_string());
+    }
+    Ok(target)
+}
+
+/// GitLab's address, checked, and the API token from `token_env`.
+pub fn check_gitlab(url: Option<&str>, token_env: &str) -> Result<(String, String), String> {
+    let gitlab_url = match url.map(check_base_url) {
+        Some(Ok(url)) => url,
+        Some(Err(e)) => return Err(e),
+        None => {
+            return Err(
+                "give GitLab's address with --gitlab-url https://gitlab.example.com: the GitLab API token is sent there and nowhere else".into(),
+            );
+        }
+    };
+    let Some(token) = std::env::var(token_env)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    else {
+        return Err(format!(
+            "the GitLab API token is not set: put a token with read_api scope in {token_env}"
+        ));
+    };
+    Ok((gitlab_url, token))
+}
+
+/// The first `--artifact-path` that is not a path or glob.
+pub fn bad_artifact_path(paths: &[String]) -> Option<String> {
+    paths
+        .iter()
+        .find(|p| p.trim().is_empty() || glob::Pattern::new(p).is_err())
+        .map(|bad| {
+            format!(
+                "--artifact-path {bad:?} is not a path or glob like build/test-results/**/*.xml"
+            )
+        })
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = match crate::run_context::load_config(&args.config) {
         Ok(c) => c,
         Err(e) => return usage(&e),
     };
-    let target = args.target.target();
-    // qTest's session checks its section itself; its token must be there from the start.
-    if target != Target::Qtest
-        && let Err(e) = config.validate(Some(target))
-    {
-        return usage(&format!("{}: {e}", args.config.display()));
-    }
-    if target == Target::Qtest
-        && let Err(e) = crate::publish::qtest::token_from_env(&config)
-    {
-        return usage(&e.to_string());
-    }
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let Some(secret) = env(&config.gitlab.token_env) else {
         return usage(&format!(
@@ -161,35 +216,47 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             config.gitlab.token_env
         ));
     };
-    let gitlab_url = match args.gitlab_url.as_deref().map(check_base_url) {
-        Some(Ok(url)) => url,
-        Some(Err(e)) => return usage(&e),
-        None => {
-            return usage(
-                "give GitLab's address with --gitlab-url https://gitlab.example.com: the GitLab API token is sent there and nowhere else",
-            );
-        }
+    if args.max_connections < 1 {
+        return usage("--max-connections must be at least 1");
+    }
+    let limits = Limits {
+        max_connections: args.max_connections,
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
+        handlers: HANDLERS,
+        queue: WAITING_WEBHOOKS,
     };
-    let Some(gitlab_token) = env(&args.gitlab_token_env) else {
-        return usage(&format!(
-            "the GitLab API token is not set: put a token with read_api scope in {}",
-            args.gitlab_token_env
-        ));
+    if let Some(url) = &args.queue {
+        let address = match crate::serve::amqp::BrokerAddress::from_env(url) {
+            Ok(a) => a,
+            Err(e) => return usage(&e),
+        };
+        let options = crate::serve::receiver_only::ReceiverOptions {
+            listen: args.listen,
+            secret: secret.into_bytes(),
+            gitlab: config.gitlab.clone(),
+            max_body: args.max_body,
+            limits,
+            shutdown_grace: Duration::from_secs(args.shutdown_grace),
+        };
+        let broker = crate::serve::amqp::Broker::new(address)?;
+        crate::serve::receiver_only::run(options, broker)?;
+        return Ok(ExitCode::from(EXIT_OK));
+    }
+    let target = match check_target(&config, &args.config, args.target) {
+        Ok(t) => t,
+        Err(e) => return usage(&e),
     };
-    if let Some(bad) = args
-        .artifact_paths
-        .iter()
-        .find(|p| p.trim().is_empty() || glob::Pattern::new(p).is_err())
-    {
-        return usage(&format!(
-            "--artifact-path {bad:?} is not a path or glob like build/test-results/**/*.xml"
-        ));
+    let (gitlab_url, gitlab_token) =
+        match check_gitlab(args.gitlab_url.as_deref(), &args.gitlab_token_env) {
+            Ok(g) => g,
+            Err(e) => return usage(&e),
+        };
+    if let Some(e) = bad_artifact_path(&args.artifact_paths) {
+        return usage(&e);
     }
     if args.max_attempts < 1 {
         return usage("--max-attempts must be at least 1");
-    }
-    if args.max_connections < 1 {
-        return usage("--max-connections must be at least 1");
     }
     let options = ServeOptions {
         listen: args.listen,
@@ -203,13 +270,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         max_body: args.max_body,
         max_attempts: args.max_attempts,
         retry_delay: Duration::from_secs(args.retry_delay),
-        limits: Limits {
-            max_connections: args.max_connections,
-            header_timeout: args.header_timeout,
-            body_timeout: args.body_timeout,
-            handlers: HANDLERS,
-            queue: WAITING_WEBHOOKS,
-        },
+        limits,
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
     };
     let publisher = PublishToTarget {
@@ -217,6 +278,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         config,
         outbox: crate::serve::outbox_path(&options.state),
         protected: vec![options.state.clone(), args.config.clone()],
+        gate: None,
     };
     crate::serve::run(options, Box::new(publisher))?;
     Ok(ExitCode::from(EXIT_OK))

@@ -197,6 +197,7 @@ pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
             ..Default::default()
         },
         cases: Vec::new(),
+        gate: None,
     };
     let extra = TestrailOptions {
         reenable: args.reenable,

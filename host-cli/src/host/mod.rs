@@ -9,7 +9,7 @@ pub mod mask;
 mod transport;
 pub mod wasm;
 
-pub use transport::{DryRun, Network, Transport};
+pub use transport::{DryRun, Gate, Network, Transport};
 
 use anyhow::{Result, anyhow};
 use std::time::{Duration, Instant};

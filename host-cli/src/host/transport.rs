@@ -11,21 +11,43 @@ pub trait Transport {
     fn wait(&mut self, ms: u64);
 }
 
+/// Waits before each request until it may go: a rate limit shared with other
+/// processes (`tmbridge worker --rate-limit`).
+#[derive(Clone)]
+pub struct Gate(pub std::sync::Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Gate")
+    }
+}
+
 /// Real HTTP.
 pub struct Network {
     http: super::http::Http,
+    gate: Option<Gate>,
 }
 
 impl Network {
     pub fn new(timeout: Duration) -> Network {
         Network {
             http: super::http::Http::new(timeout),
+            gate: None,
         }
+    }
+
+    /// Every request first waits at `gate`, when there is one.
+    pub fn gated(mut self, gate: Option<Gate>) -> Network {
+        self.gate = gate;
+        self
     }
 }
 
 impl Transport for Network {
     fn send(&mut self, request: &HttpRequest) -> HttpResponse {
+        if let Some(gate) = &self.gate {
+            (gate.0)();
+        }
         self.http.send(request)
     }
 

@@ -56,6 +56,8 @@ pub struct PublishOptions {
     pub attachments: AttachmentRules,
     /// Tests that come without a report file (GitLab's pipeline test report).
     pub cases: Vec<TestCase>,
+    /// Waited at before each request: a rate limit shared by every worker.
+    pub gate: Option<crate::host::Gate>,
 }
 
 impl Default for PublishOptions {
@@ -72,6 +74,7 @@ impl Default for PublishOptions {
             progress: false,
             attachments: AttachmentRules::default(),
             cases: Vec::new(),
+            gate: None,
         }
     }
 }
@@ -208,7 +211,7 @@ pub fn run<R: Into<ReportSource>>(
             path.display()
         );
     }
-    let mut network = host::Network::new(options.timeout);
+    let mut network = host::Network::new(options.timeout).gated(options.gate.clone());
     let mut journaled = Journaled {
         inner: &mut network,
         outbox: &outbox,

@@ -219,7 +219,7 @@ pub fn run<R: Into<ReportSource>>(
             outbox_path.display()
         );
     }
-    let mut network = host::Network::new(options.timeout);
+    let mut network = host::Network::new(options.timeout).gated(options.gate.clone());
     let mut journaled = Journaled {
         inner: &mut network,
         outbox: &outbox,

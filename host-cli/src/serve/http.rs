@@ -4,12 +4,11 @@
 //! the time to send a head, the time to send a body, the body's size.
 
 use super::receive::{self, Answer, Decision, check_body, queued, too_large};
-use super::store::{EventStore, Inserted};
+use super::sink::{Accepted, EventSink, NewEvent};
 use super::wire::{self, DeadlineReader, RequestHead};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
@@ -25,7 +24,6 @@ pub struct Receiver {
     pub secret: Vec<u8>,
     pub max_body: u64,
     pub gitlab: GitlabConfig,
-    pub store_path: PathBuf,
 }
 
 /// What clients may hold.
@@ -94,7 +92,7 @@ impl Drop for Slot {
 
 /// Handles jobs until the front closes the queue.
 pub fn handle_jobs(
-    store: &EventStore,
+    store: &mut dyn EventSink,
     receiver: &Receiver,
     body_timeout: Duration,
     queue: &Mutex<mpsc::Receiver<Job>>,
@@ -117,7 +115,7 @@ fn respond(stream: &TcpStream, answer: &Answer) {
     let _ = (&mut &*stream).write_all(&wire::response(answer.status, &answer.body, None));
 }
 
-fn handle(store: &EventStore, receiver: &Receiver, body_timeout: Duration, job: Job) {
+fn handle(store: &mut dyn EventSink, receiver: &Receiver, body_timeout: Duration, job: Job) {
     let Job {
         stream,
         head,
@@ -155,7 +153,7 @@ fn handle(store: &EventStore, receiver: &Receiver, body_timeout: Duration, job: 
 }
 
 fn decide(
-    store: &EventStore,
+    store: &mut dyn EventSink,
     receiver: &Receiver,
     event_header: Option<&str>,
     body: &[u8],
@@ -168,24 +166,25 @@ fn decide(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    match store.insert(
-        project_id as i64,
-        event.pipeline_id as i64,
-        &event.status,
+    let new = NewEvent {
+        project_id,
+        pipeline_id: event.pipeline_id,
+        status: &event.status,
         body,
-        now,
-    ) {
-        Ok(Inserted::New(id)) => {
+    };
+    match store.accept(&new, now) {
+        Ok(Accepted::New(id)) => {
             super::log(&format!(
                 "queued event {id}: pipeline {} of project {project_id} ({})",
                 event.pipeline_id, event.status
             ));
             queued(id, false)
         }
-        Ok(Inserted::Duplicate(id)) => queued(id, true),
+        Ok(Accepted::Duplicate(id)) => queued(id, true),
         Err(e) => {
             // Not stored: GitLab must try again, so a 5xx.
-            let msg = serde_json::json!({"status": "error", "error": "serve.store_failed", "message": e.to_string()});
+            let msg =
+                serde_json::json!({"status": "error", "error": "serve.store_failed", "message": e});
             Answer {
                 status: 503,
                 body: msg.to_string(),

@@ -3,7 +3,7 @@
 
 use super::front::Front;
 use super::http::{Limits, Receiver, handle_jobs};
-use super::store::EventStore;
+use super::sink::SinkFactory;
 use anyhow::Context;
 use std::net::TcpListener;
 use std::sync::atomic::AtomicBool;
@@ -11,13 +11,15 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
 /// Starts the front and handler threads on `listener`; they stop once `stop` is set
-/// and the requests in hand are answered. Each handler has its own database
-/// connection, opened here so a store that cannot be opened stops the start.
+/// and the requests in hand are answered. Each handler has its own sink (a database
+/// connection, a broker channel), opened here so one that cannot be opened stops the
+/// start.
 pub fn start(
     listener: TcpListener,
     receiver: Arc<Receiver>,
     limits: Limits,
     stop: Arc<AtomicBool>,
+    sinks: &SinkFactory,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     listener
         .set_nonblocking(true)
@@ -26,14 +28,13 @@ pub fn start(
     let queue = Arc::new(Mutex::new(queue));
     let mut threads = Vec::new();
     for i in 0..limits.handlers.max(1) {
-        let store = EventStore::open(&receiver.store_path)
-            .with_context(|| format!("cannot open {}", receiver.store_path.display()))?;
+        let mut store = sinks()?;
         let (queue, receiver) = (queue.clone(), receiver.clone());
         let body_timeout = limits.body_timeout;
         threads.push(
             std::thread::Builder::new()
                 .name(format!("serve-http-{i}"))
-                .spawn(move || handle_jobs(&store, &receiver, body_timeout, &queue))?,
+                .spawn(move || handle_jobs(store.as_mut(), &receiver, body_timeout, &queue))?,
         );
     }
     let front = Front::new(listener, receiver, limits, jobs, Arc::default());
@@ -73,7 +74,6 @@ mod tests {
             secret: b"s3cret".to_vec(),
             max_body: 1024,
             gitlab: GitlabConfig::default(),
-            store_path: dir.join("serve.sqlite"),
         });
         let limits = Limits {
             max_connections: 8,
@@ -83,7 +83,11 @@ mod tests {
             queue: 2,
         };
         let stop = Arc::new(AtomicBool::new(false));
-        let threads = start(listener, receiver, limits, stop.clone()).unwrap();
+        let path = dir.join("serve.sqlite");
+        let sinks = move || -> anyhow::Result<Box<dyn crate::serve::sink::EventSink>> {
+            Ok(Box::new(crate::serve::store::EventStore::open(&path)?))
+        };
+        let threads = start(listener, receiver, limits, stop.clone(), &sinks).unwrap();
         let health = get(addr, "/healthz").unwrap();
         assert!(health.starts_with("HTTP/1.1 200 OK\r\n"), "{health}");
         // An idle connection must not hold the stop up.

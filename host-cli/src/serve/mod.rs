@@ -8,12 +8,15 @@
 //! `shutdown_grace` puts it back in the queue to resume from its outbox checkpoint,
 //! and the process exits 0. A second signal exits at once (as safe as a kill).
 
+pub mod amqp;
 mod front;
 pub mod gitlab_api;
 pub mod http;
 mod listen;
 pub mod publisher;
 pub mod receive;
+pub mod receiver_only;
+pub mod sink;
 pub mod store;
 mod wire;
 pub mod worker;
@@ -49,9 +52,18 @@ pub struct ServeOptions {
     pub shutdown_grace: Duration,
 }
 
+/// The command that writes log lines: `serve`, or `worker` when it says so.
+static LOG_NAME: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Names the command in log lines (once, at start).
+pub fn set_log_name(name: &'static str) {
+    let _ = LOG_NAME.set(name);
+}
+
 /// A line on stderr; a closed stderr is ignored rather than fatal.
 pub fn log(message: &str) {
-    let _ = writeln!(std::io::stderr(), "tmbridge serve: {message}");
+    let name = LOG_NAME.get().copied().unwrap_or("serve");
+    let _ = writeln!(std::io::stderr(), "tmbridge {name}: {message}");
 }
 
 /// Where downloaded reports go: next to the state file.
@@ -90,7 +102,7 @@ fn lock_state(state: &Path) -> anyhow::Result<FileLock> {
 }
 
 /// Sets `stop` on SIGTERM and SIGINT; a second one ends the process at once.
-fn stop_on_signals(stop: &Arc<AtomicBool>) -> anyhow::Result<()> {
+pub(crate) fn stop_on_signals(stop: &Arc<AtomicBool>) -> anyhow::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     for signal in [SIGTERM, SIGINT] {
         // Registered first, so it sees the flag before the second handler sets it.
@@ -103,7 +115,7 @@ fn stop_on_signals(stop: &Arc<AtomicBool>) -> anyhow::Result<()> {
 }
 
 /// Waits until every thread ended or the deadline passed; the rest end with the process.
-fn join_until(threads: Vec<JoinHandle<()>>, deadline: Instant) {
+pub(crate) fn join_until(threads: Vec<JoinHandle<()>>, deadline: Instant) {
     while threads.iter().any(|t| !t.is_finished()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -155,9 +167,14 @@ pub fn run(opts: ServeOptions, publisher: Box<dyn worker::Publisher>) -> anyhow:
         secret: opts.secret.clone(),
         max_body: opts.max_body,
         gitlab: opts.gitlab.clone(),
-        store_path: opts.state.clone(),
     });
-    let threads = listen::start(listener, receiver, opts.limits, stop.clone())?;
+    let state_path = opts.state.clone();
+    let sinks = move || -> anyhow::Result<Box<dyn sink::EventSink>> {
+        let store = store::EventStore::open(&state_path)
+            .with_context(|| format!("cannot open {}", state_path.display()))?;
+        Ok(Box::new(store))
+    };
+    let threads = listen::start(listener, receiver, opts.limits, stop.clone(), &sinks)?;
     let settings = worker::WorkerSettings {
         gitlab: opts.gitlab,
         gitlab_url: opts.gitlab_url,

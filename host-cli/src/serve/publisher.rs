@@ -20,6 +20,8 @@ pub struct PublishToTarget {
     /// Files a report must never attach: the event store, the configuration file (the
     /// outbox is protected by the publish itself).
     pub protected: Vec<PathBuf>,
+    /// A rate limit shared with other workers, waited at before each request.
+    pub gate: Option<crate::host::Gate>,
 }
 
 /// What a person is told when a report names a file outside the job's artifacts.
@@ -61,6 +63,7 @@ impl Publisher for PublishToTarget {
                 ..AttachmentRules::default()
             },
             cases: job.cases.clone(),
+            gate: self.gate.clone(),
             ..PublishOptions::default()
         };
         let done = match self.target {

@@ -176,7 +176,7 @@ pub fn check_body(event_header: Option<&str>, body: &[u8], config: &GitlabConfig
 }
 
 /// The answer once the event is stored.
-pub fn queued(event_id: i64, duplicate: bool) -> Answer {
+pub fn queued(event_id: serde_json::Value, duplicate: bool) -> Answer {
     Answer::new(
         200,
         json!({"status": if duplicate { "duplicate" } else { "queued" }, "event_id": event_id}),

@@ -60,7 +60,7 @@ pub enum Failure {
 
 impl Failure {
     /// The same failure with every secret in its message masked.
-    fn masked(self) -> Failure {
+    pub(crate) fn masked(self) -> Failure {
         match self {
             Failure::Transient(m) => Failure::Transient(mask_text(&m)),
             Failure::Permanent(m) => Failure::Permanent(mask_text(&m)),

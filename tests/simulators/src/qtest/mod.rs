@@ -15,9 +15,11 @@
 //! ```
 
 mod control;
+mod requirements;
 mod routes;
 mod store;
 
+pub use requirements::Requirement;
 pub use store::{LedgerEntry, Mapping, RunStatus};
 
 use crate::faults::{FaultKind, Faults, lock};

@@ -51,6 +51,10 @@ pub struct RallyConfig {
     pub artifact_url: Option<String>,
     /// Longest Notes, in characters.
     pub notes_max_chars: u64,
+    /// The connection of `connections` every Rally session uses.
+    pub active: Option<String>,
+    /// Named connections (see `rally_connections`), ordered by name.
+    pub connections: std::collections::BTreeMap<String, super::rally_connections::RallyConnection>,
 }
 
 impl Default for RallyConfig {
@@ -69,6 +73,8 @@ impl Default for RallyConfig {
             inline_attachment_max_bytes: DEFAULT_INLINE_MAX_BYTES,
             artifact_url: Some("{job_url}/artifacts/file/{path}".into()),
             notes_max_chars: 32_000,
+            active: None,
+            connections: Default::default(),
         }
     }
 }
@@ -86,6 +92,7 @@ impl RallyConfig {
 
     /// Checks the section. `selected`: Rally is the target of this run.
     pub fn validate(&self, selected: bool) -> Result<Vec<Warning>> {
+        self.validate_connections()?;
         if self.allowed_verdicts.is_empty() {
             return Err(invalid(
                 "rally.allowed_verdicts",

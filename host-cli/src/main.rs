@@ -42,6 +42,7 @@ enum Command {
     Connect(cmd::connect::Args),
     Requirements(cmd::requirements::Args),
     Link(cmd::link::Args),
+    Bridge(cmd::bridge::Args),
     Defect(cmd::defect::Args),
     Serve(cmd::serve::Args),
 }
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
         Command::Connect(args) => cmd::connect::run(args),
         Command::Requirements(args) => cmd::requirements::run(args),
         Command::Link(args) => cmd::link::run(args),
+        Command::Bridge(args) => cmd::bridge::run(args),
         Command::Defect(args) => cmd::defect::run(args),
         Command::Serve(args) => cmd::serve::run(args),
     };

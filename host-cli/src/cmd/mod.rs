@@ -1,6 +1,7 @@
 //! One module per subcommand. Each exposes `Args` (clap) and `run(Args) -> anyhow::Result<ExitCode>`.
 
 pub mod autofill;
+pub mod bridge;
 pub mod connect;
 pub mod defect;
 pub mod link;

@@ -36,6 +36,9 @@ TMBRIDGE_QTEST_TOKEN) it reads the projects, the configured project and its auto
 settings: a wrong site, a bad or expired token, no access to the project, automation
 switched off or PASS, FAIL or SKIP not mapped (with how to fix each).
 
+With several Rally connections ([rally.connections.NAME], rally.active names the one
+every command uses), it checks each of them with its own key, and marks the active one.
+
 Exit codes: 0 everything works; 1 Rally could not be reached or answered oddly (try
 again later); 2 bad command line, configuration or credentials.")]
 pub struct Args {
@@ -54,6 +57,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return super::qtest_connect::run(&args.common);
     }
     let command = "connect";
+    if let Some(code) = super::connect_each::run(&args.common)? {
+        return Ok(code);
+    }
     let (config, secrets) = match rally_session::prepare(command, &args.common) {
         Ok(prepared) => prepared,
         Err(code) => return Ok(code),
@@ -66,7 +72,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    rally_session::write_outcome(&mut out, &args.common, &outcome, |out| {
+    write_rally(&mut out, &args.common, &outcome)?;
+    Ok(rally_session::exit_code(&outcome.report))
+}
+
+/// What `connect` says of one Rally connection.
+pub fn write_rally<W: Write>(
+    out: &mut W,
+    common: &Common,
+    outcome: &rally_session::Outcome,
+) -> anyhow::Result<()> {
+    rally_session::write_outcome(out, common, outcome, |out| {
         if let Details::Connection(c) = &outcome.report.details {
             let name = |r: &Option<tmbridge_core::sync::rally::NamedRef>| {
                 r.as_ref().map_or("-".to_string(), |r| {
@@ -96,6 +112,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             )?;
         }
         Ok(())
-    })?;
-    Ok(rally_session::exit_code(&outcome.report))
+    })
 }

@@ -3,6 +3,7 @@
 pub mod autofill;
 pub mod bridge;
 pub mod connect;
+pub mod connect_each;
 pub mod defect;
 pub mod link;
 pub mod map;

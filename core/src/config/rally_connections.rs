@@ -20,9 +20,8 @@
 //! that holds its key, so that key goes only to that connection's URL.
 
 use super::invalid;
-use super::rally::RallyConfig;
 use super::urls::check_url;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
 /// One Rally connection: what it overrides in `[rally]`.
@@ -37,101 +36,44 @@ pub struct RallyConnection {
     pub project: Option<String>,
 }
 
-impl RallyConfig {
-    /// The names of the configured connections, in order.
-    pub fn connection_names(&self) -> Vec<String> {
-        self.connections.keys().cloned().collect()
-    }
-
-    /// `[rally]` as the named connection sees it; `active` then names it.
-    pub fn with_connection(&self, name: &str) -> Result<RallyConfig> {
-        let Some(c) = self.connections.get(name) else {
-            let known = self.connection_names();
-            return Err(Error::new(
-                "config.unknown_connection",
-                format!("there is no Rally connection named {name:?}"),
-            )
-            .with_hint(if known.is_empty() {
-                "add one as [rally.connections.NAME] with url, api_key_env, workspace and project"
-                    .to_string()
-            } else {
-                format!("the configured ones: {}", known.join(", "))
-            }));
-        };
-        let mut out = self.clone();
-        if let Some(v) = &c.url {
-            out.url = Some(v.clone());
+impl RallyConnection {
+    /// Checks one connection: URL without credentials, a key variable, refs.
+    pub fn validate(&self, name: &str) -> Result<()> {
+        let key = |field: &str| format!("rally.connections.{name}.{field}");
+        if name.trim().is_empty() {
+            return Err(invalid(
+                "rally.connections",
+                "a connection has an empty name",
+            ));
         }
-        if let Some(v) = &c.api_key_env {
-            out.api_key_env = v.clone();
+        if let Some(url) = &self.url {
+            check_url(
+                &key("url"),
+                url,
+                "put the API key in the environment variable named by this connection's api_key_env",
+            )?;
         }
-        if let Some(v) = &c.workspace {
-            out.workspace = Some(v.clone());
+        if self
+            .api_key_env
+            .as_deref()
+            .is_some_and(|v| v.trim().is_empty())
+        {
+            return Err(invalid(
+                &key("api_key_env"),
+                "name the environment variable that holds the API key",
+            ));
         }
-        if let Some(v) = &c.project {
-            out.project = Some(v.clone());
-        }
-        out.active = Some(name.to_string());
-        Ok(out)
-    }
-
-    /// `[rally]` with the active connection applied; unchanged without connections.
-    pub fn resolved(&self) -> Result<RallyConfig> {
-        match (&self.active, self.connections.len()) {
-            (Some(name), _) => self.with_connection(name),
-            (None, 0) => Ok(self.clone()),
-            (None, 1) => {
-                let name = self.connections.keys().next().cloned().unwrap_or_default();
-                self.with_connection(&name)
-            }
-            (None, _) => Err(invalid(
-                "rally.active",
-                format!(
-                    "is not set, and there are several connections ({}); name the one to use",
-                    self.connection_names().join(", ")
-                ),
-            )),
-        }
-    }
-
-    /// Checks the connections: names, URLs without credentials, refs.
-    pub(super) fn validate_connections(&self) -> Result<()> {
-        for (name, c) in &self.connections {
-            let key = |field: &str| format!("rally.connections.{name}.{field}");
-            if name.trim().is_empty() {
-                return Err(invalid(
-                    "rally.connections",
-                    "a connection has an empty name",
-                ));
-            }
-            if let Some(url) = &c.url {
-                check_url(
-                    &key("url"),
-                    url,
-                    "put the API key in the environment variable named by this connection's api_key_env",
-                )?;
-            }
-            if c.api_key_env
-                .as_deref()
-                .is_some_and(|v| v.trim().is_empty())
+        for (field, value) in [("workspace", &self.workspace), ("project", &self.project)] {
+            if let Some(v) = value
+                && !v.contains('/')
             {
                 return Err(invalid(
-                    &key("api_key_env"),
-                    "name the environment variable that holds the API key",
+                    &key(field),
+                    format!("{v:?} is not a ref; give it like /{field}/12345"),
                 ));
             }
-            for (field, value) in [("workspace", &c.workspace), ("project", &c.project)] {
-                if let Some(v) = value
-                    && !v.contains('/')
-                {
-                    return Err(invalid(
-                        &key(field),
-                        format!("{v:?} is not a ref; give it like /{field}/12345"),
-                    ));
-                }
-            }
         }
-        self.resolved().map(|_| ())
+        Ok(())
     }
 }
 

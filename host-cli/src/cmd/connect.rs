@@ -2,9 +2,8 @@
 //! and says exactly what is wrong.
 
 use super::rally_session::{self, Common};
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::process::ExitCode;
-use tmbridge_core::sync::rally::Details;
 
 /// The systems `connect` checks.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -72,45 +71,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    write_rally(&mut out, &args.common, &outcome)?;
+    super::connect_each::write_rally(&mut out, &args.common, &outcome)?;
     Ok(rally_session::exit_code(&outcome.report))
-}
-
-/// What `connect` says of one Rally connection.
-pub fn write_rally<W: Write>(
-    out: &mut W,
-    common: &Common,
-    outcome: &rally_session::Outcome,
-) -> anyhow::Result<()> {
-    rally_session::write_outcome(out, common, outcome, |out| {
-        if let Details::Connection(c) = &outcome.report.details {
-            let name = |r: &Option<tmbridge_core::sync::rally::NamedRef>| {
-                r.as_ref().map_or("-".to_string(), |r| {
-                    format!("{} ({})", r.name.as_deref().unwrap_or("?"), r.reference)
-                })
-            };
-            writeln!(out, "Rally      {}", c.base_url)?;
-            writeln!(
-                out,
-                "signed in  {} ({})",
-                c.user.as_deref().unwrap_or("-"),
-                match c.auth {
-                    tmbridge_core::sync::rally::AuthMode::ApiKey => "API key",
-                    tmbridge_core::sync::rally::AuthMode::Basic => "user name and password",
-                }
-            )?;
-            writeln!(out, "workspace  {}", name(&c.workspace))?;
-            writeln!(out, "project    {}", name(&c.project))?;
-            writeln!(
-                out,
-                "{}",
-                if c.ok {
-                    "OK: every check passed"
-                } else {
-                    "NOT OK"
-                }
-            )?;
-        }
-        Ok(())
-    })
 }

@@ -1,12 +1,13 @@
 //! `tmbridge connect --target rally` with several Rally connections: each is checked
 //! with its own URL and key (the variable its `api_key_env` names), and the active
-//! one is marked.
+//! one is marked. Also what `connect` prints of one Rally connection.
 
 use super::rally_session::{self, Common, Format};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use serde::Serialize;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
+use tmbridge_core::sync::rally::Details;
 
 #[derive(Serialize)]
 struct Checked {
@@ -75,7 +76,7 @@ pub fn run(common: &Common) -> anyhow::Result<Option<ExitCode>> {
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
             writeln!(out, "{label}")?;
-            super::connect::write_rally(&mut out, common, &outcome)?;
+            write_rally(&mut out, common, &outcome)?;
             writeln!(out)?;
         }
         checked.push(Checked {
@@ -91,4 +92,43 @@ pub fn run(common: &Common) -> anyhow::Result<Option<ExitCode>> {
         writeln!(out)?;
     }
     Ok(Some(ExitCode::from(worst)))
+}
+
+/// What `connect` says of one Rally connection.
+pub fn write_rally<W: Write>(
+    out: &mut W,
+    common: &Common,
+    outcome: &rally_session::Outcome,
+) -> anyhow::Result<()> {
+    rally_session::write_outcome(out, common, outcome, |out| {
+        if let Details::Connection(c) = &outcome.report.details {
+            let name = |r: &Option<tmbridge_core::sync::rally::NamedRef>| {
+                r.as_ref().map_or("-".to_string(), |r| {
+                    format!("{} ({})", r.name.as_deref().unwrap_or("?"), r.reference)
+                })
+            };
+            writeln!(out, "Rally      {}", c.base_url)?;
+            writeln!(
+                out,
+                "signed in  {} ({})",
+                c.user.as_deref().unwrap_or("-"),
+                match c.auth {
+                    tmbridge_core::sync::rally::AuthMode::ApiKey => "API key",
+                    tmbridge_core::sync::rally::AuthMode::Basic => "user name and password",
+                }
+            )?;
+            writeln!(out, "workspace  {}", name(&c.workspace))?;
+            writeln!(out, "project    {}", name(&c.project))?;
+            writeln!(
+                out,
+                "{}",
+                if c.ok {
+                    "OK: every check passed"
+                } else {
+                    "NOT OK"
+                }
+            )?;
+        }
+        Ok(())
+    })
 }

@@ -15,11 +15,12 @@
 //! ```
 
 mod control;
+mod requirement_store;
 mod requirements;
 mod routes;
 mod store;
 
-pub use requirements::Requirement;
+pub use requirement_store::Requirement;
 pub use store::{LedgerEntry, Mapping, RunStatus};
 
 use crate::faults::{FaultKind, Faults, lock};

@@ -25,85 +25,13 @@
 //!   property with an unknown `field_id` is ignored (as the auto-test-logs page says
 //!   for test logs).
 
-use super::routes::message;
+use super::requirement_store::Requirement;
 use super::store::{Store, case_json};
 use crate::server::{HttpRequest, Reply};
 use serde_json::{Value, json};
 
-/// A requirement field of the project.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Field {
-    pub id: u64,
-    pub label: String,
-    pub system: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Requirement {
-    pub id: u64,
-    pub pid: String,
-    pub name: String,
-    pub parent_id: u64,
-    /// (field id, value) in the order sent.
-    pub properties: Vec<(u64, String)>,
-    pub updates: u32,
-}
-
-/// The requirements part of the store.
-#[derive(Debug, Clone)]
-pub struct Requirements {
-    pub fields: Vec<Field>,
-    pub items: Vec<Requirement>,
-    /// (requirement id, test case id), in the order linked.
-    pub links: Vec<(u64, u64)>,
-}
-
-impl Default for Requirements {
-    fn default() -> Self {
-        // qTest's system requirement fields; the ids are the simulator's own.
-        let fields = [
-            (801, "Status"),
-            (802, "Priority"),
-            (803, "Type"),
-            (804, "Description"),
-        ]
-        .into_iter()
-        .map(|(id, label)| Field {
-            id,
-            label: label.into(),
-            system: true,
-        })
-        .collect();
-        Requirements {
-            fields,
-            items: Vec::new(),
-            links: Vec::new(),
-        }
-    }
-}
-
-impl Requirements {
-    pub fn add_field(&mut self, label: &str) -> u64 {
-        if let Some(f) = self.fields.iter().find(|f| f.label == label) {
-            return f.id;
-        }
-        let id = 900 + self.fields.len() as u64;
-        self.fields.push(Field {
-            id,
-            label: label.into(),
-            system: false,
-        });
-        id
-    }
-
-    /// The value of a field, by label.
-    pub fn value(&self, r: &Requirement, label: &str) -> Option<String> {
-        let field = self.fields.iter().find(|f| f.label == label)?;
-        r.properties
-            .iter()
-            .find(|(id, _)| *id == field.id)
-            .map(|(_, v)| v.clone())
-    }
+fn message(status: u16, text: &str) -> Reply {
+    Reply::json(status, &json!({"message": text}))
 }
 
 fn requirement_json(base: &str, pid: u64, store: &Store, r: &Requirement) -> Value {
@@ -201,11 +129,11 @@ fn find(store: &Store, id: &str) -> Option<usize> {
     store.reqs.items.iter().position(|r| r.id.to_string() == id)
 }
 
+/// The name and the (field id, value) properties a body sets.
+type Sent = (Option<String>, Option<Vec<(u64, String)>>);
+
 /// Name and properties of a body; properties of unknown fields are left out.
-fn read(
-    store: &Store,
-    req: &HttpRequest,
-) -> Result<(Option<String>, Option<Vec<(u64, String)>>), Reply> {
+fn read(store: &Store, req: &HttpRequest) -> Result<Sent, Reply> {
     let v: Value = serde_json::from_slice(&req.body)
         .map_err(|e| message(400, &format!("Invalid JSON: {e}")))?;
     let name = v.get("name").and_then(Value::as_str).map(str::to_string);

@@ -122,7 +122,7 @@ pub struct Store {
     pub logs: Vec<TestLog>,
     pub ledger: Vec<LedgerEntry>,
     /// Requirements, their fields and links (`requirements.rs`).
-    pub reqs: super::requirements::Requirements,
+    pub reqs: super::requirement_store::Requirements,
     next_id: u64,
 }
 

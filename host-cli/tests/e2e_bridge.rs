@@ -146,6 +146,18 @@ fn stories_and_linked_cases_cross_once_through_kills_and_lost_answers() {
     qtest.add_requirement_field("Schedule State");
     let dir = temp_dir("watch");
     let cfg = config(&dir.0, &rally, &qtest);
+    // A requirement made whose answer is lost; a module made whose answer is lost (armed first: a request
+    // takes the first fault that matches it).
+    qtest.faults().add(
+        FaultKind::DropAfterApply,
+        Match::method_and_path("POST", "/requirements"),
+        1,
+    );
+    qtest.faults().add(
+        FaultKind::DropAfterApply,
+        Match::method_and_path("POST", "/modules"),
+        1,
+    );
     // Slow answers on both sides, so that kills land inside each step.
     rally.faults().add(
         FaultKind::Slow(Duration::from_millis(80)),
@@ -156,17 +168,6 @@ fn stories_and_linked_cases_cross_once_through_kills_and_lost_answers() {
         FaultKind::Slow(Duration::from_millis(40)),
         Match::path("requirements"),
         10_000,
-    );
-    // A requirement made whose answer is lost; a module made whose answer is lost.
-    qtest.faults().add(
-        FaultKind::DropAfterApply,
-        Match::method_and_path("POST", "/requirements"),
-        1,
-    );
-    qtest.faults().add(
-        FaultKind::DropAfterApply,
-        Match::method_and_path("POST", "/modules"),
-        1,
     );
     let mut stories = Vec::new();
     for (round, delay) in [70u64, 260, 30, 420, 180].iter().enumerate() {
@@ -315,4 +316,55 @@ fn a_missing_qtest_field_and_missing_secrets_are_usage_errors() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no qTest token"), "{stderr}");
     assert!(!stderr.contains(rally.api_key()));
+}
+
+#[test]
+fn a_case_rally_refuses_is_kept_with_the_reason_and_the_others_go_on() {
+    let rally = RallySim::start();
+    let qtest = QtestSim::start();
+    qtest.add_requirement_field("Schedule State");
+    let dir = temp_dir("refused");
+    let cfg = config(&dir.0, &rally, &qtest);
+    rally.add_user_story("US1", "Story 1", None);
+    pass(bridge(&rally, &qtest, &cfg, &dir.0));
+    // Someone adds a requirement by hand in the module, for a story Rally does not have.
+    let module = qtest.modules()[0].0;
+    let answer = client::request(
+        "POST",
+        &format!(
+            "{}/api/v3/projects/{}/requirements?parentId={module}",
+            qtest.url(),
+            qtest.project_id()
+        ),
+        &[
+            ("Authorization", &format!("Bearer {}", qtest.token())),
+            ("Content-Type", "application/json"),
+        ],
+        Some(br#"{"name": "US404: not in Rally", "properties": []}"#),
+    )
+    .unwrap();
+    assert_eq!(answer.status, 200);
+    let ghost = requirement_of(&qtest, "US404")[0].id;
+    let refunds = qtest.add_case("Refunds");
+    let pays = qtest.add_case("Pays");
+    qtest.link_requirement(ghost, refunds);
+    qtest.link_requirement(requirement_of(&qtest, "US1")[0].id, pays);
+
+    let out = bridge(&rally, &qtest, &cfg, &dir.0).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["refused"][0]["qtest_id"], refunds, "{v}");
+    assert_eq!(
+        v["refused"][0]["error"]["code"], "rally.no_such_story",
+        "{v}"
+    );
+    assert_eq!(v["test_cases"][0]["qtest_id"], pays, "{v}");
+    assert_eq!(rally.find("testcase", "Name", "Pays").len(), 1);
+    assert!(rally.find("testcase", "Name", "Refunds").is_empty());
+    // Not tried again: the next pass is clean.
+    let again = pass(bridge(&rally, &qtest, &cfg, &dir.0));
+    assert_eq!(again["refused"], serde_json::json!([]));
+    let state = std::fs::read_to_string(dir.0.join("bridge.json")).unwrap();
+    assert!(state.contains("no user story US404"), "{state}");
 }

@@ -99,10 +99,19 @@ struct PassReport {
     stories: usize,
     requirements: Vec<ImportedRequirement>,
     test_cases: Vec<CaseLine>,
+    /// qTest test cases Rally refused to make a test case for (kept in the state with
+    /// the reason, not tried again).
+    refused: Vec<Refused>,
     /// The cursor after the pass.
     since: Option<String>,
     error: Option<tmbridge_core::Error>,
     retryable: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Refused {
+    qtest_id: u64,
+    error: tmbridge_core::Error,
 }
 
 #[derive(Debug, Serialize)]
@@ -235,10 +244,23 @@ fn pass(
             Ok(r) => r,
             Err(code) => return Ok(Err(code)),
         };
-        if failed(&mut out, &linked) {
+        if let Some(e) = &linked.error
+            && (linked.retryable || is_usage(e))
+        {
+            failed(&mut out, &linked);
             return Ok(Ok(out));
         }
-        let Some(rally) = state.take_link(case, &linked) else {
+        let taken = state.take_link(case, &linked);
+        save_state(&args.state, state)?;
+        if let Some(e) = &linked.error {
+            // Kept in the state with the reason; the other cases go on.
+            out.refused.push(Refused {
+                qtest_id: case,
+                error: e.clone(),
+            });
+            continue;
+        }
+        let Some(rally) = taken else {
             out.error = Some(tmbridge_core::Error::new(
                 "bridge.no_test_case",
                 format!("Rally gave no test case for qTest test case {case}"),
@@ -284,34 +306,31 @@ fn failed(out: &mut PassReport, report: &Report) -> bool {
     }
 }
 
-const USAGE_PREFIXES: [&str; 4] = [
-    "config.",
-    "bridge.no_such_field",
-    "rally.unauthorized",
-    "qtest.unauthorized",
-];
+/// Errors the user fixes in the configuration, the credentials or qTest's fields.
+fn is_usage(e: &tmbridge_core::Error) -> bool {
+    e.code.starts_with("config.")
+        || matches!(
+            e.code.as_str(),
+            "bridge.no_such_field"
+                | "rally.unauthorized"
+                | "rally.invalid_key"
+                | "rally.forbidden"
+                | "rally.no_project_access"
+                | "rally.no_workspace_access"
+                | "rally.wrong_url"
+                | "qtest.unauthorized"
+                | "qtest.token_expired"
+                | "qtest.forbidden"
+                | "qtest.wrong_site"
+                | "qtest.no_project_access"
+        )
+}
 
 fn exit_code(report: &PassReport) -> ExitCode {
     match &report.error {
-        None => ExitCode::from(EXIT_OK),
-        Some(e)
-            if USAGE_PREFIXES.iter().any(|p| e.code.starts_with(p))
-                || matches!(
-                    e.code.as_str(),
-                    "rally.invalid_key"
-                        | "rally.forbidden"
-                        | "rally.no_project_access"
-                        | "rally.no_workspace_access"
-                        | "rally.wrong_url"
-                        | "qtest.token_expired"
-                        | "qtest.forbidden"
-                        | "qtest.wrong_site"
-                        | "qtest.no_project_access"
-                ) =>
-        {
-            ExitCode::from(EXIT_USAGE)
-        }
-        Some(_) => ExitCode::from(EXIT_FAILED),
+        None if report.refused.is_empty() => ExitCode::from(EXIT_OK),
+        Some(e) if is_usage(e) => ExitCode::from(EXIT_USAGE),
+        _ => ExitCode::from(EXIT_FAILED),
     }
 }
 
@@ -356,6 +375,13 @@ fn show(args: &RequirementsArgs, report: &PassReport) -> Result<()> {
             c.story.as_deref().unwrap_or("?"),
             c.qtest_pid.as_deref().unwrap_or("?"),
             c.name
+        )?;
+    }
+    for r in &report.refused {
+        writeln!(
+            out,
+            "  refused for qTest test case {}: {}",
+            r.qtest_id, r.error
         )?;
     }
     if let Some(e) = &report.error {

@@ -21,6 +21,10 @@ pub struct BridgedCase {
     pub stories: Vec<String>,
     /// The Rally test case's FormattedID, once it is made (or found).
     pub rally: Option<String>,
+    /// Why Rally refused to make it (a story not in Rally...): it is not tried
+    /// again; remove the entry from the state to try again.
+    #[serde(default)]
+    pub refused: Option<String>,
 }
 
 /// The bridge's saved state.
@@ -121,6 +125,7 @@ impl BridgeState {
                     web_url: c.web_url.clone(),
                     stories: c.stories.clone(),
                     rally: None,
+                    refused: None,
                 },
             );
         }
@@ -129,7 +134,10 @@ impl BridgeState {
     /// The next qTest test case without a Rally test case, and the request that makes
     /// it: on the first story, found again by the qTest page in its Description.
     pub fn next_link(&self, config: &BridgeConfig) -> Option<(u64, LinkRequest)> {
-        let (id, case) = self.cases.iter().find(|(_, c)| c.rally.is_none())?;
+        let (id, case) = self
+            .cases
+            .iter()
+            .find(|(_, c)| c.rally.is_none() && c.refused.is_none())?;
         let label = match &case.pid {
             Some(pid) => format!("qTest test case {pid}"),
             None => format!("qTest test case {id}"),
@@ -148,12 +156,19 @@ impl BridgeState {
         ))
     }
 
-    /// Takes a finished `rally.link_case` report for qTest test case `case`.
+    /// Takes a finished `rally.link_case` report for qTest test case `case`: the Rally
+    /// test case, or nothing. A refusal that will not pass (not a lost connection or
+    /// a busy server) is kept, so that one case does not hold up the others.
     pub fn take_link(&mut self, case: u64, report: &Report) -> Option<String> {
         let Details::LinkTestCase(out) = &report.details else {
             return None;
         };
-        if report.error.is_some() {
+        if let Some(e) = &report.error {
+            if !report.retryable
+                && let Some(c) = self.cases.get_mut(&case)
+            {
+                c.refused = Some(e.to_string());
+            }
             return None;
         }
         let id = out.formatted_id.clone().or_else(|| out.reference.clone())?;
@@ -244,9 +259,40 @@ mod tests {
             }),
             None,
         );
+        let refused = report(
+            Details::LinkTestCase(LinkedTestCase {
+                formatted_id: None,
+                reference: None,
+                name: "Pays".into(),
+                work_product: None,
+                created: false,
+            }),
+            Some(Error::new("rally.gave_up", "busy")),
+        );
+        // Retryable: tried again.
+        let mut busy = refused.clone();
+        busy.retryable = true;
+        assert_eq!(s.take_link(7, &busy), None);
+        assert!(s.next_link(&BridgeConfig::default()).is_some());
         assert_eq!(s.take_link(7, &made).as_deref(), Some("TC9"));
         assert!(s.next_link(&BridgeConfig::default()).is_none());
         assert_eq!(s.qtest_request(None).known_cases, [7]);
+        // A case Rally refuses is kept with the reason and not tried again.
+        s.cases.insert(
+            8,
+            BridgedCase {
+                name: "Refunds".into(),
+                pid: None,
+                web_url: None,
+                stories: vec!["US404".into()],
+                rally: None,
+                refused: None,
+            },
+        );
+        assert_eq!(s.next_link(&BridgeConfig::default()).map(|l| l.0), Some(8));
+        assert_eq!(s.take_link(8, &refused), None);
+        assert!(s.cases[&8].refused.is_some());
+        assert!(s.next_link(&BridgeConfig::default()).is_none());
     }
 
     #[test]

@@ -390,7 +390,8 @@ impl QtestRequirements {
                         self.existing.entry(story.to_string()).or_insert(e);
                     }
                 }
-                if more && items.len() as u64 >= PAGE_SIZE {
+                // A server may give fewer than asked: only an empty page ends the list.
+                if more {
                     self.page += 1;
                 } else {
                     self.stage = Stage::Upsert;

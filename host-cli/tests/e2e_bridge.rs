@@ -58,13 +58,19 @@ ScheduleState = "Schedule State"
 }
 
 fn bridge(rally: &RallySim, qtest: &QtestSim, cfg: &Path, dir: &Path) -> Command {
+    let mut command = bridge_as(rally, qtest, cfg, dir);
+    command.args(["--format", "json"]);
+    command
+}
+
+fn bridge_as(rally: &RallySim, qtest: &QtestSim, cfg: &Path, dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tmbridge"));
     command
         .args(["bridge", "requirements", "--config"])
         .arg(cfg)
         .arg("--state")
         .arg(dir.join("bridge.json"))
-        .args(["--format", "json", "--timeout", "5"])
+        .args(["--timeout", "5"])
         .env("BRIDGE_RALLY_KEY", rally.api_key())
         .env("BRIDGE_QTEST_TOKEN", qtest.token())
         .env_remove("TMBRIDGE_QTEST_TOKEN")
@@ -367,4 +373,11 @@ fn a_case_rally_refuses_is_kept_with_the_reason_and_the_others_go_on() {
     assert_eq!(again["refused"], serde_json::json!([]));
     let state = std::fs::read_to_string(dir.0.join("bridge.json")).unwrap();
     assert!(state.contains("no user story US404"), "{state}");
+    // For people: a line per pass.
+    let out = bridge_as(&rally, &qtest, &cfg, &dir.0).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("0 stories from Rally; in qTest: 0 created, 0 updated, 0 unchanged"),
+        "{text}"
+    );
 }

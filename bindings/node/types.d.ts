@@ -418,6 +418,29 @@ export interface AutofillSource {
   path: string;
 }
 
+export interface BridgeConfig {
+  /**
+   * The active Rally fields: Rally field name → label of the qTest requirement
+   * field that shows it.
+   */
+  fields?: { [key: string]: string };
+  /**
+   * The qTest requirement field that gets the link back to the Rally story
+   * (`Description`, a system field); none: no link.
+   */
+  link_field?: string | null;
+  /** The qTest module (at the root of the project) the requirements go in. */
+  module?: string;
+  /** Rally projects (refs) to import from; the Rally project when empty. */
+  projects?: string[];
+  /** A Rally query selecting the stories, as people write it (normalised first). */
+  query?: string | null;
+  /** `Method` of the Rally test cases made for linked qTest test cases. */
+  test_case_method?: string;
+  /** IANA zone of dates in `query` written without one. */
+  time_zone?: string | null;
+}
+
 /** Text captured from the report (system-out, stack traces), bounded in size. */
 export interface CapturedText {
   /** Length of the original text in bytes (UTF-8). */
@@ -462,6 +485,7 @@ export interface Condition {
 
 /** The whole configuration. */
 export interface Config {
+  bridge?: BridgeConfig;
   gitlab?: GitlabConfig;
   matching?: MatchingConfig;
   qtest?: QtestConfig;
@@ -773,6 +797,16 @@ export interface HttpResponse {
   status: number;
 }
 
+/** One Rally story as a qTest requirement. */
+export interface ImportedRequirement {
+  action: RequirementAction;
+  /** The story's FormattedID (`US12`). */
+  formatted_id: string;
+  /** The requirement's id and PID (`RQ-4`) in qTest. */
+  id: number;
+  pid: string | null;
+}
+
 /** A job (`builds[]`) of the pipeline. */
 export interface Job {
   allow_failure: boolean;
@@ -846,6 +880,12 @@ export interface JunitOptions {
 export interface LinkRequest {
   /** More text for the Description. */
   description?: string | null;
+  /**
+   * Find the test case by `(Description contains "<source_url>")` instead of its
+   * name on the story, and show the URL as written, so that this query (anyone's)
+   * finds it: the identity of a test case made from another tool's test.
+   */
+  match_source?: boolean;
   /** `Automated` unless given. */
   method?: string | null;
   /** The test case's Name. */
@@ -855,6 +895,17 @@ export interface LinkRequest {
   source_url?: string | null;
   /** User stories (FormattedIDs like `US12`, or refs); the first one is linked. */
   stories?: string[];
+}
+
+/** A qTest test case linked to imported requirements. */
+export interface LinkedQtestCase {
+  id: number;
+  name: string;
+  pid: string | null;
+  /** FormattedIDs of the imported stories it is linked to, in the order linked. */
+  stories: string[];
+  /** The test case's page in qTest, as qTest's API gives it. */
+  web_url: string | null;
 }
 
 export interface LinkedTestCase {
@@ -1248,6 +1299,30 @@ export interface QtestPublishInput {
   context: MapContext;
 }
 
+export interface QtestRequirementsInput {
+  config: Config;
+  request?: QtestRequirementsRequest;
+}
+
+/** The details of `qtest.requirements`. */
+export interface QtestRequirementsOutput {
+  /** Linked test cases not in the request's `known_cases`. */
+  linked_cases: LinkedQtestCase[];
+  /** The module the requirements are in. */
+  module_id: number | null;
+  requirements: ImportedRequirement[];
+}
+
+/** What to import. */
+export interface QtestRequirementsRequest {
+  /** qTest test cases already handled: their links are not reported again. */
+  known_cases?: number[];
+  /** The Rally site, for the link back to each story (`https://rally1.rallydev.com`). */
+  rally_url?: string | null;
+  /** The stories, as `rally.requirements` reports them. */
+  stories?: RequirementInput[];
+}
+
 /** One automation status value and the Test Run status the project maps it to. */
 export interface QtestStatusMapping {
   /** `Passed` */
@@ -1263,6 +1338,8 @@ export interface QueryInput {
 
 /** The `[rally]` section. */
 export interface RallyConfig {
+  /** The connection of `connections` every Rally session uses. */
+  active?: string | null;
   /** The workspace's Verdict AllowedValues; the built-in ones by default. */
   allowed_verdicts?: string[];
   /** The environment variable that holds the API key. */
@@ -1271,6 +1348,8 @@ export interface RallyConfig {
   artifact_url?: string | null;
   /** `Build` of each result, a run template. */
   build?: string;
+  /** Named connections (see `rally_connections`), ordered by name. */
+  connections?: { [key: string]: RallyConnection };
   duration_unit?: DurationUnit;
   /** Artifacts up to this size are uploaded; larger ones are linked. At most 50 MB. */
   inline_attachment_max_bytes?: number;
@@ -1290,6 +1369,15 @@ export interface RallyConfig {
 
 export interface RallyConnectInput {
   config: Config;
+}
+
+/** One Rally connection: what it overrides in `[rally]`. */
+export interface RallyConnection {
+  /** The environment variable that holds this connection's API key. */
+  api_key_env?: string | null;
+  project?: string | null;
+  url?: string | null;
+  workspace?: string | null;
 }
 
 export interface RallyDefectInput {
@@ -1468,7 +1556,9 @@ export type RecordKind =
   | 'test_set_members'
   | 'test_case'
   | 'defect'
-  | 'lookup';
+  | 'lookup'
+  | 'requirement'
+  | 'module';
 
 /**
  * Ids the host already resolved on the target. Builders are pure functions of it:
@@ -1605,6 +1695,12 @@ export interface Requirement {
   ref: string;
 }
 
+/** What happened to one story in qTest. */
+export type RequirementAction =
+  | 'created'
+  | 'updated'
+  | 'unchanged';
+
 export interface RequirementInfo {
   /** Rally FormattedID (`US123`) or qTest PID (`RQ-4`). */
   formatted_id: string | null;
@@ -1623,6 +1719,17 @@ export interface RequirementInfoInput {
   name?: string | null;
   /** Rally ref of the user story (HierarchicalRequirement). */
   rally_ref?: string | null;
+}
+
+/** A user story as imported. */
+export interface RequirementInput {
+  /** The requested fields as text (references as refs, empty for null). */
+  fields: { [key: string]: string };
+  formatted_id?: string | null;
+  last_update_date?: string | null;
+  name?: string | null;
+  project?: string | null;
+  ref: string;
 }
 
 export interface RequirementsOutput {
@@ -1784,7 +1891,8 @@ export type SessionDetails =
   | ({ session: 'testrail_connection' } & TestrailConnection)
   | ({ session: 'testrail_publish' } & TestrailPublishDetails)
   | ({ session: 'qtest_connection' } & QtestConnection)
-  | ({ session: 'qtest_publish' } & QtestPublishDetails);
+  | ({ session: 'qtest_publish' } & QtestPublishDetails)
+  | ({ session: 'qtest_requirements' } & QtestRequirementsOutput);
 
 /** What the host feeds the session, in order, each time it waits for something. */
 export type SessionFeed =
@@ -1822,7 +1930,8 @@ export type SessionStart =
   | { input: TestrailConnectInput; kind: 'testrail.connect'; options?: StartOptions }
   | { input: TestrailPublishInput; kind: 'testrail.publish'; options?: StartOptions }
   | { input: QtestConnectInput; kind: 'qtest.connect'; options?: StartOptions }
-  | { input: QtestPublishInput; kind: 'qtest.publish'; options?: StartOptions };
+  | { input: QtestPublishInput; kind: 'qtest.publish'; options?: StartOptions }
+  | { input: QtestRequirementsInput; kind: 'qtest.requirements'; options?: StartOptions };
 
 export interface SessionUnits {
   done: number;
@@ -2707,6 +2816,7 @@ export interface SessionInputs {
   'testrail.publish': TestrailPublishInput;
   'qtest.connect': QtestConnectInput;
   'qtest.publish': QtestPublishInput;
+  'qtest.requirements': QtestRequirementsInput;
 }
 
 export type SessionKindName = keyof SessionInputs;

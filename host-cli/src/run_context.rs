@@ -8,6 +8,16 @@ use tmbridge_core::config::{Config, RunContext};
 /// Reads a configuration file: TOML, or JSON when its name ends in `.json`.
 /// The error names the file.
 pub fn load_config(path: &Path) -> Result<Config, String> {
+    let mut config = load_config_raw(path)?;
+    // The active Rally connection; a bad one is reported by `validate`.
+    if let Ok(rally) = config.rally.resolved() {
+        config.rally = rally;
+    }
+    Ok(config)
+}
+
+/// The configuration as written, every Rally connection as configured.
+pub fn load_config_raw(path: &Path) -> Result<Config, String> {
     let bytes =
         std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", shown_path(path)))?;
     // Errors never echo the file: it may be binary, or hold terminal escapes.

@@ -19,11 +19,13 @@
 //! the environment variables a host reads them from, and a URL that carries
 //! credentials is refused (see [`urls`]).
 
+pub mod bridge;
 pub mod context;
 pub mod gitlab;
 pub mod matching;
 pub mod qtest;
 pub mod rally;
+pub mod rally_connections;
 pub mod template;
 pub mod testrail;
 pub mod urls;
@@ -33,6 +35,7 @@ pub use crate::target::Target;
 pub use context::{ArtifactInfo, RefCache, RunContext};
 
 use crate::error::{Error, Location, Result, Warning};
+use bridge::BridgeConfig;
 use gitlab::GitlabConfig;
 use matching::MatchingConfig;
 use qtest::QtestConfig;
@@ -50,6 +53,7 @@ pub struct Config {
     pub qtest: QtestConfig,
     pub testrail: TestrailConfig,
     pub gitlab: GitlabConfig,
+    pub bridge: BridgeConfig,
 }
 
 impl Config {
@@ -73,6 +77,7 @@ impl Config {
         urls::check(self)?;
         self.matching.validate(target)?;
         self.gitlab.validate()?;
+        self.bridge.validate()?;
         let mut warnings = Vec::new();
         warnings.extend(self.rally.validate(target == Some(Target::Rally))?);
         warnings.extend(self.qtest.validate(target == Some(Target::Qtest))?);

@@ -2,7 +2,7 @@
 
 use super::context::{RUN_PREFIXES, RUN_VARS};
 use super::{invalid, template};
-use crate::error::{Result, Warning};
+use crate::error::{Error, Result, Warning};
 use crate::status::{RALLY_VERDICTS, ResolvedStatuses, StatusMap, TargetStatuses};
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +51,10 @@ pub struct RallyConfig {
     pub artifact_url: Option<String>,
     /// Longest Notes, in characters.
     pub notes_max_chars: u64,
+    /// The connection of `connections` every Rally session uses.
+    pub active: Option<String>,
+    /// Named connections (see `rally_connections`), ordered by name.
+    pub connections: std::collections::BTreeMap<String, super::rally_connections::RallyConnection>,
 }
 
 impl Default for RallyConfig {
@@ -69,6 +73,8 @@ impl Default for RallyConfig {
             inline_attachment_max_bytes: DEFAULT_INLINE_MAX_BYTES,
             artifact_url: Some("{job_url}/artifacts/file/{path}".into()),
             notes_max_chars: 32_000,
+            active: None,
+            connections: Default::default(),
         }
     }
 }
@@ -86,6 +92,7 @@ impl RallyConfig {
 
     /// Checks the section. `selected`: Rally is the target of this run.
     pub fn validate(&self, selected: bool) -> Result<Vec<Warning>> {
+        self.validate_connections()?;
         if self.allowed_verdicts.is_empty() {
             return Err(invalid(
                 "rally.allowed_verdicts",
@@ -147,5 +154,72 @@ impl RallyConfig {
             }
         }
         Ok(warnings)
+    }
+}
+
+// Several connections, one active (see `rally_connections`).
+impl RallyConfig {
+    /// The names of the configured connections, in order.
+    pub fn connection_names(&self) -> Vec<String> {
+        self.connections.keys().cloned().collect()
+    }
+
+    /// `[rally]` as the named connection sees it; `active` then names it.
+    pub fn with_connection(&self, name: &str) -> Result<RallyConfig> {
+        let Some(c) = self.connections.get(name) else {
+            let known = self.connection_names();
+            return Err(Error::new(
+                "config.unknown_connection",
+                format!("there is no Rally connection named {name:?}"),
+            )
+            .with_hint(if known.is_empty() {
+                "add one as [rally.connections.NAME] with url, api_key_env, workspace and project"
+                    .to_string()
+            } else {
+                format!("the configured ones: {}", known.join(", "))
+            }));
+        };
+        let mut out = self.clone();
+        if let Some(v) = &c.url {
+            out.url = Some(v.clone());
+        }
+        if let Some(v) = &c.api_key_env {
+            out.api_key_env = v.clone();
+        }
+        if let Some(v) = &c.workspace {
+            out.workspace = Some(v.clone());
+        }
+        if let Some(v) = &c.project {
+            out.project = Some(v.clone());
+        }
+        out.active = Some(name.to_string());
+        Ok(out)
+    }
+
+    /// `[rally]` with the active connection applied; unchanged without connections.
+    pub fn resolved(&self) -> Result<RallyConfig> {
+        match (&self.active, self.connections.len()) {
+            (Some(name), _) => self.with_connection(name),
+            (None, 0) => Ok(self.clone()),
+            (None, 1) => {
+                let name = self.connections.keys().next().cloned().unwrap_or_default();
+                self.with_connection(&name)
+            }
+            (None, _) => Err(invalid(
+                "rally.active",
+                format!(
+                    "is not set, and there are several connections ({}); name the one to use",
+                    self.connection_names().join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// Checks the connections and that the active one is there.
+    fn validate_connections(&self) -> Result<()> {
+        for (name, c) in &self.connections {
+            c.validate(name)?;
+        }
+        self.resolved().map(|_| ())
     }
 }

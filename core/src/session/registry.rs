@@ -21,6 +21,7 @@ pub const KINDS: &[Kind] = &[
     testrail::PUBLISH,
     qtest::CONNECT,
     qtest::PUBLISH,
+    qtest::REQUIREMENTS,
 ];
 
 /// Every kind's input schema, in the order of [`KINDS`]; each target's folder lists

@@ -20,6 +20,7 @@
 //! run never duplicates a record. Its progress serialises (`progress()`), so a host
 //! can persist it before each request and `resume` after a crash.
 
+pub mod bridge;
 pub mod details;
 pub(crate) mod digest;
 pub mod dry_run;

@@ -18,6 +18,10 @@ pub enum RecordKind {
     Defect,
     /// A FormattedID looked up on the target.
     Lookup,
+    /// A qTest requirement (a Rally story brought over by the bridge).
+    Requirement,
+    /// A qTest module.
+    Module,
 }
 
 impl RecordKind {
@@ -30,6 +34,8 @@ impl RecordKind {
             RecordKind::TestCase => "test_case",
             RecordKind::Defect => "defect",
             RecordKind::Lookup => "lookup",
+            RecordKind::Requirement => "requirement",
+            RecordKind::Module => "module",
         }
     }
 }

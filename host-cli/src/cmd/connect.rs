@@ -2,9 +2,8 @@
 //! and says exactly what is wrong.
 
 use super::rally_session::{self, Common};
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::process::ExitCode;
-use tmbridge_core::sync::rally::Details;
 
 /// The systems `connect` checks.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -36,6 +35,9 @@ TMBRIDGE_QTEST_TOKEN) it reads the projects, the configured project and its auto
 settings: a wrong site, a bad or expired token, no access to the project, automation
 switched off or PASS, FAIL or SKIP not mapped (with how to fix each).
 
+With several Rally connections ([rally.connections.NAME], rally.active names the one
+every command uses), it checks each of them with its own key, and marks the active one.
+
 Exit codes: 0 everything works; 1 Rally could not be reached or answered oddly (try
 again later); 2 bad command line, configuration or credentials.")]
 pub struct Args {
@@ -54,6 +56,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return super::qtest_connect::run(&args.common);
     }
     let command = "connect";
+    if let Some(code) = super::connect_each::run(&args.common)? {
+        return Ok(code);
+    }
     let (config, secrets) = match rally_session::prepare(command, &args.common) {
         Ok(prepared) => prepared,
         Err(code) => return Ok(code),
@@ -66,36 +71,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    rally_session::write_outcome(&mut out, &args.common, &outcome, |out| {
-        if let Details::Connection(c) = &outcome.report.details {
-            let name = |r: &Option<tmbridge_core::sync::rally::NamedRef>| {
-                r.as_ref().map_or("-".to_string(), |r| {
-                    format!("{} ({})", r.name.as_deref().unwrap_or("?"), r.reference)
-                })
-            };
-            writeln!(out, "Rally      {}", c.base_url)?;
-            writeln!(
-                out,
-                "signed in  {} ({})",
-                c.user.as_deref().unwrap_or("-"),
-                match c.auth {
-                    tmbridge_core::sync::rally::AuthMode::ApiKey => "API key",
-                    tmbridge_core::sync::rally::AuthMode::Basic => "user name and password",
-                }
-            )?;
-            writeln!(out, "workspace  {}", name(&c.workspace))?;
-            writeln!(out, "project    {}", name(&c.project))?;
-            writeln!(
-                out,
-                "{}",
-                if c.ok {
-                    "OK: every check passed"
-                } else {
-                    "NOT OK"
-                }
-            )?;
-        }
-        Ok(())
-    })?;
+    super::connect_each::write_rally(&mut out, &args.common, &outcome)?;
     Ok(rally_session::exit_code(&outcome.report))
 }

@@ -1,7 +1,9 @@
 //! One module per subcommand. Each exposes `Args` (clap) and `run(Args) -> anyhow::Result<ExitCode>`.
 
 pub mod autofill;
+pub mod bridge;
 pub mod connect;
+pub mod connect_each;
 pub mod defect;
 pub mod link;
 pub mod map;

@@ -91,7 +91,7 @@ pub struct ImportArgs {
 }
 
 /// `90s`, `2m`, `1h 30m`, `500ms`: any duration humantime reads, at least 100 ms.
-fn parse_interval(text: &str) -> std::result::Result<Duration, String> {
+pub(crate) fn parse_interval(text: &str) -> std::result::Result<Duration, String> {
     let interval = humantime::parse_duration(text.trim())
         .map_err(|e| format!("{text:?} is not a duration like 90s, 2m or 1h: {e}"))?;
     if interval < Duration::from_millis(100) {

@@ -55,6 +55,7 @@ __all__ = [
     "AutofillSettingsInput",
     "AutofillSeverity",
     "AutofillSource",
+    "BridgeConfig",
     "CapturedText",
     "CaseIds",
     "ChangeKind",
@@ -91,6 +92,7 @@ __all__ = [
     "HttpRequest",
     "HttpRequestInput",
     "HttpResponse",
+    "ImportedRequirement",
     "Job",
     "JobFound",
     "JobInput",
@@ -103,6 +105,7 @@ __all__ = [
     "JunitEventSuiteStart",
     "JunitOptions",
     "LinkRequest",
+    "LinkedQtestCase",
     "LinkedTestCase",
     "Location",
     "LookupKind",
@@ -144,10 +147,14 @@ __all__ = [
     "QtestPlan",
     "QtestPublishDetails",
     "QtestPublishInput",
+    "QtestRequirementsInput",
+    "QtestRequirementsOutput",
+    "QtestRequirementsRequest",
     "QtestStatusMapping",
     "QueryInput",
     "RallyConfig",
     "RallyConnectInput",
+    "RallyConnection",
     "RallyDefectInput",
     "RallyFieldDef",
     "RallyLinkCaseInput",
@@ -184,8 +191,10 @@ __all__ = [
     "ReportsOutput",
     "ReportsRequest",
     "Requirement",
+    "RequirementAction",
     "RequirementInfo",
     "RequirementInfoInput",
+    "RequirementInput",
     "RequirementsOutput",
     "RequirementsRequest",
     "Rerun",
@@ -208,6 +217,7 @@ __all__ = [
     "SessionDetailsPublish",
     "SessionDetailsQtestConnection",
     "SessionDetailsQtestPublish",
+    "SessionDetailsQtestRequirements",
     "SessionDetailsRequirements",
     "SessionDetailsSchema",
     "SessionDetailsTestrailConnection",
@@ -222,6 +232,7 @@ __all__ = [
     "SessionStartGitlabReports",
     "SessionStartQtestConnect",
     "SessionStartQtestPublish",
+    "SessionStartQtestRequirements",
     "SessionStartRallyConnect",
     "SessionStartRallyDefect",
     "SessionStartRallyLinkCase",
@@ -787,6 +798,21 @@ class AutofillSource(_AutofillSourceRequired):
     """Describes one source for people and UIs (`autofill::source_catalog()`)."""
 
 
+_BridgeConfigOptional = TypedDict("_BridgeConfigOptional", {
+    "fields": Dict[str, str],
+    "link_field": Union[str, None],
+    "module": str,
+    "projects": List[str],
+    "query": Union[str, None],
+    "test_case_method": str,
+    "time_zone": Union[str, None],
+}, total=False)
+
+
+class BridgeConfig(_BridgeConfigOptional):
+    pass
+
+
 _CapturedTextRequired = TypedDict("_CapturedTextRequired", {
     "original_bytes": int,
     "text": str,
@@ -819,6 +845,7 @@ more) and `between` / `!between` (exactly two)."""
 
 
 _ConfigOptional = TypedDict("_ConfigOptional", {
+    "bridge": "BridgeConfig",
     "gitlab": "GitlabConfig",
     "matching": "MatchingConfig",
     "qtest": "QtestConfig",
@@ -1179,6 +1206,18 @@ class HttpResponse(_HttpResponseRequired, _HttpResponseOptional):
 archive) comes as `body_base64`, with `body` empty."""
 
 
+_ImportedRequirementRequired = TypedDict("_ImportedRequirementRequired", {
+    "action": "RequirementAction",
+    "formatted_id": str,
+    "id": int,
+    "pid": Union[str, None],
+})
+
+
+class ImportedRequirement(_ImportedRequirementRequired):
+    """One Rally story as a qTest requirement."""
+
+
 _JobRequired = TypedDict("_JobRequired", {
     "allow_failure": bool,
     "created_at": Union[str, None],
@@ -1389,6 +1428,7 @@ class JunitOptions(_JunitOptionsOptional):
 
 _LinkRequestOptional = TypedDict("_LinkRequestOptional", {
     "description": Union[str, None],
+    "match_source": bool,
     "method": Union[str, None],
     "name": str,
     "source_label": Union[str, None],
@@ -1399,6 +1439,19 @@ _LinkRequestOptional = TypedDict("_LinkRequestOptional", {
 
 class LinkRequest(_LinkRequestOptional):
     pass
+
+
+_LinkedQtestCaseRequired = TypedDict("_LinkedQtestCaseRequired", {
+    "id": int,
+    "name": str,
+    "pid": Union[str, None],
+    "stories": List[str],
+    "web_url": Union[str, None],
+})
+
+
+class LinkedQtestCase(_LinkedQtestCaseRequired):
+    """A qTest test case linked to imported requirements."""
 
 
 _LinkedTestCaseRequired = TypedDict("_LinkedTestCaseRequired", {
@@ -1883,6 +1936,41 @@ class QtestPublishInput(_QtestPublishInputRequired, _QtestPublishInputOptional):
     pass
 
 
+_QtestRequirementsInputRequired = TypedDict("_QtestRequirementsInputRequired", {
+    "config": "Config",
+})
+
+_QtestRequirementsInputOptional = TypedDict("_QtestRequirementsInputOptional", {
+    "request": "QtestRequirementsRequest",
+}, total=False)
+
+
+class QtestRequirementsInput(_QtestRequirementsInputRequired, _QtestRequirementsInputOptional):
+    pass
+
+
+_QtestRequirementsOutputRequired = TypedDict("_QtestRequirementsOutputRequired", {
+    "linked_cases": List["LinkedQtestCase"],
+    "module_id": Union[int, None],
+    "requirements": List["ImportedRequirement"],
+})
+
+
+class QtestRequirementsOutput(_QtestRequirementsOutputRequired):
+    """The details of `qtest.requirements`."""
+
+
+_QtestRequirementsRequestOptional = TypedDict("_QtestRequirementsRequestOptional", {
+    "known_cases": List[int],
+    "rally_url": Union[str, None],
+    "stories": List["RequirementInput"],
+}, total=False)
+
+
+class QtestRequirementsRequest(_QtestRequirementsRequestOptional):
+    """What to import."""
+
+
 _QtestStatusMappingRequired = TypedDict("_QtestStatusMappingRequired", {
     "run_status": str,
     "value": str,
@@ -1907,10 +1995,12 @@ class QueryInput(_QueryInputRequired, _QueryInputOptional):
 
 
 _RallyConfigOptional = TypedDict("_RallyConfigOptional", {
+    "active": Union[str, None],
     "allowed_verdicts": List[str],
     "api_key_env": str,
     "artifact_url": Union[str, None],
     "build": str,
+    "connections": Dict[str, "RallyConnection"],
     "duration_unit": "DurationUnit",
     "inline_attachment_max_bytes": int,
     "notes_max_chars": int,
@@ -1934,6 +2024,18 @@ _RallyConnectInputRequired = TypedDict("_RallyConnectInputRequired", {
 
 class RallyConnectInput(_RallyConnectInputRequired):
     pass
+
+
+_RallyConnectionOptional = TypedDict("_RallyConnectionOptional", {
+    "api_key_env": Union[str, None],
+    "project": Union[str, None],
+    "url": Union[str, None],
+    "workspace": Union[str, None],
+}, total=False)
+
+
+class RallyConnection(_RallyConnectionOptional):
+    """One Rally connection: what it overrides in `[rally]`."""
 
 
 _RallyDefectInputRequired = TypedDict("_RallyDefectInputRequired", {
@@ -2183,7 +2285,7 @@ class RallySchemaInput(_RallySchemaInputRequired, _RallySchemaInputOptional):
     pass
 
 # What kind of record an entry is about.
-RecordKind = Union[Literal["test_case_result"], Literal["attachment"], Literal["test_set"], Literal["test_set_members"], Literal["test_case"], Literal["defect"], Literal["lookup"]]
+RecordKind = Union[Literal["test_case_result"], Literal["attachment"], Literal["test_set"], Literal["test_set_members"], Literal["test_case"], Literal["defect"], Literal["lookup"], Literal["requirement"], Literal["module"]]
 
 
 _RefCacheRequired = TypedDict("_RefCacheRequired", {
@@ -2325,6 +2427,9 @@ _RequirementRequired = TypedDict("_RequirementRequired", {
 class Requirement(_RequirementRequired):
     """A user story as imported."""
 
+# What happened to one story in qTest.
+RequirementAction = Union[Literal["created"], Literal["updated"], Literal["unchanged"]]
+
 
 _RequirementInfoRequired = TypedDict("_RequirementInfoRequired", {
     "formatted_id": Union[str, None],
@@ -2350,6 +2455,23 @@ _RequirementInfoInputOptional = TypedDict("_RequirementInfoInputOptional", {
 
 class RequirementInfoInput(_RequirementInfoInputOptional):
     pass
+
+
+_RequirementInputRequired = TypedDict("_RequirementInputRequired", {
+    "fields": Dict[str, str],
+    "ref": str,
+})
+
+_RequirementInputOptional = TypedDict("_RequirementInputOptional", {
+    "formatted_id": Union[str, None],
+    "last_update_date": Union[str, None],
+    "name": Union[str, None],
+    "project": Union[str, None],
+}, total=False)
+
+
+class RequirementInput(_RequirementInputRequired, _RequirementInputOptional):
+    """A user story as imported."""
 
 
 _RequirementsOutputRequired = TypedDict("_RequirementsOutputRequired", {
@@ -2619,8 +2741,16 @@ _SessionDetailsQtestPublishRequired = TypedDict("_SessionDetailsQtestPublishRequ
 
 class SessionDetailsQtestPublish(QtestPublishDetails, _SessionDetailsQtestPublishRequired):
     pass
+
+_SessionDetailsQtestRequirementsRequired = TypedDict("_SessionDetailsQtestRequirementsRequired", {
+    "session": Literal["qtest_requirements"],
+})
+
+
+class SessionDetailsQtestRequirements(QtestRequirementsOutput, _SessionDetailsQtestRequirementsRequired):
+    pass
 # Session-specific results.
-SessionDetails = Union["SessionDetailsConnection", "SessionDetailsPublish", "SessionDetailsRequirements", "SessionDetailsLinkTestCase", "SessionDetailsDefect", "SessionDetailsSchema", "SessionDetailsGitlabReports", "SessionDetailsTestrailConnection", "SessionDetailsTestrailPublish", "SessionDetailsQtestConnection", "SessionDetailsQtestPublish"]
+SessionDetails = Union["SessionDetailsConnection", "SessionDetailsPublish", "SessionDetailsRequirements", "SessionDetailsLinkTestCase", "SessionDetailsDefect", "SessionDetailsSchema", "SessionDetailsGitlabReports", "SessionDetailsTestrailConnection", "SessionDetailsTestrailPublish", "SessionDetailsQtestConnection", "SessionDetailsQtestPublish", "SessionDetailsQtestRequirements"]
 
 
 _SessionFeed1Required = TypedDict("_SessionFeed1Required", {
@@ -2815,8 +2945,21 @@ _SessionStartQtestPublishOptional = TypedDict("_SessionStartQtestPublishOptional
 
 class SessionStartQtestPublish(_SessionStartQtestPublishRequired, _SessionStartQtestPublishOptional):
     pass
+
+_SessionStartQtestRequirementsRequired = TypedDict("_SessionStartQtestRequirementsRequired", {
+    "input": "QtestRequirementsInput",
+    "kind": Literal["qtest.requirements"],
+})
+
+_SessionStartQtestRequirementsOptional = TypedDict("_SessionStartQtestRequirementsOptional", {
+    "options": "StartOptions",
+}, total=False)
+
+
+class SessionStartQtestRequirements(_SessionStartQtestRequirementsRequired, _SessionStartQtestRequirementsOptional):
+    pass
 # A start request: the kind, its input and the options every kind takes.
-SessionStart = Union["SessionStartRallyConnect", "SessionStartRallySchema", "SessionStartRallyPublish", "SessionStartRallyRequirements", "SessionStartRallyLinkCase", "SessionStartRallyDefect", "SessionStartGitlabReports", "SessionStartTestrailConnect", "SessionStartTestrailPublish", "SessionStartQtestConnect", "SessionStartQtestPublish"]
+SessionStart = Union["SessionStartRallyConnect", "SessionStartRallySchema", "SessionStartRallyPublish", "SessionStartRallyRequirements", "SessionStartRallyLinkCase", "SessionStartRallyDefect", "SessionStartGitlabReports", "SessionStartTestrailConnect", "SessionStartTestrailPublish", "SessionStartQtestConnect", "SessionStartQtestPublish", "SessionStartQtestRequirements"]
 
 
 _SessionUnitsRequired = TypedDict("_SessionUnitsRequired", {

@@ -1,6 +1,7 @@
 //! What a session found out, beyond what it created: the `details` of its report,
 //! one variant per kind of session. Plain data: each target's sessions fill them in.
 
+pub mod bridge;
 pub mod gitlab;
 pub mod qtest;
 pub mod rally;
@@ -28,4 +29,5 @@ pub enum Details {
     TestrailPublish(testrail::TestrailPublishDetails),
     QtestConnection(qtest::QtestConnection),
     QtestPublish(qtest::QtestPublishDetails),
+    QtestRequirements(bridge::QtestRequirementsOutput),
 }

@@ -27,6 +27,15 @@ pub const PUBLISH: Kind = Kind {
     resume_parts: resume_parts::<super::publish::PublishLogic>,
 };
 
+pub const REQUIREMENTS: Kind = Kind {
+    name: "qtest.requirements",
+    summary: "bring Rally user stories in as requirements of one module (created or updated only when changed) and report the test cases linked to them",
+    input: "{ config: Config, request: QtestRequirementsRequest }",
+    start: start::<super::requirements::RequirementsStart>,
+    resume: resume::<super::requirements::QtestRequirements>,
+    resume_parts: resume_parts::<super::requirements::QtestRequirements>,
+};
+
 /// The input schema of each qTest kind, for the generated binding types.
 #[cfg(feature = "schema")]
 pub fn input_schemas(g: &mut schemars::SchemaGenerator) -> Vec<(&'static str, schemars::Schema)> {
@@ -38,6 +47,10 @@ pub fn input_schemas(g: &mut schemars::SchemaGenerator) -> Vec<(&'static str, sc
         (
             PUBLISH.name,
             g.subschema_for::<super::publish::PublishInput>(),
+        ),
+        (
+            REQUIREMENTS.name,
+            g.subschema_for::<super::requirements::RequirementsStart>(),
         ),
     ]
 }

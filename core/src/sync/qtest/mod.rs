@@ -8,10 +8,11 @@ pub mod dry_run;
 pub mod kinds;
 pub mod link;
 pub mod publish;
+pub mod requirements;
 pub mod session;
 mod settings;
 
-pub use kinds::{CONNECT, PUBLISH};
+pub use kinds::{CONNECT, PUBLISH, REQUIREMENTS};
 pub use publish::{Publish, PublishInput};
 
 #[cfg(test)]

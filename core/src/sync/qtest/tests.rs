@@ -8,6 +8,8 @@ use crate::sync::protocol::{HttpRequest, HttpResponse, Method, ResponseKind, Ste
 use crate::sync::report::Report;
 use serde_json::{Value, json};
 
+mod requirements;
+
 pub(crate) const SITE: &str = "https://shop.qtestnet.test";
 pub(crate) const TOKEN: &str = "qtest-secret-token";
 pub(crate) const PROJECT: u64 = 12345;
@@ -309,7 +311,7 @@ impl FakeQtest {
                 let out = self.add("test-log", &name, run, body);
                 HttpResponse::answered(201, vec![], out.to_string())
             }
-            _ => HttpResponse::answered(404, vec![], r#"{"message":"Not Found"}"#),
+            (method, parts) => self.requirement_route(method, parts, path, &body),
         }
     }
 }

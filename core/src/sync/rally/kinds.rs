@@ -109,13 +109,15 @@ struct ConnectStart {
 impl RallyStart for ConnectStart {
     type Logic = Connect;
     fn build(self, c: Credentials, o: SessionOptions) -> Result<RallySession<Connect>> {
-        RallySession::<Connect>::new(&self.config.rally, c, o)
+        RallySession::<Connect>::new(&self.config.rally.resolved()?, c, o)
     }
 }
 
 impl RallyStart for PublishInput {
     type Logic = super::PublishLogic;
-    fn build(self, c: Credentials, o: SessionOptions) -> Result<Publish> {
+    fn build(mut self, c: Credentials, o: SessionOptions) -> Result<Publish> {
+        // The active connection, as every Rally kind uses it.
+        self.config.rally = self.config.rally.resolved()?;
         Publish::new(self, c, o)
     }
 }
@@ -136,7 +138,7 @@ struct RequirementsStart {
 impl RallyStart for RequirementsStart {
     type Logic = Requirements;
     fn build(self, c: Credentials, o: SessionOptions) -> Result<RallySession<Requirements>> {
-        RallySession::<Requirements>::new(&self.config.rally, self.request, c, o)
+        RallySession::<Requirements>::new(&self.config.rally.resolved()?, self.request, c, o)
     }
 }
 
@@ -155,7 +157,7 @@ struct LinkStart {
 impl RallyStart for LinkStart {
     type Logic = LinkCase;
     fn build(self, c: Credentials, o: SessionOptions) -> Result<RallySession<LinkCase>> {
-        RallySession::<LinkCase>::new(&self.config.rally, self.request, c, o)
+        RallySession::<LinkCase>::new(&self.config.rally.resolved()?, self.request, c, o)
     }
 }
 
@@ -174,7 +176,7 @@ struct DefectStart {
 impl RallyStart for DefectStart {
     type Logic = Defect;
     fn build(self, c: Credentials, o: SessionOptions) -> Result<RallySession<Defect>> {
-        RallySession::<Defect>::new(&self.config.rally, self.request, c, o)
+        RallySession::<Defect>::new(&self.config.rally.resolved()?, self.request, c, o)
     }
 }
 
@@ -194,7 +196,7 @@ struct SchemaStart {
 impl RallyStart for SchemaStart {
     type Logic = SchemaLogic;
     fn build(self, c: Credentials, o: SessionOptions) -> Result<RallySession<SchemaLogic>> {
-        RallySession::<SchemaLogic>::new(&self.config.rally, self.request, c, o)
+        RallySession::<SchemaLogic>::new(&self.config.rally.resolved()?, self.request, c, o)
     }
 }
 

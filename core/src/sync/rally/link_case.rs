@@ -11,7 +11,7 @@ use crate::autofill::short_ref;
 use crate::error::{Error, Result};
 use crate::matching::details::html_escape;
 use crate::rally::payload::RallyConfig;
-use crate::rally::query::{Expr, Value as QValue};
+use crate::rally::query::{Condition, Expr, Operator, Value as QValue};
 use crate::sync::details::Details;
 use crate::sync::details::rally::LinkedTestCase;
 use crate::sync::report::{Entry, Ledger, RecordKind, Report};
@@ -33,6 +33,10 @@ pub struct LinkRequest {
     pub description: Option<String>,
     /// `Automated` unless given.
     pub method: Option<String>,
+    /// Find the test case by `(Description contains "<source_url>")` instead of its
+    /// name on the story, and show the URL as written, so that this query (anyone's)
+    /// finds it: the identity of a test case made from another tool's test.
+    pub match_source: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,11 +108,23 @@ pub struct LinkCase {
     retryable: bool,
 }
 
+/// A source URL as the Description shows it (see `LinkRequest::match_source`).
+fn source_text(url: &str) -> String {
+    url.replace('"', "%22")
+        .replace('<', "%3C")
+        .replace('>', "%3E")
+}
+
 impl LinkCase {
     fn description(input: &LinkInput) -> String {
         let r = &input.request;
         let mut parts = Vec::new();
-        if let Some(url) = &r.source_url {
+        if let Some(url) = r.source_url.as_deref().filter(|_| r.match_source) {
+            let label = html_escape(r.source_label.as_deref().unwrap_or("Source"));
+            // Only what would break the markup is escaped: the text stays the URL.
+            let text = source_text(url);
+            parts.push(format!("{label}: <a href=\"{text}\">{text}</a>"));
+        } else if let Some(url) = &r.source_url {
             let label = r.source_label.clone().unwrap_or_else(|| url.clone());
             parts.push(format!(
                 "Automated test: <a href=\"{}\">{}</a>",
@@ -141,10 +157,17 @@ impl Logic for LinkCase {
         };
         let name = input.request.name.trim().to_string();
         if !self.looked {
-            let expr = Expr::and(
-                eq("Name", QValue::quoted(&name)),
-                eq("WorkProduct", QValue::bare(&story)),
-            );
+            let expr = match input.request.source_url.as_deref() {
+                Some(url) if input.request.match_source => Expr::Condition(Condition::new(
+                    "Description",
+                    Operator::Contains,
+                    vec![QValue::quoted(&source_text(url))],
+                )),
+                _ => Expr::and(
+                    eq("Name", QValue::quoted(&name)),
+                    eq("WorkProduct", QValue::bare(&story)),
+                ),
+            };
             self.awaiting = Awaiting::Existing;
             return Action::Call(find(
                 "testcase",

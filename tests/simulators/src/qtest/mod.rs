@@ -2,8 +2,9 @@
 //! one project (and one the user may not open), the project's automation settings
 //! with their status mappings and a switch to turn automation off, the Test Design
 //! tree (modules, test cases with steps and versions), the Test Execution tree (test
-//! cycles, test suites, test runs), test logs with step logs and attachments, paging
-//! as qTest pages (`page` from 1 with `pageSize` or `size`), qTest's error bodies and
+//! cycles, test suites, test runs), test logs with step logs and attachments,
+//! requirements with their fields and links to test cases (`requirements.rs` says
+//! what they follow and how sure that is), paging as qTest pages (`page` from 1 with `pageSize` or `size`), qTest's error bodies and
 //! the fault switches of [`crate::faults`]. Everything a client creates is in the
 //! ledger (`ledger()`, or `GET /__sim/ledger`).
 //!
@@ -15,9 +16,12 @@
 //! ```
 
 mod control;
+mod requirement_store;
+mod requirements;
 mod routes;
 mod store;
 
+pub use requirement_store::Requirement;
 pub use store::{LedgerEntry, Mapping, RunStatus};
 
 use crate::faults::{FaultKind, Faults, lock};

@@ -222,7 +222,8 @@ pub fn route(store: &mut Store, base: &str, req: &HttpRequest) -> Reply {
             Reply::json(200, &list_resource(req, store, list, "pageSize"))
         }
         ("POST", ["test-runs", id, "auto-test-logs"]) => create_log(store, base, pid, id, req),
-        _ => message(404, &format!("No endpoint {method} {}", req.path)),
+        _ => super::requirements::route(store, base, pid, req, tail)
+            .unwrap_or_else(|| message(404, &format!("No endpoint {method} {}", req.path))),
     }
 }
 

@@ -121,6 +121,8 @@ pub struct Store {
     pub runs: Vec<TestRun>,
     pub logs: Vec<TestLog>,
     pub ledger: Vec<LedgerEntry>,
+    /// Requirements, their fields and links (`requirements.rs`).
+    pub reqs: super::requirement_store::Requirements,
     next_id: u64,
 }
 
@@ -162,6 +164,7 @@ impl Store {
             runs: Vec::new(),
             logs: Vec::new(),
             ledger: Vec::new(),
+            reqs: Default::default(),
             next_id: 1000,
         }
     }

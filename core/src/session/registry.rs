@@ -21,6 +21,8 @@ pub const KINDS: &[Kind] = &[
     testrail::PUBLISH,
     qtest::CONNECT,
     qtest::PUBLISH,
+    qtest::FAILED_RUN,
+    qtest::LINK_DEFECT,
 ];
 
 /// Every kind's input schema, in the order of [`KINDS`]; each target's folder lists

@@ -278,7 +278,9 @@ fn every_rally_kind_starts_from_json() {
             "testrail.connect",
             "testrail.publish",
             "qtest.connect",
-            "qtest.publish"
+            "qtest.publish",
+            "qtest.failed_run",
+            "qtest.link_defect"
         ]
     );
 }

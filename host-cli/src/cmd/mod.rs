@@ -3,6 +3,8 @@
 pub mod autofill;
 pub mod connect;
 pub mod defect;
+mod defect_form;
+mod defect_qtest;
 pub mod link;
 pub mod map;
 pub mod parse;

@@ -28,4 +28,6 @@ pub enum Details {
     TestrailPublish(testrail::TestrailPublishDetails),
     QtestConnection(qtest::QtestConnection),
     QtestPublish(qtest::QtestPublishDetails),
+    QtestFailedRun(Box<qtest::QtestFailedRun>),
+    QtestDefectLink(qtest::QtestDefectLink),
 }

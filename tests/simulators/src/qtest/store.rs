@@ -121,6 +121,8 @@ pub struct Store {
     pub runs: Vec<TestRun>,
     pub logs: Vec<TestLog>,
     pub ledger: Vec<LedgerEntry>,
+    /// Files of test logs and comments of test runs (`failed_runs`).
+    pub defect_links: super::log_files::State,
     next_id: u64,
 }
 
@@ -162,6 +164,7 @@ impl Store {
             runs: Vec::new(),
             logs: Vec::new(),
             ledger: Vec::new(),
+            defect_links: Default::default(),
             next_id: 1000,
         }
     }

@@ -1,5 +1,5 @@
 // What the user set up (chrome.storage.local) and the auto-fill settings the panel
-// starts from. Secrets (the Rally API key, the GitLab token) live only here, in the
+// starts from. Secrets (the Rally API key, the GitLab and qTest tokens) live only here, in the
 // extension's storage: never in a page, never in a request other than to their host.
 
 /** Auto-fill settings for runs from JUnit reports and GitLab test reports. */
@@ -19,7 +19,7 @@ export const DEFAULT_SETTINGS = {
   defaults: { State: 'Submitted', Severity: 'Minor Problem', Priority: 'Normal' },
 };
 
-const KEYS = ['rallyUrl', 'rallyWorkspace', 'rallyProject', 'rallyApiKey', 'gitlabUrl', 'gitlabToken', 'formSettings'];
+const KEYS = ['rallyUrl', 'rallyWorkspace', 'rallyProject', 'rallyApiKey', 'gitlabUrl', 'gitlabToken', 'qtestUrl', 'qtestProject', 'qtestToken', 'formSettings'];
 
 /** Everything stored, with the form settings parsed (the defaults when none are stored). */
 export async function loadSetup() {

@@ -19,6 +19,7 @@ cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 # The core alone, as hosts build it (no test kit): its no-unwrap/no-panic lints apply.
 cargo clippy -p tmbridge-core --lib -- -D warnings
+cargo clippy -p tmbridge-bindgen -- -D warnings
 python3 scripts/check-module-cycles.py core/src host-cli/src tools/typegen/src tests/simulators/src \
     bindings/wasm/src bindings/wasm-raw/src bindings/python/src bindings/node/src tools/bindgen/src
 

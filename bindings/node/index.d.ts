@@ -355,7 +355,37 @@ export declare const qtest: {
   publish(report: string | URL | Uint8Array | Report, config: Config | string | URL, options?: PublishOptions): Promise<RallyReport<DetailsOf<'qtest_publish'>>>;
   /** Tests the site, the token, the project and its automation settings. */
   connect(config: Config | string | URL, options?: RallyOptions): Promise<RallyReport<DetailsOf<'qtest_connection'>>>;
+  /**
+   * Files a Rally defect from a failed test run (its id): reads the run, its test case
+   * and latest log from qTest, fills the form (nothing is sent while it is not ready),
+   * files it linked to the Rally test case holding the qTest case's address and its
+   * story, attaches the log's files, and links it back in a comment on the run.
+   */
+  submitDefect(testRun: number, config: Config | string | URL, options: QtestDefectOptions): Promise<QtestDefectResult>;
 };
+
+export interface QtestDefectOptions extends RallyOptions {
+  /** The Rally Defect form (`autofillSchema` or `rally.loadSchema`). */
+  schema: AutofillSchema;
+  settings?: AutofillSettingsInput;
+  /** Links to set instead of the ones found: FormattedIDs or refs. */
+  testCase?: string;
+  story?: string;
+  /** qTest: `{ api_key }` (its token); else `qtest.token_env` from the environment. */
+  qtestSecrets?: SessionSecrets;
+  /** Rally: `{ api_key }` or `{ username, password }`; else the environment. */
+  rallySecrets?: SessionSecrets;
+}
+
+export interface QtestDefectResult {
+  run: RallyReport<DetailsOf<'qtest_failed_run'>>;
+  /** The filled form: `ready: false` lists its problems, and nothing was sent. */
+  form: AutofillOutput;
+  defect: RallyReport<DetailsOf<'defect'>> | null;
+  linkBack: RallyReport<DetailsOf<'qtest_defect_link'>> | null;
+  /** The defect's page in Rally. */
+  url?: string | null;
+}
 
 export interface TestrailPublishOptions extends PublishOptions {
   /** Exports only what this filter selects, e.g. `status in (failed, error)` (`testrail.scope`). */

@@ -69,7 +69,43 @@ export function createTargets(runtime) {
     publish: (report, config, options = {}) => publishRun('qtest.publish', report, config, options),
     /** Tests the site, the token, the project and its automation settings. */
     connect: (config, options = {}) => simple('qtest.connect', config, undefined, options, false),
+    submitDefect: (testRun, config, options) => defectFromQtest(testRun, config, options),
   };
+
+  /**
+   * Files a Rally defect from a failed qTest test run: `qtest.failed_run` reads the run,
+   * its test case and latest log; `autofill.fill` fills the form (nothing is sent while
+   * it is not ready); `rally.defect` files it with the Rally test case and story made
+   * from the qTest case and the log's files; `qtest.link_defect` comments on the run.
+   * Secrets: `options.qtestSecrets` and `options.rallySecrets` (else the environment).
+   */
+  async function defectFromQtest(testRun, config, options = {}) {
+    const settings = await loadConfig(config);
+    const withSecrets = (secrets) => ({ ...options, secrets, dryRun: false });
+    const run = await simple('qtest.failed_run', settings, { test_run: testRun }, withSecrets(options.qtestSecrets), false);
+    const found = run.details;
+    const form = runtime.call('autofill.fill', { schema: options.schema, settings: options.settings ?? {}, run: found.run });
+    if (!form.ready) return { run, form, defect: null, linkBack: null };
+    const request = {
+      payload: form.payload,
+      test_case: options.testCase ?? null,
+      requirement: options.story ?? null,
+      test_case_link: found.test_case_url,
+      attachments: found.attachments,
+    };
+    const defect = await simple('rally.defect', settings, request, withSecrets(options.rallySecrets), false);
+    const filed = defect.details;
+    const oid = (filed.ref ?? '').split('/').pop();
+    const base = (settings.rally?.url ?? '').replace(/\/+$/, '');
+    const url = /^\d+$/.test(oid) && base ? `${base}/#/detail/defect/${oid}` : null;
+    const linkRequest = {
+      test_run: testRun,
+      test_log: found.test_log_id,
+      defect: { formatted_id: filed.formatted_id, url, name: filed.name },
+    };
+    const linkBack = await simple('qtest.link_defect', settings, linkRequest, withSecrets(options.qtestSecrets), false);
+    return { run, form, defect, linkBack, url };
+  }
 
   /**
    * With `state` or `store`, a 401 or 403 switches the export off: later calls reject with

@@ -538,20 +538,39 @@ export interface DeclaredCounts {
   tests: number | null;
 }
 
+/** A file to attach to a defect: its bytes travel as base64. */
+export interface DefectAttachment {
+  content_base64: string;
+  content_type: string;
+  name: string;
+}
+
 export interface DefectOutput {
+  /** Files attached to the defect, by name. */
+  attachments: string[];
   formatted_id: string | null;
   /** The defect's Name (its summary). */
   name: string | null;
   ref: string | null;
+  requirement: string | null;
   state: string | null;
+  /** The test case and the user story it is linked to (refs), when there are. */
+  test_case: string | null;
 }
 
 export interface DefectRequest {
+  /** Files to attach to the defect once it is there. */
+  attachments?: DefectAttachment[];
   /** `FillOutput::payload`: `{"Defect": {...}}`. */
   payload?: { [key: string]: { [key: string]: AutofillPayloadValue } };
   requirement?: string | null;
   /** Links the payload may lack: FormattedIDs (`TC3`, `US12`) or refs. */
   test_case?: string | null;
+  /**
+   * A qTest test case's web address: the Rally test case whose Description holds
+   * it is linked, with its user story (WorkProduct), unless given above.
+   */
+  test_case_link?: string | null;
   /** The TestCaseResult ref of the run. */
   test_case_result?: string | null;
 }
@@ -586,6 +605,12 @@ export interface EditInput {
 
 export interface EventInput {
   body?: DocumentInput | null;
+}
+
+/** Which run to read. */
+export interface FailedRunRequest {
+  /** The test run's id (the number in its qTest URL, `...&id=88213`). */
+  test_run: number;
 }
 
 /** Rally's AttributeType, as a closed set (`other` keeps anything newer). */
@@ -877,6 +902,13 @@ export interface JunitOptions {
   max_warnings?: number;
 }
 
+export interface LinkDefectRequest {
+  defect: LinkedDefect;
+  /** The test log the defect was filed from. */
+  test_log?: number | null;
+  test_run: number;
+}
+
 export interface LinkRequest {
   /** More text for the Description. */
   description?: string | null;
@@ -895,6 +927,16 @@ export interface LinkRequest {
   source_url?: string | null;
   /** User stories (FormattedIDs like `US12`, or refs); the first one is linked. */
   stories?: string[];
+}
+
+/** The defect to link. */
+export interface LinkedDefect {
+  /** `DE12` */
+  formatted_id: string;
+  /** Its Name (summary). */
+  name?: string | null;
+  /** The defect's page in Rally. */
+  url?: string | null;
 }
 
 /** A qTest test case linked to imported requirements. */
@@ -1250,6 +1292,15 @@ export interface QtestCycle {
   parent: string;
 }
 
+/** A Rally defect linked back to a qTest test run (`qtest.link_defect`). */
+export interface QtestDefectLink {
+  /** The comment on the run that links the defect. */
+  comment_id: number | null;
+  /** The run had the link already (a rerun): nothing was added. */
+  existed: boolean;
+  test_run_id: number;
+}
+
 /** One execution as it reached qTest. */
 export interface QtestExecution {
   /** The log was there already (a rerun of the same work): nothing was sent. */
@@ -1263,6 +1314,36 @@ export interface QtestExecution {
   test_case: number | null;
   test_log: number | null;
   test_run: number | null;
+}
+
+/** A failed qTest test run read for a defect (`qtest.failed_run`). */
+export interface QtestFailedRun {
+  /** The latest log's files (`rally.defect`'s `attachments`). */
+  attachments: DefectAttachment[];
+  /**
+   * The run, its test case and its latest log as the auto-fill reads them
+   * (`autofill.fill`'s `run`).
+   */
+  run: AutofillRun;
+  /** The run's page in qTest: the defect's Description links to it. */
+  run_url: string | null;
+  /**
+   * The test case's page in qTest: the Rally test case made from it holds it in
+   * its Description (`rally.defect`'s `test_case_link`).
+   */
+  test_case_url: string | null;
+  test_log_id: number | null;
+  test_run_id: number;
+}
+
+export interface QtestFailedRunInput {
+  config: Config;
+  request: FailedRunRequest;
+}
+
+export interface QtestLinkDefectInput {
+  config: Config;
+  request: LinkDefectRequest;
 }
 
 /** A qTest object, by id and name. */
@@ -1892,7 +1973,9 @@ export type SessionDetails =
   | ({ session: 'testrail_publish' } & TestrailPublishDetails)
   | ({ session: 'qtest_connection' } & QtestConnection)
   | ({ session: 'qtest_publish' } & QtestPublishDetails)
-  | ({ session: 'qtest_requirements' } & QtestRequirementsOutput);
+  | ({ session: 'qtest_requirements' } & QtestRequirementsOutput)
+  | ({ session: 'qtest_failed_run' } & QtestFailedRun)
+  | ({ session: 'qtest_defect_link' } & QtestDefectLink);
 
 /** What the host feeds the session, in order, each time it waits for something. */
 export type SessionFeed =
@@ -1931,7 +2014,9 @@ export type SessionStart =
   | { input: TestrailPublishInput; kind: 'testrail.publish'; options?: StartOptions }
   | { input: QtestConnectInput; kind: 'qtest.connect'; options?: StartOptions }
   | { input: QtestPublishInput; kind: 'qtest.publish'; options?: StartOptions }
-  | { input: QtestRequirementsInput; kind: 'qtest.requirements'; options?: StartOptions };
+  | { input: QtestRequirementsInput; kind: 'qtest.requirements'; options?: StartOptions }
+  | { input: QtestFailedRunInput; kind: 'qtest.failed_run'; options?: StartOptions }
+  | { input: QtestLinkDefectInput; kind: 'qtest.link_defect'; options?: StartOptions };
 
 export interface SessionUnits {
   done: number;
@@ -2817,6 +2902,8 @@ export interface SessionInputs {
   'qtest.connect': QtestConnectInput;
   'qtest.publish': QtestPublishInput;
   'qtest.requirements': QtestRequirementsInput;
+  'qtest.failed_run': QtestFailedRunInput;
+  'qtest.link_defect': QtestLinkDefectInput;
 }
 
 export type SessionKindName = keyof SessionInputs;

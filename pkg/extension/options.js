@@ -1,4 +1,4 @@
-// Set-up: the Rally and GitLab connections (host access asked for exactly those hosts),
+// Set-up: the Rally, GitLab and qTest connections (host access asked for exactly those hosts),
 // a connection test through the core's `rally.connect` session, and the defect form
 // settings as JSON, checked by the core before they are stored.
 import init, { autofillForm } from './tmbridge/index.js';
@@ -6,7 +6,7 @@ import { describeFailure } from './lib/messages.js';
 import { runSession } from './lib/session.js';
 import { DEFAULT_SETTINGS, loadSetup, originPattern, rallyConfig, saveFormSettings } from './lib/settings.js';
 
-const FIELDS = ['rallyUrl', 'rallyWorkspace', 'rallyProject', 'rallyApiKey', 'gitlabUrl', 'gitlabToken'];
+const FIELDS = ['rallyUrl', 'rallyWorkspace', 'rallyProject', 'rallyApiKey', 'gitlabUrl', 'gitlabToken', 'qtestUrl', 'qtestProject', 'qtestToken'];
 const $ = (id) => document.getElementById(id);
 const ready = init();
 
@@ -19,10 +19,10 @@ function values() {
   return Object.fromEntries(FIELDS.map((f) => [f, $(f).value.trim()]));
 }
 
-/** The origins to ask for: only the user's own Rally and GitLab hosts; no plain HTTP off this machine. */
+/** The origins to ask for: only the user's own Rally, GitLab and qTest hosts; no plain HTTP off this machine. */
 function origins(v) {
   const out = [];
-  for (const url of [v.rallyUrl, v.gitlabUrl]) {
+  for (const url of [v.rallyUrl, v.gitlabUrl, v.qtestUrl]) {
     if (!url) continue;
     const u = new URL(url);
     const loopback = u.hostname === '127.0.0.1' || u.hostname === 'localhost';

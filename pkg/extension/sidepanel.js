@@ -1,5 +1,5 @@
-// The side panel: picks a failed test (a dropped JUnit report or the GitLab pipeline
-// page the user is on), renders the Rally defect form from the schema the core loaded
+// The side panel: picks a failed test (a dropped JUnit report, the GitLab pipeline page
+// or the qTest test run page the user is on), renders the Rally defect form from the schema the core loaded
 // through the `rally.schema` session, lets the core check every edit, and submits the
 // defect through the `rally.defect` session. All HTTP goes through fetch here, with the
 // user's key from extension storage; nothing runs in, or is read from, a web page.
@@ -9,9 +9,10 @@ import { htmlToText, safeFragment, withoutRunLink } from './lib/richtext.js';
 import { runSession } from './lib/session.js';
 import { loadSetup, rallyConfig, saveFormSettings, withEdits } from './lib/settings.js';
 import { describeFailure } from './lib/messages.js';
+import { qtestConfig, qtestFailure, qtestRunPage } from './lib/qtest.js';
 
 const $ = (id) => document.getElementById(id);
-const state = { setup: null, schema: null, schemaOf: null, run: null, edits: {}, output: null, form: null, busy: false, submitted: false };
+const state = { setup: null, schema: null, schemaOf: null, run: null, qtest: null, edits: {}, output: null, form: null, busy: false, submitted: false };
 const ready = init();
 
 // --- messages -----------------------------------------------------------------------
@@ -164,11 +165,49 @@ async function fromGitlabPage() {
   }
 }
 
+/** The qTest test run page the user is on: the run, its case and latest log, through the core. */
+async function fromQtestPage() {
+  clearMessage();
+  const { qtestUrl, qtestToken } = state.setup;
+  if (!qtestUrl || !qtestToken) {
+    showMessage('qTest is not set up yet', ' Add your qTest URL, project and API token on the set-up page.');
+    return;
+  }
+  const tab = await pageTab();
+  const page = qtestRunPage(tab?.url, qtestUrl);
+  if (!page) {
+    showMessage('This page is not a qTest test run', ` Open a test run in the Test Execution tab of ${new URL(qtestUrl).host}, then try again.`);
+    return;
+  }
+  sourceStatus(`Reading test run ${page.testRun} from qTest…`);
+  await ready;
+  const input = { config: qtestConfig(state.setup, page.project), request: { test_run: page.testRun } };
+  const report = await runSession('qtest.failed_run', input, qtestToken);
+  if (report.error) {
+    sourceStatus('');
+    showMessage('The qTest test run could not be read', ` ${qtestFailure(report.error)}`);
+    return;
+  }
+  const found = report.details;
+  const run = found.run.test_run;
+  const files = found.attachments.length;
+  sourceStatus(`qTest ${run.pid ?? run.id}: latest execution ${run.status ?? 'failed'}, ${files} file${files === 1 ? '' : 's'} to attach.`);
+  listFailed(
+    [found],
+    (f) => ({ title: `${f.run.test_run.pid ?? ''} ${f.run.test_case.name ?? f.run.test_run.name ?? ''}`.trim(), why: f.attachments.map((a) => a.name).join(', ') }),
+    (f) => {
+      state.qtest = { ...f, project: page.project };
+      return f.run;
+    },
+  );
+}
+
 async function chooseRun(makeRun) {
   clearMessage();
   $('result').hidden = true;
   try {
     await ready;
+    state.qtest = null;
     state.run = makeRun();
     state.edits = {};
     await loadSchema();
@@ -360,11 +399,12 @@ async function submit(event) {
   $('submit').disabled = true;
   $('submit').textContent = 'Submitting…';
   try {
-    const report = await runSession(
-      'rally.defect',
-      { config: rallyConfig(state.setup), request: { payload: state.output.payload } },
-      state.setup.rallyApiKey,
-    );
+    const q = state.qtest;
+    // From qTest: the Rally test case made from the qTest case, its story, the log's files.
+    const request = q
+      ? { payload: state.output.payload, test_case_link: q.test_case_url, attachments: q.attachments }
+      : { payload: state.output.payload };
+    const report = await runSession('rally.defect', { config: rallyConfig(state.setup), request }, state.setup.rallyApiKey);
     if (report.error) {
       const failure = describeFailure(report.error, 'create the defect');
       showMessage(failure.message, ` ${failure.detail}`, 'error', failure.technical);
@@ -375,14 +415,30 @@ async function submit(event) {
     link.textContent = id ?? ref;
     link.href = defectUrl(state.setup.rallyUrl, ref);
     $('defect-name').textContent = name ? `: ${name}` : '';
+    $('defect-extra').textContent = '';
     $('result').hidden = false;
     state.submitted = true;
+    if (q) await linkBack(q, report.details, link.href);
   } finally {
     state.busy = false;
     // Filed once: a second click would file a second defect. An edit or another test enables it again.
     $('submit').disabled = state.submitted;
     $('submit').textContent = state.submitted ? 'Submitted' : 'Submit to Rally';
   }
+}
+
+/** Links the defect back to the qTest run (a comment on it) and says what was linked. */
+async function linkBack(q, filed, url) {
+  const notes = [];
+  if (filed.attachments.length) notes.push(`attached ${filed.attachments.join(', ')}`);
+  notes.push(filed.test_case ? 'linked to its Rally test case and story' : 'no Rally test case holds the qTest case: filed without one');
+  const input = {
+    config: qtestConfig(state.setup, q.project),
+    request: { test_run: q.test_run_id, test_log: q.test_log_id, defect: { formatted_id: filed.formatted_id, url, name: filed.name } },
+  };
+  const report = await runSession('qtest.link_defect', input, state.setup.qtestToken);
+  notes.push(report.error ? `not linked back to qTest: ${qtestFailure(report.error)}` : `linked back to qTest test run ${q.run.test_run.pid ?? q.test_run_id}`);
+  $('defect-extra').textContent = ` (${notes.join('; ')})`;
 }
 
 /** Rally's detail page of a defect: `<origin>/#/detail/defect/<ObjectID>`. */
@@ -416,6 +472,7 @@ async function main() {
   state.setup = await loadSetup();
   wireDrop();
   $('from-page').addEventListener('click', fromGitlabPage);
+  $('from-qtest').addEventListener('click', fromQtestPage);
   $('open-options').addEventListener('click', () => chrome.runtime.openOptionsPage());
   $('defect-form').addEventListener('submit', submit);
   $('reset-layout').addEventListener('click', () => editLayout({ op: 'reset' }));
@@ -424,9 +481,10 @@ async function main() {
   });
   if (!state.setup.rallyUrl) showMessage('Rally is not set up yet', ' Open the set-up page to connect Rally and GitLab.', 'note');
   document.body.dataset.ready = 'true';
-  // Opened beside a GitLab pipeline or job page: its failed tests come up at once.
-  const tab = state.setup.gitlabUrl ? await pageTab() : null;
+  // Opened beside a GitLab pipeline or job page, or a qTest test run: its failed tests come up at once.
+  const tab = state.setup.gitlabUrl || state.setup.qtestUrl ? await pageTab() : null;
   if (gitlabPage(tab?.url, state.setup.gitlabUrl)) await fromGitlabPage();
+  else if (qtestRunPage(tab?.url, state.setup.qtestUrl)) await fromQtestPage();
 }
 
 main();

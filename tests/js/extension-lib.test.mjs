@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { gitlabPage, runFromGitlabTest } from '../../pkg/extension/lib/gitlab.js';
+import { qtestRunPage } from '../../pkg/extension/lib/qtest.js';
 import { literalTemplate, originPattern, withEdits } from '../../pkg/extension/lib/settings.js';
 
 it('finds the project and pipeline or job of GitLab pages under the configured URL only', () => {
@@ -22,6 +23,22 @@ it('finds the project and pipeline or job of GitLab pages under the configured U
     undefined,
   ]) {
     assert.equal(gitlabPage(other, other?.startsWith('https://example.com') ? 'https://example.com/gitlab' : base), null, String(other));
+  }
+});
+
+it('finds the test run of qTest Test Execution pages on the configured host only', () => {
+  const base = 'https://acme.qtestnet.com';
+  assert.deepEqual(qtestRunPage(`${base}/p/4521/portal/project#tab=testexecution&object=3&id=88213`, base), { testRun: 88213, project: 4521 });
+  for (const other of [
+    `https://evil.example.com/p/4521/portal/project#tab=testexecution&object=3&id=88213`,
+    `${base}/p/4521/portal/project#tab=testdesign&object=1&id=88213`,
+    `${base}/p/4521/portal/project#tab=testexecution&object=2&id=5`,
+    `${base}/p/4521/portal/project#tab=testexecution&object=3&id=x`,
+    `${base}/p/4521/other#tab=testexecution&object=3&id=1`,
+    'not a url',
+    undefined,
+  ]) {
+    assert.equal(qtestRunPage(other, base), null, String(other));
   }
 });
 

@@ -45,7 +45,7 @@ let userDataDir;
 
 /** Starts the simulators binary on free ports and reads what it prints. */
 async function startSimulators() {
-  const child = spawn(SIMULATORS, ['--rally', '127.0.0.1:0', '--gitlab', '127.0.0.1:0', '--gitlab-demo-pipeline'], {
+  const child = spawn(SIMULATORS, ['--rally', '127.0.0.1:0', '--gitlab', '127.0.0.1:0', '--gitlab-demo-pipeline', '--qtest', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const patterns = {
@@ -55,6 +55,7 @@ async function startSimulators() {
     rallyProject: /^rally\.project = (\S+)/,
     gitlab: /^gitlab url = (\S+)\s+\(PRIVATE-TOKEN (\S+)\)/,
     gitlabProject: /^gitlab project = \S+ \((\S+)\)/,
+    qtest: /^qtest url = (\S+)\s+\(bearer token (\S+), project (\d+)\)/,
   };
   const failed = new Promise((resolve) => child.on('error', resolve));
   const found = {};
@@ -63,11 +64,12 @@ async function startSimulators() {
     for (const [name, pattern] of Object.entries(patterns)) {
       const m = pattern.exec(line);
       if (m && name === 'gitlab') Object.assign(found, { gitlabUrl: m[1], gitlabToken: m[2] });
+      else if (m && name === 'qtest') Object.assign(found, { qtestUrl: m[1], qtestToken: m[2], qtestProject: m[3] });
       else if (m) found[name] = m[1];
     }
-    if (Object.keys(found).length === Object.keys(patterns).length + 1) break;
+    if (Object.keys(found).length === Object.keys(patterns).length + 3) break;
   }
-  assert.ok(found.gitlabProject, `the simulators printed only ${Object.keys(found)}`);
+  assert.ok(found.gitlabProject && found.qtestUrl, `the simulators printed only ${Object.keys(found)}`);
   return { child, found };
 }
 
@@ -138,7 +140,7 @@ async function setUp(values) {
   const errors = watchErrors(page);
   await page.goto(`chrome-extension://${extensionId}/options.html`);
   const all = { ...info, ...values };
-  for (const id of ['rallyUrl', 'rallyWorkspace', 'rallyProject', 'rallyApiKey', 'gitlabUrl', 'gitlabToken']) {
+  for (const id of ['rallyUrl', 'rallyWorkspace', 'rallyProject', 'rallyApiKey', 'gitlabUrl', 'gitlabToken', 'qtestUrl', 'qtestProject', 'qtestToken']) {
     await page.fill(`#${id}`, all[id]);
   }
   await page.click('#save');
@@ -355,6 +357,83 @@ it('files a defect from the failed test of the GitLab pipeline page the user is 
   assert.deepEqual(errors, []);
   await page.close();
   await pipelinePage.close();
+});
+
+/** A failed qTest run with a screenshot, made through qTest's API; its id and the case's address. */
+async function failedQtestRun() {
+  const api = async (method, path, body) => {
+    const answer = await fetch(`${info.qtestUrl}/api/v3/projects/${info.qtestProject}/${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${info.qtestToken}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    assert.ok(answer.ok, `${method} ${path}: ${answer.status}`);
+    return answer.json();
+  };
+  const testCase = await api('POST', 'test-cases', { name: 'Checkout rejects an expired card', test_steps: [{ description: 'Pay with an expired card', expected: 'An error' }] });
+  const run = await api('POST', 'test-runs?parentId=0&parentType=root', { name: 'Checkout rejects an expired card', test_case: { id: testCase.id } });
+  await api('POST', `test-runs/${run.id}/auto-test-logs`, {
+    status: 'FAIL',
+    exe_start_date: '2026-05-13T10:00:00Z',
+    exe_end_date: '2026-05-13T10:01:00Z',
+    name: 'Checkout rejects an expired card',
+    test_step_logs: [{ order: 0, description: 'Pay with an expired card', expected_result: 'An error', actual_result: 'A spinner, then 502', status: 'FAIL' }],
+    attachments: [{ name: 'checkout.png', content_type: 'image/png', data: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7, 7]).toString('base64') }],
+  });
+  const caseUrl = (await api('GET', `test-cases/${testCase.id}`)).web_url;
+  return { run: run.id, caseUrl, comments: async () => (await api('GET', `test-runs/${run.id}/comments`)).items };
+}
+
+it('files a defect from the qTest test run page the user is on, with its files, linked back', async () => {
+  const failed = await failedQtestRun();
+  const create = async (type, fields) => {
+    const answer = await fetch(`${info.rallyUrl}/slm/webservice/v2.0/${type.toLowerCase()}/create`, {
+      method: 'POST',
+      headers: { ZSESSIONID: info.rallyApiKey, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ [type]: { Workspace: info.rallyWorkspace, Project: info.rallyProject, ...fields } }),
+    });
+    return (await answer.json()).CreateResult.Object._ref;
+  };
+  const story = await create('HierarchicalRequirement', { Name: 'Pay by card' });
+  const rallyCase = await create('TestCase', { Name: 'Checkout rejects an expired card', WorkProduct: story, Description: `From qTest: ${failed.caseUrl}` });
+  await setUp({});
+  const runUrl = `${info.qtestUrl}/p/${info.qtestProject}/portal/project#tab=testexecution&object=3&id=${failed.run}`;
+  const runPage = await context.newPage();
+  await runPage.goto(runUrl);
+  const opened = context.waitForEvent('page');
+  const worker = context.serviceWorkers()[0];
+  await worker.evaluate(() => chrome.windows.create({ url: 'sidepanel.html', type: 'popup', width: 420, height: 900 }));
+  const page = await opened;
+  const errors = watchErrors(page);
+  await page.setViewportSize(PANEL);
+  // Beside a qTest test run page the panel reads the run, its case and its latest log.
+  await page.waitForSelector('#defect-form:not([hidden]) .field');
+  assert.match(await page.textContent('#source-status'), /1 file to attach/);
+  assert.match(await fieldValue(page, 'Name'), /Checkout rejects an expired card/);
+  assert.equal(await page.locator(`[data-preview=Description] a[href="${runUrl}"]`).count(), 1);
+  await shot(page, 'qtest-form.png');
+
+  await page.click('#submit');
+  await page.waitForSelector('#result:not([hidden])');
+  await page.waitForFunction(() => document.getElementById('defect-extra').textContent.includes('qTest'));
+  const extra = await page.textContent('#defect-extra');
+  assert.match(extra, /attached checkout\.png/);
+  assert.match(extra, /linked back to qTest test run/);
+  const formattedId = await page.textContent('#defect-link');
+  const [defect] = (await ledger()).filter((e) => e.formatted_id === formattedId);
+  assert.ok(defect, `${formattedId} is not in the simulator's ledger`);
+  const found = await wsapi(`/defect?query=(FormattedID%20%3D%20${formattedId})&fetch=TestCase,Requirement,Attachments,Description`);
+  const object = found.QueryResult.Results[0];
+  assert.ok(rallyCase.endsWith(new URL(object.TestCase._ref).pathname.split('/v2.0')[1]), JSON.stringify(object.TestCase));
+  assert.ok(story.endsWith(new URL(object.Requirement._ref).pathname.split('/v2.0')[1]), JSON.stringify(object.Requirement));
+  assert.equal(object.Attachments.Count, 1);
+  const comments = await failed.comments();
+  assert.equal(comments.length, 1);
+  assert.ok(comments[0].content.includes(`>${formattedId}</a>`), comments[0].content);
+  await shot(page, 'qtest-submitted.png');
+  assert.deepEqual(errors, []);
+  await page.close();
+  await runPage.close();
 });
 
 it('keeps form layout edits made through the core, and imports and exports the settings', async () => {

@@ -10,6 +10,7 @@ import { assertAllVectors } from './run-vectors.mjs';
 import { sessionSuite } from './session.suite.mjs';
 import { rallySuite } from '../../bindings/node/test-support/rally.suite.mjs';
 import { targetsSuite } from '../../bindings/node/test-support/targets.suite.mjs';
+import { defectQtestSuite } from '../../bindings/node/test-support/defect-qtest.suite.mjs';
 
 const require = createRequire(import.meta.url);
 const wasm = require('../../pkg/node/tmbridge_wasm.js');
@@ -18,6 +19,7 @@ apiSuite('wasm in node', tmbridge);
 sessionSuite('wasm in node', tmbridge);
 rallySuite('wasm in node', tmbridge, new URL('../../pkg/node.js', import.meta.url).href);
 targetsSuite('wasm in node', tmbridge);
+defectQtestSuite('wasm in node', tmbridge);
 
 it('wasm in node: every vector gives its expected bytes', () => {
   assertAllVectors('wasm in node', (op, input) => tmbridge.callJson(op, input));

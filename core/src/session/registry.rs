@@ -22,6 +22,8 @@ pub const KINDS: &[Kind] = &[
     qtest::CONNECT,
     qtest::PUBLISH,
     qtest::REQUIREMENTS,
+    qtest::FAILED_RUN,
+    qtest::LINK_DEFECT,
 ];
 
 /// Every kind's input schema, in the order of [`KINDS`]; each target's folder lists

@@ -279,7 +279,9 @@ fn every_rally_kind_starts_from_json() {
             "testrail.publish",
             "qtest.connect",
             "qtest.publish",
-            "qtest.requirements"
+            "qtest.requirements",
+            "qtest.failed_run",
+            "qtest.link_defect"
         ]
     );
 }

@@ -2,12 +2,13 @@
 //! `tmbridge defect submit`: fill the Rally defect form from a failed run, refuse it
 //! while a required field is empty, then file it and link it.
 
+use super::EXIT_USAGE;
+use super::defect_form::{FormFiles, Links, detail_url, fill, form};
 use super::rally_session::{self, Common, TargetArg};
-use super::{EXIT_FAILED, EXIT_USAGE};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tmbridge_core::autofill::{RunContext, Settings};
+use tmbridge_core::autofill::RunContext;
 use tmbridge_core::sync::rally::Details;
 
 /// Rally defects from failed test runs.
@@ -59,10 +60,20 @@ pub struct SchemaArgs {
       --settings form.json --run failed-run.json --test-case TC12 --story US5
   tmbridge defect submit --target rally --config tmbridge.toml --schema defect-typedef.json \\
       --run failed-run.json --dry-run
+  TMBRIDGE_QTEST_TOKEN=... tmbridge defect submit --target rally --config tmbridge.toml \\
+      --schema defect-typedef.json --settings form.json --qtest-run 88213
 
 The form is filled exactly as `tmbridge autofill` fills it; while a required field is
 empty or a value is not allowed nothing is sent and the problems are listed. The defect
 is linked to --test-case, --story and --result when given (FormattedIDs or refs).
+
+With --qtest-run the failed run is read from qTest (the [qtest] section: url,
+project_id, token_env): the run, its test case and its latest test log with step logs
+and files. The defect's Description links to the run; it is linked to the Rally test
+case whose Description holds the qTest test case's address, and to that test case's
+user story (or filed without them, which the output says); the log's files are
+attached; and a comment on the qTest run links the defect back. qTest is only read
+under --dry-run.
 
 Exit codes: 0 filed; 1 the form has errors or Rally refused the defect; 2 bad command
 line, configuration, unreadable file or credentials.")]
@@ -79,8 +90,12 @@ pub struct SubmitArgs {
     #[arg(long, value_name = "FILE")]
     pub settings: Option<PathBuf>,
     /// The failed run as JSON: test_run, test_case, test_log.
-    #[arg(long, value_name = "FILE")]
-    pub run: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "qtest_run")]
+    pub run: Option<PathBuf>,
+    /// Read the failed run from qTest instead: the test run's id (after id= in its
+    /// address).
+    #[arg(long, value_name = "ID", conflicts_with = "run")]
+    pub qtest_run: Option<u64>,
     /// The test case to link: FormattedID (TC12) or ref.
     #[arg(long, value_name = "TC")]
     pub test_case: Option<String>,
@@ -184,45 +199,38 @@ fn write_fields(
 }
 
 fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
+    if let Some(run) = args.qtest_run {
+        let form = FormFiles {
+            schema: &args.schema,
+            settings: args.settings.as_deref(),
+        };
+        let links = Links {
+            test_case: args.test_case.clone(),
+            story: args.story.clone(),
+            result: args.result.clone(),
+        };
+        return super::defect_qtest::submit(&args.common, form, links, run);
+    }
     let command = "defect submit";
     let config = match rally_session::config(command, &args.common) {
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
-    let Some(schema_bytes) = super::autofill::read(&args.schema) else {
-        return Ok(ExitCode::from(EXIT_USAGE));
+    let files = FormFiles {
+        schema: &args.schema,
+        settings: args.settings.as_deref(),
     };
-    let schema = match crate::engine::call::<tmbridge_core::autofill::Schema>(
-        "autofill.schema",
-        &serde_json::json!({}),
-        Some(&schema_bytes),
-    ) {
-        Ok(s) => s,
-        Err(e) => {
-            return Ok(rally_session::usage(
-                command,
-                format!("{}: {e}", args.schema.display()),
-            ));
-        }
+    let (schema, settings) = match form(command, files) {
+        Ok(f) => f,
+        Err(code) => return Ok(code),
     };
-    let settings = match &args.settings {
-        None => Settings::default(),
-        Some(path) => {
-            let Some(bytes) = super::autofill::read(path) else {
-                return Ok(ExitCode::from(EXIT_USAGE));
-            };
-            match super::autofill::parse_settings(path, &bytes) {
-                Ok(s) => s,
-                Err(m) => {
-                    return Ok(rally_session::usage(
-                        command,
-                        format!("{}: {m}", path.display()),
-                    ));
-                }
-            }
-        }
+    let Some(run_path) = &args.run else {
+        return Ok(rally_session::usage(
+            command,
+            "give --run FILE or --qtest-run ID",
+        ));
     };
-    let Some(run_bytes) = super::autofill::read(&args.run) else {
+    let Some(run_bytes) = super::autofill::read(run_path) else {
         return Ok(ExitCode::from(EXIT_USAGE));
     };
     let run: RunContext = match serde_json::from_slice(&run_bytes) {
@@ -232,27 +240,17 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
                 command,
                 format!(
                     "{}: the run is not valid JSON for a run: {e}",
-                    args.run.display()
+                    run_path.display()
                 ),
             ));
         }
     };
-    let filled = match crate::engine::call::<tmbridge_core::autofill::FillOutput>(
-        "autofill.fill",
-        &serde_json::json!({"schema": &schema, "settings": &settings, "run": &run}),
-        None,
-    ) {
-        Ok(f) => f,
-        Err(e) => return Ok(rally_session::usage(command, e)),
-    };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    if !filled.ready {
-        writeln!(out, "The form is not ready: nothing was sent.")?;
-        super::autofill::print_text(&mut out, &filled)?;
-        out.flush()?;
-        return Ok(ExitCode::from(EXIT_FAILED));
-    }
+    let filled = match fill(command, &mut out, &schema, &settings, &run)? {
+        Ok(f) => f,
+        Err(code) => return Ok(code),
+    };
     let secrets = match rally_session::secrets(command, &config, args.common.dry_run) {
         Ok(s) => s,
         Err(code) => return Ok(code),
@@ -289,16 +287,4 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
         Ok(())
     })?;
     Ok(rally_session::exit_code(&outcome.report))
-}
-
-/// The defect's page in Rally's web app: `{url}/#/detail/defect/{ObjectID}`.
-fn detail_url(base: Option<&str>, reference: Option<&str>) -> Option<String> {
-    let oid = reference?.rsplit('/').next()?;
-    if oid.is_empty() || !oid.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    Some(format!(
-        "{}/#/detail/defect/{oid}",
-        base?.trim_end_matches('/')
-    ))
 }

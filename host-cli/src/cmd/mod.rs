@@ -5,6 +5,8 @@ pub mod bridge;
 pub mod connect;
 pub mod connect_each;
 pub mod defect;
+mod defect_form;
+mod defect_qtest;
 pub mod link;
 pub mod map;
 pub mod parse;

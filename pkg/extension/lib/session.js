@@ -16,7 +16,15 @@ async function send(step) {
       cache: 'no-store',
       redirect: 'error',
     });
-    return { kind: 'answered', status: response.status, headers: [...response.headers], body: await response.text() };
+    const type = response.headers.get('content-type') ?? '';
+    if (/json|text|xml|html/i.test(type) || !type) {
+      return { kind: 'answered', status: response.status, headers: [...response.headers], body: await response.text() };
+    }
+    // A file (a test log's screenshot): its bytes travel as base64.
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return { kind: 'answered', status: response.status, headers: [...response.headers], body: '', body_base64: btoa(binary) };
   } catch (e) {
     // fetch rejects only when nothing was answered: no network, refused, no permission.
     return { kind: 'connect_failed', status: 0, headers: [], body: String(e?.message ?? e) };

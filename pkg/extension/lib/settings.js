@@ -1,8 +1,8 @@
 // What the user set up (chrome.storage.local) and the auto-fill settings the panel
-// starts from. Secrets (the Rally API key, the GitLab token) live only here, in the
+// starts from. Secrets (the Rally API key, the GitLab and qTest tokens) live only here, in the
 // extension's storage: never in a page, never in a request other than to their host.
 
-/** Auto-fill settings for runs from JUnit reports and GitLab test reports. */
+/** Auto-fill settings for runs from JUnit reports, GitLab test reports and qTest runs (their failing step). */
 export const DEFAULT_SETTINGS = {
   // Set by the connection (Workspace, Project) or references a tester does not type.
   hidden: ['Workspace', 'Project', 'Owner', 'SubmittedBy', 'TestCase', 'TestCaseResult', 'Requirement', 'Iteration', 'Release'],
@@ -11,7 +11,9 @@ export const DEFAULT_SETTINGS = {
     { field: 'Name', template: '{test_case.name}{test_log.message|first_line|prefix(": ")}' },
     {
       field: 'Description',
-      template: '{test_run.name} failed in {test_run.build|default("a local run")}.{test_log.message|prefix("\\n\\n")}{test_log.details|prefix("\\n\\n")}',
+      template:
+        '{test_run.name} failed in {test_run.build|default("a local run")}.{test_log.message|prefix("\\n\\n")}{test_log.details|prefix("\\n\\n")}' +
+        '{failing_step.order|prefix("\\n\\nFailed at step ")}{failing_step.description|prefix(": ")}{failing_step.expected|prefix("\\nExpected: ")}{failing_step.actual|prefix("\\nActual: ")}',
     },
     { field: 'FoundInBuild', template: '{test_run.build}' },
     { field: 'Notes', sources: ['test_log.build_url|prefix("Build: ")', 'test_run.properties.file|prefix("Test file: ")'], separator: '\n' },
@@ -19,7 +21,7 @@ export const DEFAULT_SETTINGS = {
   defaults: { State: 'Submitted', Severity: 'Minor Problem', Priority: 'Normal' },
 };
 
-const KEYS = ['rallyUrl', 'rallyWorkspace', 'rallyProject', 'rallyApiKey', 'gitlabUrl', 'gitlabToken', 'formSettings'];
+const KEYS = ['rallyUrl', 'rallyWorkspace', 'rallyProject', 'rallyApiKey', 'gitlabUrl', 'gitlabToken', 'qtestUrl', 'qtestProject', 'qtestToken', 'formSettings'];
 
 /** Everything stored, with the form settings parsed (the defaults when none are stored). */
 export async function loadSetup() {

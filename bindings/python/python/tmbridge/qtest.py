@@ -18,20 +18,90 @@ script killed part-way and run again with the same ``state`` goes on without cre
 case, run, cycle or suite twice; ``dry_run=True`` sends nothing and lists the requests
 masked; a session that ends with an error raises ``tmbridge.QtestError`` (or the error
 of its area) with the report as ``report``.
+
+:func:`submit_defect` files a Rally defect from a failed test run::
+
+    schema = tmbridge.rally.load_schema(config)          # or tmbridge.autofill_schema(...)
+    done = tmbridge.qtest.submit_defect(88213, config, schema=schema, settings=form)
+    print(done["defect"]["details"]["formatted_id"], done["url"])
 """
 
 from __future__ import annotations
 
-from typing import Optional
+import re
+from typing import Any, Dict, Optional, TypedDict
 
 from . import _host
 from ._runs import AllowedDirs, ReportSource, StatePath, config_of, publish_run, simple_run
 from .config import ConfigSource
 from .host_types import RunReport
 from .transport import AsyncTransport, Transport
-from .types import MapContext, SessionSecrets
+from ._call import call
+from .types import AutofillOutput, AutofillSchema, AutofillSettingsInput, MapContext, SessionSecrets
 
-__all__ = ["ReportSource", "connect", "connect_async", "publish", "publish_async"]
+__all__ = ["DefectFromRun", "ReportSource", "connect", "connect_async", "publish", "publish_async", "submit_defect"]
+
+
+class DefectFromRun(TypedDict):
+    """What :func:`submit_defect` did: each session's report and the filled form."""
+
+    #: ``qtest.failed_run``: the run, its test case and latest log, the log's files.
+    run: RunReport
+    #: The filled form; when ``ready`` is false its problems say why nothing was sent.
+    form: AutofillOutput
+    #: ``rally.defect`` (None when the form was not ready).
+    defect: Optional[RunReport]
+    #: ``qtest.link_defect``: the comment on the run that links the defect.
+    link_back: Optional[RunReport]
+    #: The defect's page in Rally.
+    url: Optional[str]
+
+
+def submit_defect(
+    test_run: int,
+    config: ConfigSource,
+    *,
+    schema: AutofillSchema,
+    settings: Optional[AutofillSettingsInput] = None,
+    test_case: Optional[str] = None,
+    story: Optional[str] = None,
+    qtest_secrets: Optional[SessionSecrets] = None,
+    rally_secrets: Optional[SessionSecrets] = None,
+    progress: _host.Progress = False,
+    transport: Optional[Transport] = None,
+) -> DefectFromRun:
+    """File a Rally defect from a failed qTest test run (its id): read the run, its test
+    case and latest log; fill the form (nothing is sent while it is not ready); file it
+    linked to the Rally test case whose Description holds the qTest case's address and
+    to that case's story (``test_case``/``story`` override), with the log's files; then
+    link it back in a comment on the run. Both ``[rally]`` and ``[qtest]`` are read from
+    ``config``; secrets default to the environment as for :func:`publish`."""
+    settings_of = config_of(config)
+    read = simple_run("qtest.failed_run", settings_of, {"test_run": test_run}, qtest_secrets, False, progress)
+    run = _host.drive(read, transport)
+    found: Dict[str, Any] = dict(run["details"])
+    form: AutofillOutput = call("autofill.fill", {"schema": schema, "settings": settings or {}, "run": found["run"]})
+    if not form["ready"]:
+        return {"run": run, "form": form, "defect": None, "link_back": None, "url": None}
+    request = {
+        "payload": form["payload"],
+        "test_case": test_case,
+        "requirement": story,
+        "test_case_link": found["test_case_url"],
+        "attachments": found["attachments"],
+    }
+    defect = _host.drive(simple_run("rally.defect", settings_of, request, rally_secrets, False, progress), transport)
+    filed: Dict[str, Any] = dict(defect["details"])
+    oid = str(filed.get("ref") or "").rsplit("/", 1)[-1]
+    base = str((settings_of.get("rally") or {}).get("url") or "").rstrip("/")
+    url = f"{base}/#/detail/defect/{oid}" if base and re.fullmatch(r"\d+", oid) else None
+    link = {
+        "test_run": test_run,
+        "test_log": found["test_log_id"],
+        "defect": {"formatted_id": filed["formatted_id"], "url": url, "name": filed.get("name")},
+    }
+    link_back = _host.drive(simple_run("qtest.link_defect", settings_of, link, qtest_secrets, False, progress), transport)
+    return {"run": run, "form": form, "defect": defect, "link_back": link_back, "url": url}
 
 
 def publish(

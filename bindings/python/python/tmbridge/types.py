@@ -66,6 +66,7 @@ __all__ = [
     "Counts",
     "DecideInput",
     "DeclaredCounts",
+    "DefectAttachment",
     "DefectOutput",
     "DefectRequest",
     "DocumentBase64",
@@ -75,6 +76,7 @@ __all__ = [
     "DurationUnit",
     "EditInput",
     "EventInput",
+    "FailedRunRequest",
     "FieldKind",
     "FieldOrigin",
     "FieldProperty",
@@ -104,7 +106,9 @@ __all__ = [
     "JunitEventSuiteEnd",
     "JunitEventSuiteStart",
     "JunitOptions",
+    "LinkDefectRequest",
     "LinkRequest",
+    "LinkedDefect",
     "LinkedQtestCase",
     "LinkedTestCase",
     "Location",
@@ -142,7 +146,11 @@ __all__ = [
     "QtestConnectInput",
     "QtestConnection",
     "QtestCycle",
+    "QtestDefectLink",
     "QtestExecution",
+    "QtestFailedRun",
+    "QtestFailedRunInput",
+    "QtestLinkDefectInput",
     "QtestObject",
     "QtestPlan",
     "QtestPublishDetails",
@@ -216,6 +224,8 @@ __all__ = [
     "SessionDetailsLinkTestCase",
     "SessionDetailsPublish",
     "SessionDetailsQtestConnection",
+    "SessionDetailsQtestDefectLink",
+    "SessionDetailsQtestFailedRun",
     "SessionDetailsQtestPublish",
     "SessionDetailsQtestRequirements",
     "SessionDetailsRequirements",
@@ -231,6 +241,8 @@ __all__ = [
     "SessionStart",
     "SessionStartGitlabReports",
     "SessionStartQtestConnect",
+    "SessionStartQtestFailedRun",
+    "SessionStartQtestLinkDefect",
     "SessionStartQtestPublish",
     "SessionStartQtestRequirements",
     "SessionStartRallyConnect",
@@ -924,11 +936,25 @@ class DeclaredCounts(_DeclaredCountsRequired):
     """Counts as a report declares them in its attributes."""
 
 
+_DefectAttachmentRequired = TypedDict("_DefectAttachmentRequired", {
+    "content_base64": str,
+    "content_type": str,
+    "name": str,
+})
+
+
+class DefectAttachment(_DefectAttachmentRequired):
+    """A file to attach to a defect: its bytes travel as base64."""
+
+
 _DefectOutputRequired = TypedDict("_DefectOutputRequired", {
+    "attachments": List[str],
     "formatted_id": Union[str, None],
     "name": Union[str, None],
     "ref": Union[str, None],
+    "requirement": Union[str, None],
     "state": Union[str, None],
+    "test_case": Union[str, None],
 })
 
 
@@ -937,9 +963,11 @@ class DefectOutput(_DefectOutputRequired):
 
 
 _DefectRequestOptional = TypedDict("_DefectRequestOptional", {
+    "attachments": List["DefectAttachment"],
     "payload": Dict[str, Dict[str, "AutofillPayloadValue"]],
     "requirement": Union[str, None],
     "test_case": Union[str, None],
+    "test_case_link": Union[str, None],
     "test_case_result": Union[str, None],
 }, total=False)
 
@@ -1004,6 +1032,15 @@ _EventInputOptional = TypedDict("_EventInputOptional", {
 
 class EventInput(_EventInputOptional):
     pass
+
+
+_FailedRunRequestRequired = TypedDict("_FailedRunRequestRequired", {
+    "test_run": int,
+})
+
+
+class FailedRunRequest(_FailedRunRequestRequired):
+    """Which run to read."""
 
 # Rally's AttributeType, as a closed set (`other` keeps anything newer).
 FieldKind = Union[Literal["integer"], Literal["decimal"], Literal["quantity"], Literal["boolean"], Literal["date"], Literal["raw"], Literal["binary_data"], Literal["other"], Literal["string"], Literal["text"], Literal["rating"], Literal["state"], Literal["object"], Literal["collection"], Literal["web_link"]]
@@ -1426,6 +1463,20 @@ class JunitOptions(_JunitOptionsOptional):
     """Limits and switches of the reader. The defaults suit CI reports of any size."""
 
 
+_LinkDefectRequestRequired = TypedDict("_LinkDefectRequestRequired", {
+    "defect": "LinkedDefect",
+    "test_run": int,
+})
+
+_LinkDefectRequestOptional = TypedDict("_LinkDefectRequestOptional", {
+    "test_log": Union[int, None],
+}, total=False)
+
+
+class LinkDefectRequest(_LinkDefectRequestRequired, _LinkDefectRequestOptional):
+    pass
+
+
 _LinkRequestOptional = TypedDict("_LinkRequestOptional", {
     "description": Union[str, None],
     "match_source": bool,
@@ -1439,6 +1490,20 @@ _LinkRequestOptional = TypedDict("_LinkRequestOptional", {
 
 class LinkRequest(_LinkRequestOptional):
     pass
+
+
+_LinkedDefectRequired = TypedDict("_LinkedDefectRequired", {
+    "formatted_id": str,
+})
+
+_LinkedDefectOptional = TypedDict("_LinkedDefectOptional", {
+    "name": Union[str, None],
+    "url": Union[str, None],
+}, total=False)
+
+
+class LinkedDefect(_LinkedDefectRequired, _LinkedDefectOptional):
+    """The defect to link."""
 
 
 _LinkedQtestCaseRequired = TypedDict("_LinkedQtestCaseRequired", {
@@ -1868,6 +1933,17 @@ class QtestCycle(_QtestCycleRequired):
     """The job's test cycle."""
 
 
+_QtestDefectLinkRequired = TypedDict("_QtestDefectLinkRequired", {
+    "comment_id": Union[int, None],
+    "existed": bool,
+    "test_run_id": int,
+})
+
+
+class QtestDefectLink(_QtestDefectLinkRequired):
+    """A Rally defect linked back to a qTest test run (`qtest.link_defect`)."""
+
+
 _QtestExecutionRequired = TypedDict("_QtestExecutionRequired", {
     "existed": bool,
     "key": str,
@@ -1881,6 +1957,40 @@ _QtestExecutionRequired = TypedDict("_QtestExecutionRequired", {
 
 class QtestExecution(_QtestExecutionRequired):
     """One execution as it reached qTest."""
+
+
+_QtestFailedRunRequired = TypedDict("_QtestFailedRunRequired", {
+    "attachments": List["DefectAttachment"],
+    "run": "AutofillRun",
+    "run_url": Union[str, None],
+    "test_case_url": Union[str, None],
+    "test_log_id": Union[int, None],
+    "test_run_id": int,
+})
+
+
+class QtestFailedRun(_QtestFailedRunRequired):
+    """A failed qTest test run read for a defect (`qtest.failed_run`)."""
+
+
+_QtestFailedRunInputRequired = TypedDict("_QtestFailedRunInputRequired", {
+    "config": "Config",
+    "request": "FailedRunRequest",
+})
+
+
+class QtestFailedRunInput(_QtestFailedRunInputRequired):
+    pass
+
+
+_QtestLinkDefectInputRequired = TypedDict("_QtestLinkDefectInputRequired", {
+    "config": "Config",
+    "request": "LinkDefectRequest",
+})
+
+
+class QtestLinkDefectInput(_QtestLinkDefectInputRequired):
+    pass
 
 
 _QtestObjectRequired = TypedDict("_QtestObjectRequired", {
@@ -2749,8 +2859,24 @@ _SessionDetailsQtestRequirementsRequired = TypedDict("_SessionDetailsQtestRequir
 
 class SessionDetailsQtestRequirements(QtestRequirementsOutput, _SessionDetailsQtestRequirementsRequired):
     pass
+
+_SessionDetailsQtestFailedRunRequired = TypedDict("_SessionDetailsQtestFailedRunRequired", {
+    "session": Literal["qtest_failed_run"],
+})
+
+
+class SessionDetailsQtestFailedRun(QtestFailedRun, _SessionDetailsQtestFailedRunRequired):
+    pass
+
+_SessionDetailsQtestDefectLinkRequired = TypedDict("_SessionDetailsQtestDefectLinkRequired", {
+    "session": Literal["qtest_defect_link"],
+})
+
+
+class SessionDetailsQtestDefectLink(QtestDefectLink, _SessionDetailsQtestDefectLinkRequired):
+    pass
 # Session-specific results.
-SessionDetails = Union["SessionDetailsConnection", "SessionDetailsPublish", "SessionDetailsRequirements", "SessionDetailsLinkTestCase", "SessionDetailsDefect", "SessionDetailsSchema", "SessionDetailsGitlabReports", "SessionDetailsTestrailConnection", "SessionDetailsTestrailPublish", "SessionDetailsQtestConnection", "SessionDetailsQtestPublish", "SessionDetailsQtestRequirements"]
+SessionDetails = Union["SessionDetailsConnection", "SessionDetailsPublish", "SessionDetailsRequirements", "SessionDetailsLinkTestCase", "SessionDetailsDefect", "SessionDetailsSchema", "SessionDetailsGitlabReports", "SessionDetailsTestrailConnection", "SessionDetailsTestrailPublish", "SessionDetailsQtestConnection", "SessionDetailsQtestPublish", "SessionDetailsQtestRequirements", "SessionDetailsQtestFailedRun", "SessionDetailsQtestDefectLink"]
 
 
 _SessionFeed1Required = TypedDict("_SessionFeed1Required", {
@@ -2958,8 +3084,34 @@ _SessionStartQtestRequirementsOptional = TypedDict("_SessionStartQtestRequiremen
 
 class SessionStartQtestRequirements(_SessionStartQtestRequirementsRequired, _SessionStartQtestRequirementsOptional):
     pass
+
+_SessionStartQtestFailedRunRequired = TypedDict("_SessionStartQtestFailedRunRequired", {
+    "input": "QtestFailedRunInput",
+    "kind": Literal["qtest.failed_run"],
+})
+
+_SessionStartQtestFailedRunOptional = TypedDict("_SessionStartQtestFailedRunOptional", {
+    "options": "StartOptions",
+}, total=False)
+
+
+class SessionStartQtestFailedRun(_SessionStartQtestFailedRunRequired, _SessionStartQtestFailedRunOptional):
+    pass
+
+_SessionStartQtestLinkDefectRequired = TypedDict("_SessionStartQtestLinkDefectRequired", {
+    "input": "QtestLinkDefectInput",
+    "kind": Literal["qtest.link_defect"],
+})
+
+_SessionStartQtestLinkDefectOptional = TypedDict("_SessionStartQtestLinkDefectOptional", {
+    "options": "StartOptions",
+}, total=False)
+
+
+class SessionStartQtestLinkDefect(_SessionStartQtestLinkDefectRequired, _SessionStartQtestLinkDefectOptional):
+    pass
 # A start request: the kind, its input and the options every kind takes.
-SessionStart = Union["SessionStartRallyConnect", "SessionStartRallySchema", "SessionStartRallyPublish", "SessionStartRallyRequirements", "SessionStartRallyLinkCase", "SessionStartRallyDefect", "SessionStartGitlabReports", "SessionStartTestrailConnect", "SessionStartTestrailPublish", "SessionStartQtestConnect", "SessionStartQtestPublish", "SessionStartQtestRequirements"]
+SessionStart = Union["SessionStartRallyConnect", "SessionStartRallySchema", "SessionStartRallyPublish", "SessionStartRallyRequirements", "SessionStartRallyLinkCase", "SessionStartRallyDefect", "SessionStartGitlabReports", "SessionStartTestrailConnect", "SessionStartTestrailPublish", "SessionStartQtestConnect", "SessionStartQtestPublish", "SessionStartQtestRequirements", "SessionStartQtestFailedRun", "SessionStartQtestLinkDefect"]
 
 
 _SessionUnitsRequired = TypedDict("_SessionUnitsRequired", {

@@ -30,4 +30,6 @@ pub enum Details {
     QtestConnection(qtest::QtestConnection),
     QtestPublish(qtest::QtestPublishDetails),
     QtestRequirements(bridge::QtestRequirementsOutput),
+    QtestFailedRun(Box<qtest::QtestFailedRun>),
+    QtestDefectLink(qtest::QtestDefectLink),
 }

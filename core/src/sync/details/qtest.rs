@@ -65,3 +65,32 @@ pub struct QtestPublishDetails {
     /// Tests not published, and why.
     pub review: Vec<ReviewItem>,
 }
+
+/// A failed qTest test run read for a defect (`qtest.failed_run`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct QtestFailedRun {
+    pub test_run_id: u64,
+    pub test_log_id: Option<u64>,
+    /// The run, its test case and its latest log as the auto-fill reads them
+    /// (`autofill.fill`'s `run`).
+    pub run: crate::autofill::RunContext,
+    /// The run's page in qTest: the defect's Description links to it.
+    pub run_url: Option<String>,
+    /// The test case's page in qTest: the Rally test case made from it holds it in
+    /// its Description (`rally.defect`'s `test_case_link`).
+    pub test_case_url: Option<String>,
+    /// The latest log's files (`rally.defect`'s `attachments`).
+    pub attachments: Vec<super::rally::DefectAttachment>,
+}
+
+/// A Rally defect linked back to a qTest test run (`qtest.link_defect`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct QtestDefectLink {
+    pub test_run_id: u64,
+    /// The comment on the run that links the defect.
+    pub comment_id: Option<u64>,
+    /// The run had the link already (a rerun): nothing was added.
+    pub existed: bool,
+}

@@ -100,6 +100,24 @@ pub struct DefectOutput {
     /// The defect's Name (its summary).
     pub name: Option<String>,
     pub state: Option<String>,
+    /// The test case and the user story it is linked to (refs), when there are.
+    #[serde(default)]
+    pub test_case: Option<String>,
+    #[serde(default)]
+    pub requirement: Option<String>,
+    /// Files attached to the defect, by name.
+    #[serde(default)]
+    pub attachments: Vec<String>,
+}
+
+/// A file to attach to a defect: its bytes travel as base64.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct DefectAttachment {
+    pub name: String,
+    pub content_type: String,
+    pub content_base64: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -36,6 +36,24 @@ pub const REQUIREMENTS: Kind = Kind {
     resume_parts: resume_parts::<super::requirements::QtestRequirements>,
 };
 
+pub const FAILED_RUN: Kind = Kind {
+    name: "qtest.failed_run",
+    summary: "read a failed test run, its test case, its latest test log and the log's files, for a defect",
+    input: "{ config: Config, request: FailedRunRequest }",
+    start: start::<super::failed_run::FailedRunStart>,
+    resume: resume::<super::failed_run::FailedRun>,
+    resume_parts: resume_parts::<super::failed_run::FailedRun>,
+};
+
+pub const LINK_DEFECT: Kind = Kind {
+    name: "qtest.link_defect",
+    summary: "link a Rally defect back to the qTest test run it was filed from (a comment on the run)",
+    input: "{ config: Config, request: LinkDefectRequest }",
+    start: start::<super::link_defect::LinkDefectStart>,
+    resume: resume::<super::link_defect::LinkDefect>,
+    resume_parts: resume_parts::<super::link_defect::LinkDefect>,
+};
+
 /// The input schema of each qTest kind, for the generated binding types.
 #[cfg(feature = "schema")]
 pub fn input_schemas(g: &mut schemars::SchemaGenerator) -> Vec<(&'static str, schemars::Schema)> {
@@ -51,6 +69,14 @@ pub fn input_schemas(g: &mut schemars::SchemaGenerator) -> Vec<(&'static str, sc
         (
             REQUIREMENTS.name,
             g.subschema_for::<super::requirements::RequirementsStart>(),
+        ),
+        (
+            FAILED_RUN.name,
+            g.subschema_for::<super::failed_run::FailedRunStart>(),
+        ),
+        (
+            LINK_DEFECT.name,
+            g.subschema_for::<super::link_defect::LinkDefectStart>(),
         ),
     ]
 }

@@ -20,6 +20,10 @@ pub struct Call {
     pub body: Option<String>,
     /// For messages: "list the modules under 12".
     pub what: String,
+    /// The answer is a file (an attachment), not JSON: it comes back as
+    /// `{"base64", "content_type"}`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub raw: bool,
 }
 
 impl Call {
@@ -29,6 +33,15 @@ impl Call {
             path,
             body: None,
             what: what.into(),
+            raw: false,
+        }
+    }
+
+    /// A download: the answer's bytes, whatever their type.
+    pub fn download(path: String, what: impl Into<String>) -> Call {
+        Call {
+            raw: true,
+            ..Call::get(path, what)
         }
     }
 
@@ -38,6 +51,7 @@ impl Call {
             path,
             body: Some(body.to_string()),
             what: what.into(),
+            raw: false,
         }
     }
 
@@ -158,8 +172,13 @@ impl Link {
         }
         p.attempt += 1;
         p.sent = Some(id);
+        let accept = if p.call.raw {
+            "*/*"
+        } else {
+            "application/json"
+        };
         let mut headers = vec![
-            ("Accept".to_string(), "application/json".to_string()),
+            ("Accept".to_string(), accept.to_string()),
             ("Authorization".to_string(), format!("Bearer {token}")),
         ];
         if p.call.body.is_some() {
@@ -190,6 +209,7 @@ impl Link {
         };
         p.sent = None;
         let (changes, attempt, what) = (p.call.changes(), p.attempt, p.call.what.clone());
+        let raw = p.call.raw;
         let url = format!(
             "{}{}",
             self.site,
@@ -210,6 +230,9 @@ impl Link {
             self.pending = None;
             if changes {
                 self.unknown_streak = 0;
+            }
+            if raw && (200..300).contains(&response.status) {
+                return Ok(Some(download(response, &what)));
             }
             return Ok(Some(match api::read(response, &what, &url) {
                 Ok(v) => Outcome::Ok(v),
@@ -242,6 +265,21 @@ impl Link {
         let ms = after.unwrap_or_else(|| self.policy.backoff(attempt, &mut self.rng));
         self.wait(ms);
         Ok(None)
+    }
+}
+
+/// A downloaded file as the logic reads it: `{"base64", "content_type"}`.
+fn download(response: &HttpResponse, what: &str) -> Outcome {
+    use base64::Engine;
+    match response.body_bytes() {
+        Some(bytes) => Outcome::Ok(serde_json::json!({
+            "base64": base64::engine::general_purpose::STANDARD.encode(bytes),
+            "content_type": response.header("Content-Type"),
+        })),
+        None => Outcome::Refused(Error::new(
+            "qtest.bad_answer",
+            format!("the file qTest sent when asked to {what} is not readable (bad base64)"),
+        )),
     }
 }
 

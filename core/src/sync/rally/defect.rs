@@ -1,7 +1,12 @@
 //! Submit a defect from the auto-fill output: link it to the test case, the user
 //! story and the test run (FormattedIDs are looked up), create it, and return its
 //! FormattedID, summary (Name) and State. After a lost answer, look before
-//! creating again.
+//! creating again. A defect filed from a qTest run also finds the Rally test case
+//! made from the run's qTest test case (`case_link`) and gets the run's files
+//! (`files`).
+
+mod case_link;
+mod files;
 
 use super::driver::{Action, Logic, RallySession, SessionOptions};
 use super::link::{Call, Credentials, Link, Outcome};
@@ -13,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::rally::payload::RallyConfig;
 use crate::rally::query::{Expr, Value as QValue};
 use crate::sync::details::Details;
-use crate::sync::details::rally::DefectOutput;
+use crate::sync::details::rally::{DefectAttachment, DefectOutput};
 use crate::sync::report::{Entry, Ledger, RecordKind, Report};
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +33,11 @@ pub struct DefectRequest {
     pub requirement: Option<String>,
     /// The TestCaseResult ref of the run.
     pub test_case_result: Option<String>,
+    /// A qTest test case's web address: the Rally test case whose Description holds
+    /// it is linked, with its user story (WorkProduct), unless given above.
+    pub test_case_link: Option<String>,
+    /// Files to attach to the defect once it is there.
+    pub attachments: Vec<DefectAttachment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +106,8 @@ impl RallySession<Defect> {
         };
         let logic = Defect {
             links,
+            uploads: files::plan(&input.request.attachments),
+            check_uploads: true,
             ..Defect::default()
         };
         let link = Link::new(base, credentials, options.retry, options.seed);
@@ -118,6 +130,10 @@ enum Awaiting {
     Link,
     Existing,
     Create,
+    FindCase,
+    AttachList,
+    AttachContent,
+    AttachCreate,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -131,6 +147,16 @@ pub struct Defect {
     ledger: Ledger,
     error: Option<Error>,
     retryable: bool,
+    /// The test case behind `test_case_link` was looked for.
+    case_searched: bool,
+    uploads: Vec<files::Upload>,
+    /// List the defect's attachments before uploading (it may have some already).
+    #[serde(default = "yes")]
+    check_uploads: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Defect {
@@ -164,7 +190,26 @@ impl Defect {
             reference: ref_of(object),
             name: text_of(object, "Name"),
             state: text_of(object, "State"),
+            test_case: None,
+            requirement: None,
+            attachments: Vec::new(),
         }
+    }
+
+    /// The ref a link field of the defect holds: from the payload, else looked up.
+    fn linked(&self, field: &str, input: &DefectInput) -> Option<String> {
+        if let Some(PayloadValue::Text(r)) = input
+            .request
+            .payload
+            .get(&input.type_name)
+            .and_then(|f| f.get(field))
+        {
+            return Some(r.clone());
+        }
+        self.links
+            .iter()
+            .find(|l| l.field == field)
+            .and_then(|l| l.reference.clone())
     }
 }
 
@@ -172,8 +217,14 @@ impl Logic for Defect {
     type Input = DefectInput;
 
     fn advance(&mut self, input: &DefectInput) -> Action {
-        if self.error.is_some() || self.result.is_some() {
+        if self.error.is_some() {
             return Action::Finish;
+        }
+        if self.result.is_some() {
+            return self.next_upload(input).unwrap_or(Action::Finish);
+        }
+        if let Some(call) = self.find_case(input) {
+            return Action::Call(call);
         }
         let ws = input.workspace.as_deref();
         if let Some(l) = self.links.iter().find(|l| l.reference.is_none())
@@ -219,13 +270,23 @@ impl Logic for Defect {
         let v = match outcome {
             Outcome::Ok(v) => v,
             Outcome::GaveUp(e) => return self.stop(e, true),
+            Outcome::Unknown(_) if files::is_upload(awaiting) => {
+                return self.upload_unknown(awaiting);
+            }
             Outcome::Unknown(_) => {
                 self.must_look = true;
                 return;
             }
+            Outcome::Refused(e) if files::is_upload(awaiting) => {
+                return self.upload_refused(awaiting, e);
+            }
             Outcome::Refused(e) => return self.stop(e, false),
         };
         match awaiting {
+            Awaiting::FindCase => self.on_case(input, &v),
+            Awaiting::AttachList | Awaiting::AttachContent | Awaiting::AttachCreate => {
+                self.on_upload(input, awaiting, &v)
+            }
             Awaiting::Link => {
                 let Some(pos) = self.links.iter().position(|l| l.reference.is_none()) else {
                     return;
@@ -299,6 +360,9 @@ impl Logic for Defect {
         if self.awaiting == Awaiting::Create {
             self.must_look = true;
         }
+        if self.awaiting == Awaiting::AttachCreate {
+            self.check_uploads = true;
+        }
         self.awaiting = Awaiting::Nothing;
         self.error = None;
         self.retryable = false;
@@ -308,13 +372,19 @@ impl Logic for Defect {
         session_end::stop_once(&mut self.error, &mut self.retryable, error, retryable);
     }
 
-    fn finish(&mut self, _input: &DefectInput, link: &Link) -> Report {
-        let out = self.result.clone().unwrap_or(DefectOutput {
+    fn finish(&mut self, input: &DefectInput, link: &Link) -> Report {
+        let mut out = self.result.clone().unwrap_or(DefectOutput {
             formatted_id: None,
             reference: None,
             name: None,
             state: None,
+            test_case: None,
+            requirement: None,
+            attachments: Vec::new(),
         });
+        out.test_case = self.linked("TestCase", input);
+        out.requirement = self.linked("Requirement", input);
+        out.attachments = self.attached();
         session_end::report(
             self.ledger.clone(),
             link,
@@ -347,6 +417,7 @@ mod tests {
             test_case: Some("TC1".into()),
             requirement: Some("/hierarchicalrequirement/77".into()),
             test_case_result: None,
+            ..DefectRequest::default()
         }
     }
 

@@ -18,9 +18,12 @@
 mod control;
 mod requirement_store;
 mod requirements;
+mod failed_runs;
+mod log_files;
 mod routes;
 mod store;
 
+pub use log_files::Comment;
 pub use requirement_store::Requirement;
 pub use store::{LedgerEntry, Mapping, RunStatus};
 
@@ -186,6 +189,17 @@ impl QtestSim {
             .collect()
     }
 
+    /// The comments on a test run (a linked defect is one).
+    pub fn comments(&self, run_id: u64) -> Vec<Comment> {
+        lock(&self.shared.store)
+            .defect_links
+            .comments
+            .iter()
+            .filter(|c| c.run_id == run_id)
+            .cloned()
+            .collect()
+    }
+
     /// The properties a test run was created with.
     pub fn run_properties(&self, run_id: u64) -> Vec<serde_json::Value> {
         lock(&self.shared.store)
@@ -276,7 +290,8 @@ fn handle(shared: &Shared, req: HttpRequest) -> Outcome {
         let mut store = lock(&shared.store);
         match routes::authenticate(&store, req) {
             Some(refused) if req.path.starts_with("/api/") => refused,
-            _ => routes::route(&mut store, &base, req),
+            _ => failed_runs::route(&mut store, &base, req)
+                .unwrap_or_else(|| routes::route(&mut store, &base, req)),
         }
     };
     let (outcome, status) = match &fault {

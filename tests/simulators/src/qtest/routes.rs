@@ -432,7 +432,13 @@ fn create_run(store: &mut Store, base: &str, pid: u64, req: &HttpRequest) -> Rep
     Reply::json(200, &out)
 }
 
-fn create_log(store: &mut Store, base: &str, pid: u64, id: &str, req: &HttpRequest) -> Reply {
+pub(super) fn create_log(
+    store: &mut Store,
+    base: &str,
+    pid: u64,
+    id: &str,
+    req: &HttpRequest,
+) -> Reply {
     let v = match body(req) {
         Ok(v) => v,
         Err(r) => return r,

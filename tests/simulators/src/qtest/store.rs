@@ -123,6 +123,8 @@ pub struct Store {
     pub ledger: Vec<LedgerEntry>,
     /// Requirements, their fields and links (`requirements.rs`).
     pub reqs: super::requirement_store::Requirements,
+    /// Files of test logs and comments of test runs (`failed_runs`).
+    pub defect_links: super::log_files::State,
     next_id: u64,
 }
 
@@ -165,6 +167,7 @@ impl Store {
             logs: Vec::new(),
             ledger: Vec::new(),
             reqs: Default::default(),
+            defect_links: Default::default(),
             next_id: 1000,
         }
     }

@@ -16,10 +16,10 @@
 //! ```
 
 mod control;
-mod requirement_store;
-mod requirements;
 mod failed_runs;
 mod log_files;
+mod requirement_store;
+mod requirements;
 mod routes;
 mod store;
 

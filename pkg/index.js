@@ -53,6 +53,7 @@ export {
   QtestError,
   TestrailError,
   GitlabError,
+  BridgeError,
   SessionError,
   errorClassFor,
 } from './api.js';

@@ -42,6 +42,7 @@ export {
   QtestError,
   TestrailError,
   GitlabError,
+  BridgeError,
   SessionError,
   errorClassFor,
 } from './api.js';

@@ -33,6 +33,8 @@ export class RallyError extends TmbridgeError {}
 export class QtestError extends TmbridgeError {}
 /** TestRail refused a request or a TestRail payload could not be built. (`testrail.*`) */
 export class TestrailError extends TmbridgeError {}
+/** The qTest-Rally bridge could not go on: a story it cannot import, a configured requirement field qTest does not have. (`bridge.*`) */
+export class BridgeError extends TmbridgeError {}
 /** A GitLab webhook, pipeline or artifact could not be read. (`gitlab.*`) */
 export class GitlabError extends TmbridgeError {}
 /** A session could not start, resume or take what the host gave it: an unknown kind, no credentials, saved progress from another version, an answer to a request that was not asked. (`session.*`, `sync.*`) */
@@ -58,6 +60,7 @@ const ERROR_CLASSES = {
   rally: RallyError,
   qtest: QtestError,
   testrail: TestrailError,
+  bridge: BridgeError,
   gitlab: GitlabError,
   session: SessionError,
   sync: SessionError,

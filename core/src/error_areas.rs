@@ -63,6 +63,11 @@ pub const ERROR_CLASSES: &[ErrorClass] = &[
         doc: "TestRail refused a request or a TestRail payload could not be built.",
     },
     ErrorClass {
+        name: "BridgeError",
+        areas: &["bridge"],
+        doc: "The qTest-Rally bridge could not go on: a story it cannot import, a configured requirement field qTest does not have.",
+    },
+    ErrorClass {
         name: "GitlabError",
         areas: &["gitlab"],
         doc: "A GitLab webhook, pipeline or artifact could not be read.",

@@ -26,6 +26,7 @@ from ._call import _BYTES, call, call_json
 from ._envelope import raise_error, unwrap
 from ._errors import (
     AutofillError,
+    BridgeError,
     ConfigError,
     Error,
     GitlabError,
@@ -75,6 +76,7 @@ from .types import (
 
 __all__ = [
     "AutofillError",
+    "BridgeError",
     "ConfigError",
     "Error",
     "GitlabError",

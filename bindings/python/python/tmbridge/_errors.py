@@ -67,6 +67,10 @@ class TestrailError(Error):
     """TestRail refused a request or a TestRail payload could not be built. (``testrail.*``)"""
 
 
+class BridgeError(Error):
+    """The qTest-Rally bridge could not go on: a story it cannot import, a configured requirement field qTest does not have. (``bridge.*``)"""
+
+
 class GitlabError(Error):
     """A GitLab webhook, pipeline or artifact could not be read. (``gitlab.*``)"""
 
@@ -95,6 +99,7 @@ _CLASSES: Dict[str, Type[Error]] = {
     "rally": RallyError,
     "qtest": QtestError,
     "testrail": TestrailError,
+    "bridge": BridgeError,
     "gitlab": GitlabError,
     "session": SessionError,
     "sync": SessionError,

@@ -57,8 +57,8 @@ too. Events in progress when a process was killed are retried at the next start 
 count against --max-attempts.
 
 With --queue amqp://..., serve only receives: each event is answered 200 once the
-broker confirmed it (503 when the broker is down or refuses, so GitLab retries), and
-any number of `tmbridge worker --queue ...` processes publish them; --state, the
+broker confirmed it (503 when the broker is down or refuses: GitLab marks the delivery
+failed, to be resent from the webhook's Recent events), and any number of `tmbridge worker --queue ...` processes publish them; --state, the
 GitLab token and the target's credentials are not needed here.
   TMBRIDGE_AMQP_USER=tmbridge TMBRIDGE_AMQP_PASSWORD=... tmbridge serve \\
     --config tmbridge.toml --queue amqp://rabbitmq.internal:5672 --listen 0.0.0.0:8080

@@ -81,7 +81,7 @@ pub fn too_large(max_body: u64) -> Answer {
 /// How long a client refused for lack of room is asked to wait, in seconds.
 pub const RETRY_AFTER_SECS: u64 = 5;
 
-/// Every handler is busy: a 5xx, so GitLab delivers the event again later.
+/// Every handler is busy: a 5xx, so GitLab marks the delivery failed (never a 200 for an event not kept).
 pub fn busy() -> Answer {
     Answer::new(
         503,

@@ -24,7 +24,7 @@ pub enum Accepted {
 }
 
 pub trait EventSink: Send {
-    /// Keeps the event durably, or says why it could not (answered 503: GitLab retries).
+    /// Keeps the event durably, or says why it could not (answered 503: GitLab marks the delivery failed).
     fn accept(&mut self, event: &NewEvent<'_>, now: i64) -> Result<Accepted, String>;
 }
 

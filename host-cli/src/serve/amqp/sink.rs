@@ -1,6 +1,7 @@
 //! The receiver's side of `serve --queue`: each verified event is published to the
 //! events queue and answered 200 only once the broker confirmed it. A broker that is
-//! down or refuses gives 503, so GitLab delivers the event again.
+//! down or refuses gives 503: GitLab records the delivery as failed (it does not redeliver by
+//! itself; it can be resent from the webhook's Recent events), never a 200 for a lost event.
 
 use super::headers::EventMeta;
 use super::{Broker, EVENTS, Link, Published};
@@ -69,11 +70,11 @@ impl EventSink for BrokerSink {
         match outcome {
             Ok(Published::Confirmed) => Ok(Accepted::New(meta.key().into())),
             Ok(Published::Refused) => Err(format!(
-                "serve.queue_refused: the broker at {} refused the event (basic.nack); GitLab will deliver it again",
+                "serve.queue_refused: the broker at {} refused the event (basic.nack); resend it from the webhook's Recent events in GitLab",
                 self.broker.address
             )),
             Err(e) => Err(format!(
-                "serve.queue_unavailable: the event could not be handed to the broker ({e}); GitLab will deliver it again"
+                "serve.queue_unavailable: the event could not be handed to the broker ({e}); resend it from the webhook's Recent events in GitLab"
             )),
         }
     }

@@ -59,6 +59,10 @@ pub fn route(store: &mut Store, base: &str, req: &HttpRequest) -> Option<Reply> 
         return None;
     };
     let pid = pid.parse::<u64>().ok().filter(|p| *p == store.project_id)?;
+    // Named resources beside numbered ones (`test-runs/execution-statuses`) are routes.rs's.
+    if tail.get(1).is_some_and(|id| id.parse::<u64>().is_err()) {
+        return None;
+    }
     Some(match (req.method.as_str(), tail) {
         ("GET", ["test-runs", id]) => {
             let Some(run) = run_of(store, id) else {

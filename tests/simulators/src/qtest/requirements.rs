@@ -26,7 +26,7 @@
 //!   for test logs).
 
 use super::requirement_store::Requirement;
-use super::store::{Store, case_json};
+use super::store::Store;
 use crate::server::{HttpRequest, Reply};
 use serde_json::{Value, json};
 
@@ -113,10 +113,6 @@ pub fn route(
         ("PUT", ["requirements", id]) => update(store, base, pid, id, req),
         ("POST", ["requirements", id, "link"]) => link(store, pid, base, id, req),
         ("GET", ["linked-artifacts"]) => linked(store, base, pid, req),
-        ("GET", ["test-cases", id]) => match store.cases.iter().find(|c| c.id.to_string() == *id) {
-            Some(c) => Reply::json(200, &case_json(base, pid, c)),
-            None => message(404, &format!("Test Case {id} does not exist.")),
-        },
         _ => return None,
     })
 }

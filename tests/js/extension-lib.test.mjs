@@ -1,7 +1,9 @@
 // The extension's pure helpers in Node: which pages are GitLab pipelines or jobs, the
-// run made from a GitLab test report case, and how typed values become settings.
+// run made from a GitLab test report case, how typed values become settings, and which
+// dropped files are a report and which the attachments a failed test names.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { allureFiles, baseName, contentType, matchAttachments, reportKind, toBase64 } from '../../pkg/extension/lib/files.js';
 import { gitlabPage, runFromGitlabTest } from '../../pkg/extension/lib/gitlab.js';
 import { qtestRunPage } from '../../pkg/extension/lib/qtest.js';
 import { literalTemplate, originPattern, withEdits } from '../../pkg/extension/lib/settings.js';
@@ -72,4 +74,28 @@ it('puts typed values in charge of the settings: text as a literal rule, drop-do
   assert.deepEqual(emptied.defaults, {});
   assert.equal(literalTemplate('}{'), '}}{{');
   assert.equal(originPattern('https://rally1.rallydev.com/slm/webservice/v2.0'), 'https://rally1.rallydev.com/*');
+});
+
+it('tells a JUnit report from allure results and matches attachments to dropped files by name', () => {
+  const f = (name) => ({ name });
+  assert.equal(reportKind([f('shot.png'), f('a-result.json'), f('junit.xml')]), 'allure');
+  assert.equal(reportKind([f('shot.png'), f('TEST-shop.XML')]), 'junit');
+  assert.equal(reportKind([f('shot.png'), f('notes.txt')]), null);
+  assert.deepEqual(
+    allureFiles([f('a-result.json'), f('b-container.json'), f('c-attachment.json'), f('environment.properties'), f('x.png'), f('dir/executor.json')]).map((x) => x.name),
+    ['a-result.json', 'b-container.json', 'environment.properties', 'dir/executor.json'],
+  );
+  assert.equal(baseName('/builds/shop/screens/a.png'), 'a.png');
+  assert.equal(baseName('C:\\ci\\out\\b.log'), 'b.log');
+  const dropped = [f('results/a.png'), f('b.log'), f('a.png')];
+  const { found, missing } = matchAttachments(['/ci/a.png', 'b.log', 'c.webm', 'x/a.png'], dropped);
+  assert.deepEqual(found.map((x) => [x.name, x.file]), [['a.png', dropped[0]], ['b.log', dropped[1]]]);
+  assert.deepEqual(missing, [{ name: 'c.webm', why: 'not among the dropped files' }]);
+  assert.deepEqual(matchAttachments(undefined, dropped), { found: [], missing: [] });
+  assert.equal(contentType('a.PNG'), 'image/png');
+  assert.equal(contentType('a.log'), 'text/plain');
+  assert.equal(contentType('a.bin'), 'application/octet-stream');
+  assert.equal(contentType('a.png', 'image/x-custom'), 'image/x-custom');
+  const big = new Uint8Array(100_000).map((_, i) => i % 251);
+  assert.equal(toBase64(big), Buffer.from(big).toString('base64'));
 });

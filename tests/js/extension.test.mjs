@@ -1,11 +1,12 @@
 // The MV3 extension (pkg/extension) in headless Chromium against the Rally and GitLab
-// simulators on loopback: set-up on the options page, a JUnit report dropped on the side
-// panel, the failed test of a GitLab pipeline page, the defect form the panel renders
+// simulators on loopback: set-up on the options page, a JUnit report or an allure-results
+// folder dropped on the side panel with the files its tests attach, the failed test of a
+// GitLab pipeline page, the defect form the panel renders
 // from the `rally.schema` session, and the defect the `rally.defect` session creates.
 // Bad key, no network and a missing required field each end in a clear message.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,25 @@ const JUNIT = `<?xml version="1.0" encoding="UTF-8"?>
   </testcase>
 </testsuite>
 `;
+
+// The same failure with a screenshot named in its output (a path of the CI machine) and
+// a video the user does not drop.
+const JUNIT_WITH_FILES = `<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="checkout" tests="1" failures="1">
+  <testcase classname="shop.ReceiptTest" name="prints the receipt" time="0.9">
+    <failure message="receipt total 0.00, expected 12.50">AssertionError: receipt total 0.00, expected 12.50</failure>
+    <system-out>opened /receipt/77
+[[ATTACHMENT|/builds/shop/target/screens/receipt.png]]
+[[ATTACHMENT|/builds/shop/target/videos/receipt.webm]]
+</system-out>
+  </testcase>
+</testsuite>
+`;
+
+// A committed allure-results folder (tests/fixtures/extension): a failed test naming a
+// screenshot, a step's log and a video whose file is not in the folder.
+const ALLURE_RESULTS = join(ROOT, 'tests/fixtures/extension/allure-results');
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC', 'base64');
 
 let sim;
 let info;
@@ -183,6 +203,28 @@ async function dropFile(page, name, text) {
   );
   await page.dispatchEvent('#drop', 'dragover', { dataTransfer });
   await page.dispatchEvent('#drop', 'drop', { dataTransfer });
+}
+
+/** Drops several files at once (a folder's files, or a report with its screenshots). */
+async function dropFiles(page, files) {
+  const dataTransfer = await page.evaluateHandle((list) => {
+    const dt = new DataTransfer();
+    for (const { name, data } of list) {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      dt.items.add(new File([bytes], name));
+    }
+    return dt;
+  }, files.map(({ name, bytes }) => ({ name, data: Buffer.from(bytes).toString('base64') })));
+  await page.dispatchEvent('#drop', 'dragover', { dataTransfer });
+  await page.dispatchEvent('#drop', 'drop', { dataTransfer });
+}
+
+const allureResults = () => readdirSync(ALLURE_RESULTS).map((name) => ({ name, bytes: readFileSync(join(ALLURE_RESULTS, name)) }));
+
+/** The defect of `formattedId` as WSAPI has it, with the named fields. */
+async function defectOf(formattedId, fetch) {
+  const found = await wsapi(`/defect?query=(FormattedID%20%3D%20${formattedId})&fetch=${fetch}`);
+  return found.QueryResult.Results[0];
 }
 
 const fieldValue = (page, name) => page.inputValue(`[name="${name}"]`);
@@ -486,4 +528,79 @@ it('keeps form layout edits made through the core, and imports and exports the s
   await options.waitForFunction(() => document.getElementById('settings-status').textContent.startsWith('Back'));
   await options.close();
   assert.deepEqual([...errors, ...again.errors, ...third.errors], []);
+});
+
+it('files a defect from a failed test of a dropped allure-results folder, with the files it names', async () => {
+  await setUp({});
+  const { page, errors } = await openPanel();
+  const files = allureResults();
+  await dropFiles(page, files);
+  await page.waitForSelector('#failed-tests li');
+  assert.match(await page.textContent('#source-status'), /^allure-results \(3 results\): 2 failed tests\. Pick one:/);
+  assert.deepEqual(await page.locator('#failed-tests button').allInnerTexts(), [
+    'shop.checkout.PaymentTest › pays by card\nAssertionError: expected status 200 but was 502',
+    'shop.checkout.PaymentTest › shows the receipt\nConnectionError: receipts service refused the connection',
+  ]);
+  await pickFailed(page, /pays by card/);
+  assert.equal(await fieldValue(page, 'Name'), 'pays by card: AssertionError: expected status 200 but was 502');
+  assert.match(await fieldValue(page, 'Description'), /expected status 200 but was 502/);
+  // The screenshot and the failing step's log were dropped; the video was not.
+  const png = '5d1c6a2e-7b0f-4c39-9f4e-1a2b3c4d5e61-attachment.png';
+  const log = '8f3e2d1c-0b9a-4e87-a6c5-b4d3e2f1a0b9-attachment.txt';
+  const video = 'c7b6a5d4-e3f2-4a1b-9c8d-7e6f5a4b3c2d-attachment.webm';
+  assert.deepEqual(await page.locator('#attachments li').allInnerTexts(), [
+    `To attach: ${png}, ${log}`,
+    `Not attached: ${video} (not among the dropped files)`,
+  ]);
+  const dropped = files.filter((f) => /-attachment\./.test(f.name)).length;
+  assert.equal(dropped, 2);
+  await shot(page, 'allure-form.png');
+
+  await page.click('#submit');
+  await page.waitForSelector('#result:not([hidden])');
+  await page.waitForFunction(() => document.getElementById('defect-extra').textContent !== '');
+  const formattedId = await page.textContent('#defect-link');
+  const extra = await page.textContent('#defect-extra');
+  assert.ok(extra.includes(`attached ${png}, ${log}`), extra);
+  assert.ok(extra.includes(`${video} not attached: not among the dropped files`), extra);
+  const [defect] = (await ledger()).filter((e) => e.formatted_id === formattedId);
+  assert.ok(defect, `${formattedId} is not in the simulator's ledger`);
+  assert.equal(defect.fields.Name, 'pays by card: AssertionError: expected status 200 but was 502');
+  const object = await defectOf(formattedId, 'Name,Attachments');
+  assert.equal(object.Name, 'pays by card: AssertionError: expected status 200 but was 502');
+  assert.equal(object.Attachments.Count, dropped);
+  await shot(page, 'allure-submitted.png');
+
+  // The broken test has no files: nothing to attach, nothing listed.
+  await pickFailed(page, /shows the receipt/);
+  assert.equal(await page.isHidden('#attachments'), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+it('attaches the files a failed JUnit test names when they are chosen with the report', async () => {
+  await setUp({});
+  const { page, errors } = await openPanel();
+  // The "choose files" input: the report, the screenshot it names and a file it does not name.
+  await page.setInputFiles('#report-files', [
+    { name: 'receipt.png', mimeType: 'image/png', buffer: PNG },
+    { name: 'report.xml', mimeType: 'text/xml', buffer: Buffer.from(JUNIT_WITH_FILES) },
+    { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not named by the report') },
+  ]);
+  await page.waitForSelector('#defect-form:not([hidden]) .field');
+  assert.match(await page.textContent('#source-status'), /^report\.xml: 1 failed test/);
+  assert.deepEqual(await page.locator('#attachments li').allInnerTexts(), [
+    'To attach: receipt.png',
+    'Not attached: receipt.webm (not among the dropped files)',
+  ]);
+  await page.click('#submit');
+  await page.waitForSelector('#result:not([hidden])');
+  await page.waitForFunction(() => document.getElementById('defect-extra').textContent !== '');
+  assert.match(await page.textContent('#defect-extra'), /attached receipt\.png; receipt\.webm not attached/);
+  const formattedId = await page.textContent('#defect-link');
+  const object = await defectOf(formattedId, 'Name,Attachments');
+  assert.equal(object.Name, 'prints the receipt: receipt total 0.00, expected 12.50');
+  assert.equal(object.Attachments.Count, 1);
+  assert.deepEqual(errors, []);
+  await page.close();
 });

@@ -525,8 +525,8 @@ async function linkBack(q, report, url) {
     config: qtestConfig(state.setup, q.project),
     request: { test_run: q.test_run_id, test_log: q.test_log_id, defect: { formatted_id: filed.formatted_id, url, name: filed.name } },
   };
-  const report = await runSession('qtest.link_defect', input, state.setup.qtestToken);
-  notes.push(report.error ? `not linked back to qTest: ${qtestFailure(report.error)}` : `linked back to qTest test run ${q.run.test_run.pid ?? q.test_run_id}`);
+  const linked = await runSession('qtest.link_defect', input, state.setup.qtestToken);
+  notes.push(linked.error ? `not linked back to qTest: ${qtestFailure(linked.error)}` : `linked back to qTest test run ${q.run.test_run.pid ?? q.test_run_id}`);
   $('defect-extra').textContent = ` (${notes.join('; ')})`;
 }
 

@@ -6,7 +6,7 @@ import { it } from 'node:test';
 import { allureFiles, baseName, contentType, matchAttachments, reportKind, toBase64 } from '../../pkg/extension/lib/files.js';
 import { gitlabPage, runFromGitlabTest } from '../../pkg/extension/lib/gitlab.js';
 import { qtestRunPage } from '../../pkg/extension/lib/qtest.js';
-import { literalTemplate, originPattern, withEdits } from '../../pkg/extension/lib/settings.js';
+import { literalTemplate, originPattern, placeProblems, separatorText, separatorValue, withEdits } from '../../pkg/extension/lib/settings.js';
 
 it('finds the project and pipeline or job of GitLab pages under the configured URL only', () => {
   const base = 'https://gitlab.example.com';
@@ -98,4 +98,30 @@ it('tells a JUnit report from allure results and matches attachments to dropped 
   assert.equal(contentType('a.png', 'image/x-custom'), 'image/x-custom');
   const big = new Uint8Array(100_000).map((_, i) => i % 251);
   assert.equal(toBase64(big), Buffer.from(big).toString('base64'));
+});
+
+it('puts each core problem with the settings beside its rule, value map or default', () => {
+  const settings = {
+    rules: [{ field: 'Name', template: '{x' }, { field: 'Severity', template: 'a', map: 'sev' }, { field: 'Priority', template: 'b', map: 'nope' }],
+    defaults: { Environment: 'Staging' },
+    value_maps: [{ name: 'sev', pairs: [] }],
+  };
+  const p = (code, field, message, severity = 'error') => ({ code, field, message, severity, hint: null });
+  const problems = [
+    p('autofill.template_syntax', 'Name', 'rule 0 (Name): the template does not close'),
+    p('autofill.unknown_map', 'Priority', 'the rule for Priority uses the value map nope, which the settings do not define'),
+    p('autofill.mapping_target_not_allowed', 'Severity', 'the value map sev maps x to y, which is not an allowed value of Severity'),
+    p('autofill.value_not_allowed', 'Environment', 'Staging is not an allowed value of Environment'),
+    p('autofill.required_empty', 'Name', 'Name is required'),
+    p('autofill.empty_schema', null, 'the schema has no fields', 'warning'),
+    p('autofill.template_syntax', 'Name', 'rule 0 (Name): the template does not close'),
+  ];
+  const placed = placeProblems(problems, settings);
+  assert.deepEqual(placed.rules.map((r) => r.map((x) => x.code)), [['autofill.template_syntax'], [], ['autofill.unknown_map']]);
+  assert.deepEqual(placed.maps.map((m) => m.map((x) => x.code)), [['autofill.mapping_target_not_allowed']]);
+  assert.deepEqual(Object.keys(placed.defaults), ['Environment']);
+  assert.deepEqual(placed.other.map((x) => x.code), ['autofill.empty_schema']);
+  assert.equal(separatorText('\n\t\\'), '\\n\\t\\\\');
+  assert.equal(separatorValue('\\n - \\t\\\\'), '\n - \t\\');
+  assert.equal(separatorValue(separatorText(' | \n')), ' | \n');
 });

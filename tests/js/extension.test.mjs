@@ -604,3 +604,66 @@ it('attaches the files a failed JUnit test names when they are chosen with the r
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+it('edits the auto-fill rules in the options form, with the core problems beside the row, and the panel uses them', async () => {
+  await setUp({});
+  const options = await context.newPage();
+  const errors = watchErrors(options);
+  await options.setViewportSize({ width: 760, height: 900 });
+  await options.goto(`chrome-extension://${extensionId}/options.html`);
+  await options.waitForSelector('body[data-ready=true]');
+  // The built-in settings as rows: the Name rule first.
+  assert.deepEqual(await options.locator('#rules .rule').evaluateAll((rows) => rows.map((r) => r.dataset.field)), ['Name', 'Description', 'FoundInBuild', 'Notes']);
+  const nameTemplate = options.locator('.rule[data-field=Name] input.template');
+  assert.equal(await nameTemplate.inputValue(), '{test_case.name}{test_log.message|first_line|prefix(": ")}');
+  assert.equal(await options.inputValue('.default input[aria-label="Default 1 field"]'), 'State');
+
+  // A template that does not close: the core's problem beside the rule, once the form is checked against Rally's.
+  await nameTemplate.fill('[checkout] {test_case.name');
+  await options.waitForFunction(() => document.getElementById('schema-status').textContent.startsWith('Checked against'));
+  const ruleProblems = options.locator('.rule[data-field=Name] .problems li.error');
+  await ruleProblems.first().waitFor();
+  assert.match(await ruleProblems.first().textContent(), /^rule 0 \(Name\): /);
+  assert.equal(await options.locator('.rule.has-error').count(), 1);
+  // A default Rally does not allow, beside its row.
+  await options.click('#add-default');
+  await options.fill('[aria-label="Default 4 field"]', 'Environment');
+  await options.fill('[aria-label="Default 4 value"]', 'Staging');
+  await options.locator('.default[data-index="3"] .problems li').first().waitFor();
+  assert.match(await options.locator('.default[data-index="3"] .problems').textContent(), /Staging/);
+  await options.click('#save-settings');
+  await options.waitForFunction(() => document.getElementById('form-status').textContent !== '');
+  assert.match(await options.textContent('#form-status'), /^Not saved: 2 problems marked above/);
+  await options.locator('#form-settings').screenshot({ path: join(SCREENSHOTS, 'options-rules.png') });
+
+  // Fixed: no problem left, saved.
+  await nameTemplate.fill('[checkout] {test_case.name}');
+  await options.fill('[aria-label="Default 4 value"]', 'Test');
+  await options.waitForFunction(() => document.querySelectorAll('#form-settings .problems li.error').length === 0);
+  // The Notes rule goes.
+  await options.click('[aria-label="Remove rule 4"]');
+  await options.click('#save-settings');
+  await options.waitForFunction(() => document.getElementById('form-status').textContent.startsWith('Saved'));
+
+  // Exported as JSON as they were saved.
+  const [download] = await Promise.all([options.waitForEvent('download'), options.click('#export')]);
+  const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.equal(exported.rules[0].template, '[checkout] {test_case.name}');
+  assert.equal(exported.defaults.Environment, 'Test');
+  assert.deepEqual(exported.rules.map((r) => r.field), ['Name', 'Description', 'FoundInBuild']);
+
+  // The panel fills the form with them.
+  const { page, errors: panelErrors } = await openPanel();
+  await dropFile(page, 'checkout.xml', JUNIT);
+  await pickFailed(page, /pays by card/);
+  assert.equal(await fieldValue(page, 'Name'), '[checkout] pays by card');
+  assert.equal(await fieldValue(page, 'Environment'), 'Test');
+  assert.equal(await fieldValue(page, 'Notes'), '');
+  await page.close();
+
+  await options.click('#reset');
+  await options.waitForFunction(() => document.getElementById('settings-status').textContent.startsWith('Back'));
+  assert.equal(await options.locator('#rules .rule').count(), 4);
+  await options.close();
+  assert.deepEqual([...errors, ...panelErrors], []);
+});

@@ -38,8 +38,8 @@ const JUNIT = `<?xml version="1.0" encoding="UTF-8"?>
 </testsuite>
 `;
 
-// The same failure with a screenshot named in its output (a path of the CI machine) and
-// a video the user does not drop.
+// A failure with a screenshot named in its output (a path of the CI machine), a video
+// the user does not drop and a file name that is markup.
 const JUNIT_WITH_FILES = `<?xml version="1.0" encoding="UTF-8"?>
 <testsuite name="checkout" tests="1" failures="1">
   <testcase classname="shop.ReceiptTest" name="prints the receipt" time="0.9">
@@ -47,6 +47,7 @@ const JUNIT_WITH_FILES = `<?xml version="1.0" encoding="UTF-8"?>
     <system-out>opened /receipt/77
 [[ATTACHMENT|/builds/shop/target/screens/receipt.png]]
 [[ATTACHMENT|/builds/shop/target/videos/receipt.webm]]
+[[ATTACHMENT|/builds/shop/&lt;img src=x onerror=alert(1)&gt;.png]]
 </system-out>
   </testcase>
 </testsuite>
@@ -574,6 +575,14 @@ it('files a defect from a failed test of a dropped allure-results folder, with t
   // The broken test has no files: nothing to attach, nothing listed.
   await pickFailed(page, /shows the receipt/);
   assert.equal(await page.isHidden('#attachments'), true);
+
+  // The same folder chosen with the "a folder" link instead of dropped.
+  await page.evaluate(() => document.getElementById('failed-tests').replaceChildren());
+  await page.setInputFiles('#report-folder', ALLURE_RESULTS);
+  await page.waitForSelector('#failed-tests li');
+  assert.match(await page.textContent('#source-status'), /^allure-results \(3 results\): 2 failed tests/);
+  await pickFailed(page, /pays by card/);
+  assert.equal(await page.locator('#attachments li').first().innerText(), `To attach: ${png}, ${log}`);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -591,8 +600,9 @@ it('attaches the files a failed JUnit test names when they are chosen with the r
   assert.match(await page.textContent('#source-status'), /^report\.xml: 1 failed test/);
   assert.deepEqual(await page.locator('#attachments li').allInnerTexts(), [
     'To attach: receipt.png',
-    'Not attached: receipt.webm (not among the dropped files)',
+    'Not attached: receipt.webm (not among the dropped files), <img src=x onerror=alert(1)>.png (not among the dropped files)',
   ]);
+  assert.equal(await page.locator('#attachments img').count(), 0);
   await page.click('#submit');
   await page.waitForSelector('#result:not([hidden])');
   await page.waitForFunction(() => document.getElementById('defect-extra').textContent !== '');

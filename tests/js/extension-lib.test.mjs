@@ -109,8 +109,9 @@ it('puts each core problem with the settings beside its rule, value map or defau
   const p = (code, field, message, severity = 'error') => ({ code, field, message, severity, hint: null });
   const problems = [
     p('autofill.template_syntax', 'Name', 'rule 0 (Name): the template does not close'),
-    p('autofill.unknown_map', 'Priority', 'the rule for Priority uses the value map nope, which the settings do not define'),
-    p('autofill.mapping_target_not_allowed', 'Severity', 'the value map sev maps x to y, which is not an allowed value of Severity'),
+    p('autofill.unknown_map', 'Priority', 'the rule for Priority uses the value map "nope", which the settings do not define'),
+    p('autofill.mapping_target_not_allowed', 'Severity', 'the value map "sev" maps "x" to "y", which is not an allowed value of Severity'),
+    p('autofill.mapping_target_unmapped', 'Severity', '2 allowed value(s) of Severity have no pair in the value map "sev", so they cannot come back', 'info'),
     p('autofill.value_not_allowed', 'Environment', 'Staging is not an allowed value of Environment'),
     p('autofill.required_empty', 'Name', 'Name is required'),
     p('autofill.empty_schema', null, 'the schema has no fields', 'warning'),
@@ -118,7 +119,7 @@ it('puts each core problem with the settings beside its rule, value map or defau
   ];
   const placed = placeProblems(problems, settings);
   assert.deepEqual(placed.rules.map((r) => r.map((x) => x.code)), [['autofill.template_syntax'], [], ['autofill.unknown_map']]);
-  assert.deepEqual(placed.maps.map((m) => m.map((x) => x.code)), [['autofill.mapping_target_not_allowed']]);
+  assert.deepEqual(placed.maps.map((m) => m.map((x) => x.code)), [['autofill.mapping_target_not_allowed', 'autofill.mapping_target_unmapped']]);
   assert.deepEqual(Object.keys(placed.defaults), ['Environment']);
   assert.deepEqual(placed.other.map((x) => x.code), ['autofill.empty_schema']);
   assert.equal(separatorText('\n\t\\'), '\\n\\t\\\\');

@@ -655,12 +655,32 @@ it('edits the auto-fill rules in the options form, with the core problems beside
   await options.click('#save-settings');
   await options.waitForFunction(() => document.getElementById('form-status').textContent.startsWith('Saved'));
 
+  // A value map for a drop-down: a target Rally does not allow is marked beside the map.
+  await options.click('#add-rule');
+  await options.fill('[aria-label="Rule 4 field"]', 'Priority');
+  await options.fill('[aria-label="Rule 4 template"]', '{test_run.properties.severity}');
+  await options.fill('[aria-label="Rule 4 value map"]', 'priorities');
+  await options.click('#add-map');
+  await options.fill('[aria-label="Value map 1 name"]', 'priorities');
+  await options.fill('[aria-label="Value map 1 pair 1 source"]', 'critical');
+  await options.fill('[aria-label="Value map 1 pair 1 target"]', 'Urgent');
+  await options.locator('.map[data-index="0"] .problems li.error').first().waitFor();
+  assert.match(await options.locator('.map[data-index="0"] .problems li.error').first().textContent(), /value map "priorities" maps "critical" to "Urgent"/);
+  await options.fill('[aria-label="Value map 1 pair 1 target"]', 'High Attention');
+  await options.waitForFunction(() => document.querySelectorAll('#form-settings .problems li.error').length === 0);
+  // Rules are tried in order: the new one moves up.
+  await options.click('[aria-label="Move rule 4 up"]');
+  await options.click('#save-settings');
+  await options.waitForFunction(() => document.getElementById('form-status').textContent.startsWith('Saved'));
+
   // Exported as JSON as they were saved.
   const [download] = await Promise.all([options.waitForEvent('download'), options.click('#export')]);
   const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
   assert.equal(exported.rules[0].template, '[checkout] {test_case.name}');
   assert.equal(exported.defaults.Environment, 'Test');
-  assert.deepEqual(exported.rules.map((r) => r.field), ['Name', 'Description', 'FoundInBuild']);
+  assert.deepEqual(exported.rules.map((r) => r.field), ['Name', 'Description', 'Priority', 'FoundInBuild']);
+  assert.deepEqual(exported.rules[2], { field: 'Priority', template: '{test_run.properties.severity}', map: 'priorities' });
+  assert.deepEqual(exported.value_maps, [{ name: 'priorities', pairs: [{ source: 'critical', target: 'High Attention' }] }]);
 
   // The panel fills the form with them.
   const { page, errors: panelErrors } = await openPanel();
@@ -669,6 +689,8 @@ it('edits the auto-fill rules in the options form, with the core problems beside
   assert.equal(await fieldValue(page, 'Name'), '[checkout] pays by card');
   assert.equal(await fieldValue(page, 'Environment'), 'Test');
   assert.equal(await fieldValue(page, 'Notes'), '');
+  // The JUnit test has no severity: the Priority rule gives nothing, the default stays.
+  assert.equal(await fieldValue(page, 'Priority'), 'Normal');
   await page.close();
 
   await options.click('#reset');

@@ -85,6 +85,10 @@ const ABOUT_THE_RUN = new Set([
   'autofill.mapped_loosely',
 ]);
 
+/** Whether a problem's message is about the value map `name` (the core quotes it). */
+const names = (problem, name) =>
+  Boolean(name) && (problem.message.includes(`value map ${JSON.stringify(name)}`) || problem.message.includes(`value map ${name} `));
+
 /**
  * The core's problems with the settings, each beside the row it is about: a rule by the
  * index the core names (`rule 2 (Notes): ...`), a value map by its name, a default by
@@ -101,10 +105,10 @@ export function placeProblems(problems, settings) {
     if (ABOUT_THE_RUN.has(p.code) || seen.has(key)) continue;
     seen.add(key);
     const rule = /^rule (\d+) \(/.exec(p.message);
-    const map = (settings.value_maps ?? []).findIndex((m) => m.name && p.message.includes(`value map ${m.name}`));
+    const map = (settings.value_maps ?? []).findIndex((m) => names(p, m.name));
     if (rule && rules[Number(rule[1])]) rules[Number(rule[1])].push(p);
     else if (p.code === 'autofill.unknown_map') {
-      const at = (settings.rules ?? []).findIndex((r) => r.field === p.field && r.map && p.message.includes(`value map ${r.map}`));
+      const at = (settings.rules ?? []).findIndex((r) => r.field === p.field && names(p, r.map));
       (at >= 0 ? rules[at] : other).push(p);
     } else if (map >= 0) maps[map].push(p);
     else if (p.field && Object.hasOwn(settings.defaults ?? {}, p.field)) (defaults[p.field] ??= []).push(p);

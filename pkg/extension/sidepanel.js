@@ -149,6 +149,11 @@ async function fromFiles(files) {
     }
   }
   const failed = failedCases(report);
+  // What the core could not read (a broken result file, a duplicate): said, never fatal.
+  const warnings = report.warnings ?? [];
+  if (warnings.length) {
+    showMessage(`${source}: ${warnings.length} warning${warnings.length === 1 ? '' : 's'} while reading`, ` ${warnings.slice(0, 3).map((w) => w.message).join(' ')}`, 'note');
+  }
   if (failed.length === 0) {
     listFailed([], () => ({}), () => null);
     sourceStatus(`${source}: no failed test (${report.counts.tests ?? report.counts.total ?? 0} tests).`);

@@ -583,6 +583,13 @@ it('files a defect from a failed test of a dropped allure-results folder, with t
   assert.match(await page.textContent('#source-status'), /^allure-results \(3 results\): 2 failed tests/);
   await pickFailed(page, /pays by card/);
   assert.equal(await page.locator('#attachments li').first().innerText(), `To attach: ${png}, ${log}`);
+
+  // A result file the core cannot read is a warning, not the end of the report.
+  await page.evaluate(() => document.getElementById('failed-tests').replaceChildren());
+  await dropFiles(page, [...files, { name: 'f00d-result.json', bytes: Buffer.from('{"uuid": "f00d", "name": ') }]);
+  await page.waitForSelector('#failed-tests li');
+  assert.match(await page.textContent('#message'), /^allure-results \(4 results\): 1 warning while reading .*f00d-result\.json/);
+  assert.equal(await page.locator('#failed-tests li').count(), 2);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -1,9 +1,10 @@
-// The side panel: picks a failed test (a dropped JUnit report, the GitLab pipeline page
-// or the qTest test run page the user is on), renders the Rally defect form from the schema the core loaded
+// The side panel: picks a failed test (a dropped JUnit report or allure-results folder,
+// the GitLab pipeline page or the qTest test run page the user is on), renders the Rally defect form from the schema the core loaded
 // through the `rally.schema` session, lets the core check every edit, and submits the
 // defect through the `rally.defect` session. All HTTP goes through fetch here, with the
 // user's key from extension storage; nothing runs in, or is read from, a web page.
-import init, { autofill, autofillEditForm, autofillForm, autofillRunFromJunit, parseJunit } from './tmbridge/index.js';
+import init, { autofill, autofillEditForm, autofillForm, autofillRunFromJunit, parseAllure, parseJunit } from './tmbridge/index.js';
+import { allureFiles, baseName, contentType, matchAttachments, reportKind, toBase64 } from './lib/files.js';
 import { failedTestsOfPage, gitlabPage, runFromGitlabTest } from './lib/gitlab.js';
 import { htmlToText, safeFragment, withoutRunLink } from './lib/richtext.js';
 import { runSession } from './lib/session.js';
@@ -12,7 +13,7 @@ import { describeFailure } from './lib/messages.js';
 import { qtestConfig, qtestFailure, qtestRunPage } from './lib/qtest.js';
 
 const $ = (id) => document.getElementById(id);
-const state = { setup: null, schema: null, schemaOf: null, run: null, qtest: null, edits: {}, output: null, form: null, busy: false, submitted: false };
+const state = { setup: null, schema: null, schemaOf: null, run: null, qtest: null, files: null, edits: {}, output: null, form: null, busy: false, submitted: false };
 const ready = init();
 
 // --- messages -----------------------------------------------------------------------
@@ -95,33 +96,100 @@ function listFailed(items, describe, pick) {
   });
 }
 
-async function fromJunit(file) {
+/** The failed (and broken) tests of a report, depth first. */
+function failedCases(report) {
+  const failed = [];
+  const walk = (suite) => {
+    for (const c of suite.cases) if (c.status === 'failed' || c.status === 'error') failed.push(c);
+    for (const s of suite.suites) walk(s);
+  };
+  report.suites.forEach(walk);
+  return failed;
+}
+
+/**
+ * Dropped or chosen files: a JUnit report (the first .xml file the core reads as one) or
+ * the files of an allure-results folder, with the files their failed tests attach.
+ */
+async function fromFiles(files) {
   clearMessage();
   await ready;
-  let report;
-  try {
-    report = parseJunit(new Uint8Array(await file.arrayBuffer()));
-  } catch (e) {
-    showMessage(`${file.name} is not a JUnit report we can read`, ` ${e.message}`);
+  const kind = reportKind(files);
+  if (!kind) {
+    const names = files.map((f) => baseName(f.name)).slice(0, 3).join(', ');
+    showMessage('No test report among the dropped files', ` Drop a JUnit XML report or the files of an allure-results folder (its *-result.json files and their attachments)${names ? `; got ${names}` : ''}.`);
     return;
   }
-  const failed = [];
-  const walk = (suite, path) => {
-    for (const c of suite.cases) if (c.status === 'failed' || c.status === 'error') failed.push(c);
-    for (const s of suite.suites) walk(s, [...path, s.name]);
-  };
-  report.suites.forEach((s) => walk(s, [s.name]));
+  let report;
+  let source;
+  if (kind === 'allure') {
+    const read = await Promise.all(allureFiles(files).map(async (f) => ({ name: baseName(f.name), data: new Uint8Array(await f.arrayBuffer()) })));
+    try {
+      report = parseAllure(read);
+    } catch (e) {
+      showMessage('These allure results cannot be read', ` ${e.message}`);
+      return;
+    }
+    source = `allure-results (${read.filter((f) => f.name.endsWith('-result.json')).length} results)`;
+  } else {
+    const xml = files.filter((f) => /\.xml$/i.test(f.name));
+    let firstError;
+    for (const file of xml) {
+      try {
+        report = parseJunit(new Uint8Array(await file.arrayBuffer()));
+        source = baseName(file.name);
+        break;
+      } catch (e) {
+        firstError ??= `${baseName(file.name)}: ${e.message}`;
+      }
+    }
+    if (!report) {
+      showMessage(`${baseName(xml[0].name)} is not a JUnit report we can read`, ` ${firstError}`);
+      return;
+    }
+  }
+  const failed = failedCases(report);
+  // What the core could not read (a broken result file, a duplicate): said, never fatal.
+  const warnings = report.warnings ?? [];
+  if (warnings.length) {
+    showMessage(`${source}: ${warnings.length} warning${warnings.length === 1 ? '' : 's'} while reading`, ` ${warnings.slice(0, 3).map((w) => w.message).join(' ')}`, 'note');
+  }
   if (failed.length === 0) {
     listFailed([], () => ({}), () => null);
-    sourceStatus(`${file.name}: no failed test (${report.counts.tests ?? report.counts.total ?? 0} tests).`);
+    sourceStatus(`${source}: no failed test (${report.counts.tests ?? report.counts.total ?? 0} tests).`);
     return;
   }
-  sourceStatus(`${file.name}: ${failed.length} failed test${failed.length === 1 ? '' : 's'}. Pick one:`);
+  sourceStatus(`${source}: ${failed.length} failed test${failed.length === 1 ? '' : 's'}. Pick one:`);
   listFailed(
     failed,
     (c) => ({ title: c.classname ? `${c.classname} › ${c.name}` : c.name, why: (c.message ?? '').split('\n', 1)[0] }),
-    (c) => autofillRunFromJunit(c),
+    (c) => {
+      state.files = matchAttachments(c.attachments, files);
+      return autofillRunFromJunit(c);
+    },
   );
+}
+
+/** What will be attached to the defect, and what cannot be (its file was not dropped). */
+function showFiles() {
+  const box = $('attachments');
+  const f = state.files;
+  if (!f || (f.found.length === 0 && f.missing.length === 0)) {
+    box.hidden = true;
+    return;
+  }
+  const line = (label, items) => {
+    const li = document.createElement('li');
+    const strong = document.createElement('strong');
+    strong.textContent = label;
+    li.append(strong, document.createTextNode(items.join(', ')));
+    return li;
+  };
+  const rows = [];
+  if (f.found.length) rows.push(line('To attach: ', f.found.map((a) => a.name)));
+  if (f.missing.length) rows.push(line('Not attached: ', f.missing.map((a) => `${a.name} (${a.why})`)));
+  box.replaceChildren(...rows);
+  box.hidden = false;
 }
 
 /** The tab the panel sits beside: the active tab of a normal window, not an extension page. */
@@ -208,7 +276,9 @@ async function chooseRun(makeRun) {
   try {
     await ready;
     state.qtest = null;
+    state.files = null;
     state.run = makeRun();
+    showFiles();
     state.edits = {};
     await loadSchema();
     buildForm();
@@ -401,9 +471,10 @@ async function submit(event) {
   try {
     const q = state.qtest;
     // From qTest: the Rally test case made from the qTest case, its story, the log's files.
+    // From a dropped report: the dropped files its failed test names.
     const request = q
       ? { payload: state.output.payload, test_case_link: q.test_case_url, attachments: q.attachments }
-      : { payload: state.output.payload };
+      : { payload: state.output.payload, attachments: await droppedAttachments() };
     const report = await runSession('rally.defect', { config: rallyConfig(state.setup), request }, state.setup.rallyApiKey);
     if (report.error) {
       const failure = describeFailure(report.error, 'create the defect');
@@ -418,7 +489,8 @@ async function submit(event) {
     $('defect-extra').textContent = '';
     $('result').hidden = false;
     state.submitted = true;
-    if (q) await linkBack(q, report.details, link.href);
+    if (q) await linkBack(q, report, link.href);
+    else $('defect-extra').textContent = fileNotes(report).length ? ` (${fileNotes(report).join('; ')})` : '';
   } finally {
     state.busy = false;
     // Filed once: a second click would file a second defect. An edit or another test enables it again.
@@ -427,17 +499,39 @@ async function submit(event) {
   }
 }
 
-/** Links the defect back to the qTest run (a comment on it) and says what was linked. */
-async function linkBack(q, filed, url) {
+/** The dropped files the picked test names, as the defect session takes them. */
+async function droppedAttachments() {
+  const found = state.files?.found ?? [];
+  return Promise.all(
+    found.map(async ({ name, file }) => ({
+      name,
+      content_type: contentType(name, file.type),
+      content_base64: toBase64(new Uint8Array(await file.arrayBuffer())),
+    })),
+  );
+}
+
+/** What became of the files: attached, refused by Rally (the core says why), not dropped. */
+function fileNotes(report) {
   const notes = [];
-  if (filed.attachments.length) notes.push(`attached ${filed.attachments.join(', ')}`);
+  const attached = report.details.attachments ?? [];
+  if (attached.length) notes.push(`attached ${attached.join(', ')}`);
+  for (const f of report.failed.filter((e) => e.kind === 'attachment')) notes.push(`${f.key}: ${f.why}`);
+  for (const m of state.files?.missing ?? []) notes.push(`${m.name} not attached: ${m.why}`);
+  return notes;
+}
+
+/** Links the defect back to the qTest run (a comment on it) and says what was linked. */
+async function linkBack(q, report, url) {
+  const filed = report.details;
+  const notes = fileNotes(report);
   notes.push(filed.test_case ? 'linked to its Rally test case and story' : 'no Rally test case holds the qTest case: filed without one');
   const input = {
     config: qtestConfig(state.setup, q.project),
     request: { test_run: q.test_run_id, test_log: q.test_log_id, defect: { formatted_id: filed.formatted_id, url, name: filed.name } },
   };
-  const report = await runSession('qtest.link_defect', input, state.setup.qtestToken);
-  notes.push(report.error ? `not linked back to qTest: ${qtestFailure(report.error)}` : `linked back to qTest test run ${q.run.test_run.pid ?? q.test_run_id}`);
+  const linked = await runSession('qtest.link_defect', input, state.setup.qtestToken);
+  notes.push(linked.error ? `not linked back to qTest: ${qtestFailure(linked.error)}` : `linked back to qTest test run ${q.run.test_run.pid ?? q.test_run_id}`);
   $('defect-extra').textContent = ` (${notes.join('; ')})`;
 }
 
@@ -449,6 +543,26 @@ function defectUrl(rallyUrl, ref) {
 
 // --- wiring -------------------------------------------------------------------------
 
+/** The files of a drop, folders walked (entries are taken while the drop event lasts). */
+function droppedFiles(dataTransfer) {
+  const files = [...dataTransfer.files];
+  const entries = [...dataTransfer.items].map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
+  if (!entries.some((e) => e.isDirectory)) return Promise.resolve(files);
+  const out = [];
+  const walk = async (entry) => {
+    if (entry.isFile) out.push(await new Promise((resolve, reject) => entry.file(resolve, reject)));
+    else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+        if (batch.length === 0) break;
+        for (const e of batch) await walk(e);
+      }
+    }
+  };
+  return entries.reduce((done, e) => done.then(() => walk(e)), Promise.resolve()).then(() => out);
+}
+
 function wireDrop() {
   const drop = $('drop');
   drop.addEventListener('dragover', (e) => {
@@ -459,13 +573,14 @@ function wireDrop() {
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
     drop.classList.remove('over');
-    const [file] = e.dataTransfer.files;
-    if (file) fromJunit(file);
+    droppedFiles(e.dataTransfer).then((files) => files.length && fromFiles(files), (err) => showMessage('The dropped files cannot be read', ` ${err.message}`));
   });
-  $('junit-file').addEventListener('change', (e) => {
-    const [file] = e.target.files;
-    if (file) fromJunit(file);
-  });
+  for (const id of ['report-files', 'report-folder']) {
+    $(id).addEventListener('change', (e) => {
+      const files = [...e.target.files];
+      if (files.length) fromFiles(files);
+    });
+  }
 }
 
 async function main() {

@@ -1,11 +1,12 @@
 // The MV3 extension (pkg/extension) in headless Chromium against the Rally and GitLab
-// simulators on loopback: set-up on the options page, a JUnit report dropped on the side
-// panel, the failed test of a GitLab pipeline page, the defect form the panel renders
+// simulators on loopback: set-up on the options page, a JUnit report or an allure-results
+// folder dropped on the side panel with the files its tests attach, the failed test of a
+// GitLab pipeline page, the defect form the panel renders
 // from the `rally.schema` session, and the defect the `rally.defect` session creates.
 // Bad key, no network and a missing required field each end in a clear message.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,26 @@ const JUNIT = `<?xml version="1.0" encoding="UTF-8"?>
   </testcase>
 </testsuite>
 `;
+
+// A failure with a screenshot named in its output (a path of the CI machine), a video
+// the user does not drop and a file name that is markup.
+const JUNIT_WITH_FILES = `<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="checkout" tests="1" failures="1">
+  <testcase classname="shop.ReceiptTest" name="prints the receipt" time="0.9">
+    <failure message="receipt total 0.00, expected 12.50">AssertionError: receipt total 0.00, expected 12.50</failure>
+    <system-out>opened /receipt/77
+[[ATTACHMENT|/builds/shop/target/screens/receipt.png]]
+[[ATTACHMENT|/builds/shop/target/videos/receipt.webm]]
+[[ATTACHMENT|/builds/shop/&lt;img src=x onerror=alert(1)&gt;.png]]
+</system-out>
+  </testcase>
+</testsuite>
+`;
+
+// A committed allure-results folder (tests/fixtures/extension): a failed test naming a
+// screenshot, a step's log and a video whose file is not in the folder.
+const ALLURE_RESULTS = join(ROOT, 'tests/fixtures/extension/allure-results');
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC', 'base64');
 
 let sim;
 let info;
@@ -183,6 +204,28 @@ async function dropFile(page, name, text) {
   );
   await page.dispatchEvent('#drop', 'dragover', { dataTransfer });
   await page.dispatchEvent('#drop', 'drop', { dataTransfer });
+}
+
+/** Drops several files at once (a folder's files, or a report with its screenshots). */
+async function dropFiles(page, files) {
+  const dataTransfer = await page.evaluateHandle((list) => {
+    const dt = new DataTransfer();
+    for (const { name, data } of list) {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      dt.items.add(new File([bytes], name));
+    }
+    return dt;
+  }, files.map(({ name, bytes }) => ({ name, data: Buffer.from(bytes).toString('base64') })));
+  await page.dispatchEvent('#drop', 'dragover', { dataTransfer });
+  await page.dispatchEvent('#drop', 'drop', { dataTransfer });
+}
+
+const allureResults = () => readdirSync(ALLURE_RESULTS).map((name) => ({ name, bytes: readFileSync(join(ALLURE_RESULTS, name)) }));
+
+/** The defect of `formattedId` as WSAPI has it, with the named fields. */
+async function defectOf(formattedId, fetch) {
+  const found = await wsapi(`/defect?query=(FormattedID%20%3D%20${formattedId})&fetch=${fetch}`);
+  return found.QueryResult.Results[0];
 }
 
 const fieldValue = (page, name) => page.inputValue(`[name="${name}"]`);
@@ -486,4 +529,180 @@ it('keeps form layout edits made through the core, and imports and exports the s
   await options.waitForFunction(() => document.getElementById('settings-status').textContent.startsWith('Back'));
   await options.close();
   assert.deepEqual([...errors, ...again.errors, ...third.errors], []);
+});
+
+it('files a defect from a failed test of a dropped allure-results folder, with the files it names', async () => {
+  await setUp({});
+  const { page, errors } = await openPanel();
+  const files = allureResults();
+  await dropFiles(page, files);
+  await page.waitForSelector('#failed-tests li');
+  assert.match(await page.textContent('#source-status'), /^allure-results \(3 results\): 2 failed tests\. Pick one:/);
+  assert.deepEqual(await page.locator('#failed-tests button').allInnerTexts(), [
+    'shop.checkout.PaymentTest › pays by card\nAssertionError: expected status 200 but was 502',
+    'shop.checkout.PaymentTest › shows the receipt\nConnectionError: receipts service refused the connection',
+  ]);
+  await pickFailed(page, /pays by card/);
+  assert.equal(await fieldValue(page, 'Name'), 'pays by card: AssertionError: expected status 200 but was 502');
+  assert.match(await fieldValue(page, 'Description'), /expected status 200 but was 502/);
+  // The screenshot and the failing step's log were dropped; the video was not.
+  const png = '5d1c6a2e-7b0f-4c39-9f4e-1a2b3c4d5e61-attachment.png';
+  const log = '8f3e2d1c-0b9a-4e87-a6c5-b4d3e2f1a0b9-attachment.txt';
+  const video = 'c7b6a5d4-e3f2-4a1b-9c8d-7e6f5a4b3c2d-attachment.webm';
+  assert.deepEqual(await page.locator('#attachments li').allInnerTexts(), [
+    `To attach: ${png}, ${log}`,
+    `Not attached: ${video} (not among the dropped files)`,
+  ]);
+  const dropped = files.filter((f) => /-attachment\./.test(f.name)).length;
+  assert.equal(dropped, 2);
+  await shot(page, 'allure-form.png');
+
+  await page.click('#submit');
+  await page.waitForSelector('#result:not([hidden])');
+  await page.waitForFunction(() => document.getElementById('defect-extra').textContent !== '');
+  const formattedId = await page.textContent('#defect-link');
+  const extra = await page.textContent('#defect-extra');
+  assert.ok(extra.includes(`attached ${png}, ${log}`), extra);
+  assert.ok(extra.includes(`${video} not attached: not among the dropped files`), extra);
+  const [defect] = (await ledger()).filter((e) => e.formatted_id === formattedId);
+  assert.ok(defect, `${formattedId} is not in the simulator's ledger`);
+  assert.equal(defect.fields.Name, 'pays by card: AssertionError: expected status 200 but was 502');
+  const object = await defectOf(formattedId, 'Name,Attachments');
+  assert.equal(object.Name, 'pays by card: AssertionError: expected status 200 but was 502');
+  assert.equal(object.Attachments.Count, dropped);
+  await shot(page, 'allure-submitted.png');
+
+  // The broken test has no files: nothing to attach, nothing listed.
+  await pickFailed(page, /shows the receipt/);
+  assert.equal(await page.isHidden('#attachments'), true);
+
+  // The same folder chosen with the "a folder" link instead of dropped.
+  await page.evaluate(() => document.getElementById('failed-tests').replaceChildren());
+  await page.setInputFiles('#report-folder', ALLURE_RESULTS);
+  await page.waitForSelector('#failed-tests li');
+  assert.match(await page.textContent('#source-status'), /^allure-results \(3 results\): 2 failed tests/);
+  await pickFailed(page, /pays by card/);
+  assert.equal(await page.locator('#attachments li').first().innerText(), `To attach: ${png}, ${log}`);
+
+  // A result file the core cannot read is a warning, not the end of the report.
+  await page.evaluate(() => document.getElementById('failed-tests').replaceChildren());
+  await dropFiles(page, [...files, { name: 'f00d-result.json', bytes: Buffer.from('{"uuid": "f00d", "name": ') }]);
+  await page.waitForSelector('#failed-tests li');
+  assert.match(await page.textContent('#message'), /^allure-results \(4 results\): 1 warning while reading .*f00d-result\.json/);
+  assert.equal(await page.locator('#failed-tests li').count(), 2);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+it('attaches the files a failed JUnit test names when they are chosen with the report', async () => {
+  await setUp({});
+  const { page, errors } = await openPanel();
+  // The "choose files" input: the report, the screenshot it names and a file it does not name.
+  await page.setInputFiles('#report-files', [
+    { name: 'receipt.png', mimeType: 'image/png', buffer: PNG },
+    { name: 'report.xml', mimeType: 'text/xml', buffer: Buffer.from(JUNIT_WITH_FILES) },
+    { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not named by the report') },
+  ]);
+  await page.waitForSelector('#defect-form:not([hidden]) .field');
+  assert.match(await page.textContent('#source-status'), /^report\.xml: 1 failed test/);
+  assert.deepEqual(await page.locator('#attachments li').allInnerTexts(), [
+    'To attach: receipt.png',
+    'Not attached: receipt.webm (not among the dropped files), <img src=x onerror=alert(1)>.png (not among the dropped files)',
+  ]);
+  assert.equal(await page.locator('#attachments img').count(), 0);
+  await page.click('#submit');
+  await page.waitForSelector('#result:not([hidden])');
+  await page.waitForFunction(() => document.getElementById('defect-extra').textContent !== '');
+  assert.match(await page.textContent('#defect-extra'), /attached receipt\.png; receipt\.webm not attached/);
+  const formattedId = await page.textContent('#defect-link');
+  const object = await defectOf(formattedId, 'Name,Attachments');
+  assert.equal(object.Name, 'prints the receipt: receipt total 0.00, expected 12.50');
+  assert.equal(object.Attachments.Count, 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+it('edits the auto-fill rules in the options form, with the core problems beside the row, and the panel uses them', async () => {
+  await setUp({});
+  const options = await context.newPage();
+  const errors = watchErrors(options);
+  await options.setViewportSize({ width: 760, height: 900 });
+  await options.goto(`chrome-extension://${extensionId}/options.html`);
+  await options.waitForSelector('body[data-ready=true]');
+  // The built-in settings as rows: the Name rule first.
+  assert.deepEqual(await options.locator('#rules .rule').evaluateAll((rows) => rows.map((r) => r.dataset.field)), ['Name', 'Description', 'FoundInBuild', 'Notes']);
+  const nameTemplate = options.locator('.rule[data-field=Name] input.template');
+  assert.equal(await nameTemplate.inputValue(), '{test_case.name}{test_log.message|first_line|prefix(": ")}');
+  assert.equal(await options.inputValue('.default input[aria-label="Default 1 field"]'), 'State');
+
+  // A template that does not close: the core's problem beside the rule, once the form is checked against Rally's.
+  await nameTemplate.fill('[checkout] {test_case.name');
+  await options.waitForFunction(() => document.getElementById('schema-status').textContent.startsWith('Checked against'));
+  const ruleProblems = options.locator('.rule[data-field=Name] .problems li.error');
+  await ruleProblems.first().waitFor();
+  assert.match(await ruleProblems.first().textContent(), /^rule 0 \(Name\): /);
+  assert.equal(await options.locator('.rule.has-error').count(), 1);
+  // A default Rally does not allow, beside its row.
+  await options.click('#add-default');
+  await options.fill('[aria-label="Default 4 field"]', 'Environment');
+  await options.fill('[aria-label="Default 4 value"]', 'Staging');
+  await options.locator('.default[data-index="3"] .problems li').first().waitFor();
+  assert.match(await options.locator('.default[data-index="3"] .problems').textContent(), /Staging/);
+  await options.click('#save-settings');
+  await options.waitForFunction(() => document.getElementById('form-status').textContent !== '');
+  assert.match(await options.textContent('#form-status'), /^Not saved: 2 problems marked above/);
+  await options.locator('#form-settings').screenshot({ path: join(SCREENSHOTS, 'options-rules.png') });
+
+  // Fixed: no problem left, saved.
+  await nameTemplate.fill('[checkout] {test_case.name}');
+  await options.fill('[aria-label="Default 4 value"]', 'Test');
+  await options.waitForFunction(() => document.querySelectorAll('#form-settings .problems li.error').length === 0);
+  // The Notes rule goes.
+  await options.click('[aria-label="Remove rule 4"]');
+  await options.click('#save-settings');
+  await options.waitForFunction(() => document.getElementById('form-status').textContent.startsWith('Saved'));
+
+  // A value map for a drop-down: a target Rally does not allow is marked beside the map.
+  await options.click('#add-rule');
+  await options.fill('[aria-label="Rule 4 field"]', 'Priority');
+  await options.fill('[aria-label="Rule 4 template"]', '{test_run.properties.severity}');
+  await options.fill('[aria-label="Rule 4 value map"]', 'priorities');
+  await options.click('#add-map');
+  await options.fill('[aria-label="Value map 1 name"]', 'priorities');
+  await options.fill('[aria-label="Value map 1 pair 1 source"]', 'critical');
+  await options.fill('[aria-label="Value map 1 pair 1 target"]', 'Urgent');
+  await options.locator('.map[data-index="0"] .problems li.error').first().waitFor();
+  assert.match(await options.locator('.map[data-index="0"] .problems li.error').first().textContent(), /value map "priorities" maps "critical" to "Urgent"/);
+  await options.fill('[aria-label="Value map 1 pair 1 target"]', 'High Attention');
+  await options.waitForFunction(() => document.querySelectorAll('#form-settings .problems li.error').length === 0);
+  // Rules are tried in order: the new one moves up.
+  await options.click('[aria-label="Move rule 4 up"]');
+  await options.click('#save-settings');
+  await options.waitForFunction(() => document.getElementById('form-status').textContent.startsWith('Saved'));
+
+  // Exported as JSON as they were saved.
+  const [download] = await Promise.all([options.waitForEvent('download'), options.click('#export')]);
+  const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.equal(exported.rules[0].template, '[checkout] {test_case.name}');
+  assert.equal(exported.defaults.Environment, 'Test');
+  assert.deepEqual(exported.rules.map((r) => r.field), ['Name', 'Description', 'Priority', 'FoundInBuild']);
+  assert.deepEqual(exported.rules[2], { field: 'Priority', template: '{test_run.properties.severity}', map: 'priorities' });
+  assert.deepEqual(exported.value_maps, [{ name: 'priorities', pairs: [{ source: 'critical', target: 'High Attention' }] }]);
+
+  // The panel fills the form with them.
+  const { page, errors: panelErrors } = await openPanel();
+  await dropFile(page, 'checkout.xml', JUNIT);
+  await pickFailed(page, /pays by card/);
+  assert.equal(await fieldValue(page, 'Name'), '[checkout] pays by card');
+  assert.equal(await fieldValue(page, 'Environment'), 'Test');
+  assert.equal(await fieldValue(page, 'Notes'), '');
+  // The JUnit test has no severity: the Priority rule gives nothing, the default stays.
+  assert.equal(await fieldValue(page, 'Priority'), 'Normal');
+  await page.close();
+
+  await options.click('#reset');
+  await options.waitForFunction(() => document.getElementById('settings-status').textContent.startsWith('Back'));
+  assert.equal(await options.locator('#rules .rule').count(), 4);
+  await options.close();
+  assert.deepEqual([...errors, ...panelErrors], []);
 });

@@ -73,3 +73,55 @@ export function withEdits(settings, edits, dropDowns = new Set()) {
   }
   return { ...settings, rules: [...typed, ...rules], defaults };
 }
+
+/** Problems that depend on the failed test filled in, not on the settings. */
+const ABOUT_THE_RUN = new Set([
+  'autofill.required_empty',
+  'autofill.value_too_long',
+  'autofill.truncated',
+  'autofill.no_run_link',
+  'autofill.control_character',
+  'autofill.unmapped_value',
+  'autofill.mapped_loosely',
+]);
+
+/** Whether a problem's message is about the value map `name` (the core quotes it). */
+const names = (problem, name) =>
+  Boolean(name) && (problem.message.includes(`value map ${JSON.stringify(name)}`) || problem.message.includes(`value map ${name} `));
+
+/**
+ * The core's problems with the settings, each beside the row it is about: a rule by the
+ * index the core names (`rule 2 (Notes): ...`), a value map by its name, a default by
+ * its field; the rest stay with the whole form. Problems about the run are left out.
+ */
+export function placeProblems(problems, settings) {
+  const rules = (settings.rules ?? []).map(() => []);
+  const maps = (settings.value_maps ?? []).map(() => []);
+  const defaults = {};
+  const other = [];
+  const seen = new Set();
+  for (const p of problems) {
+    const key = `${p.code}\u0000${p.field}\u0000${p.message}`;
+    if (ABOUT_THE_RUN.has(p.code) || seen.has(key)) continue;
+    seen.add(key);
+    const rule = /^rule (\d+) \(/.exec(p.message);
+    const map = (settings.value_maps ?? []).findIndex((m) => names(p, m.name));
+    if (rule && rules[Number(rule[1])]) rules[Number(rule[1])].push(p);
+    else if (p.code === 'autofill.unknown_map') {
+      const at = (settings.rules ?? []).findIndex((r) => r.field === p.field && names(p, r.map));
+      (at >= 0 ? rules[at] : other).push(p);
+    } else if (map >= 0) maps[map].push(p);
+    else if (p.field && Object.hasOwn(settings.defaults ?? {}, p.field)) (defaults[p.field] ??= []).push(p);
+    else other.push(p);
+  }
+  return { rules, maps, defaults, other };
+}
+
+/** A separator as typed in one line (`\n` for a line break, `\t` for a tab, `\\` for a backslash). */
+export function separatorText(separator) {
+  return (separator ?? '').replaceAll('\\', '\\\\').replaceAll('\n', '\\n').replaceAll('\t', '\\t');
+}
+
+export function separatorValue(text) {
+  return text.replace(/\\([\\nt])/g, (_, c) => ({ n: '\n', t: '\t', '\\': '\\' })[c]);
+}

@@ -17,7 +17,9 @@ use crate::sync::gitlab::tests::{FakeGitlab, TOKEN as GITLAB_TOKEN, request as g
 use crate::sync::protocol::{HttpRequest, HttpResponse, Method, Step};
 use crate::sync::qtest::tests::{
     FakeQtest, Fault as QtestFault, PAY_LOG as QTEST_PAY_LOG, REPORT as QTEST_REPORT,
-    TOKEN as QTEST_TOKEN, publish_start as qtest_publish_start,
+    TOKEN as QTEST_TOKEN, failed_run_start as qtest_failed_run_start,
+    link_defect_start as qtest_link_defect_start, publish_start as qtest_publish_start,
+    requirements_fake as qtest_requirements_fake, requirements_start as qtest_requirements_start,
 };
 use crate::sync::rally::testkit::{BASE, FakeRally, Fault};
 use crate::sync::testrail::publish::tests::start as testrail_start;
@@ -244,6 +246,11 @@ fn scenarios() -> Vec<Scenario> {
     qtest.fault(Method::Post, "/test-cases", QtestFault::DropAfterApply);
     qtest.fault(Method::Get, "/test-runs?", QtestFault::Throttle);
 
+    let mut failed_run_qtest = FakeQtest::new();
+    let failed_run_id = failed_run_qtest.with_failed_run();
+    let mut link_qtest = FakeQtest::new();
+    link_qtest.with_failed_run();
+
     vec![
         Scenario {
             file: "session.replay.qtest-connect.json",
@@ -268,6 +275,36 @@ fn scenarios() -> Vec<Scenario> {
             crash: Some(Crash {
                 method: Method::Post,
                 path: "/auto-test-logs",
+            }),
+        },
+        Scenario {
+            file: "session.replay.qtest-requirements.json",
+            description: "Bring Rally stories into qTest as requirements: the requirement fields checked, the module found, US1 (changed in Rally) updated, US2 created (its answer lost, looked up over one-item pages, not made twice), then the qTest test case linked to US1 reported for Rally.",
+            start: qtest_requirements_start(),
+            secrets: key(QTEST_TOKEN),
+            server: Box::new(qtest_requirements_fake()),
+            files: vec![],
+            crash: None,
+        },
+        Scenario {
+            file: "session.replay.qtest-failed-run.json",
+            description: "Read a failed qTest test run for a Rally defect: the run, its test case, its latest test log with step logs, and the log's screenshot downloaded (a binary answer, as body_base64).",
+            start: qtest_failed_run_start(failed_run_id),
+            secrets: key(QTEST_TOKEN),
+            server: Box::new(failed_run_qtest),
+            files: vec![],
+            crash: None,
+        },
+        Scenario {
+            file: "session.replay.qtest-link-defect.json",
+            description: "Link a Rally defect back to the qTest run it was filed from: the run's comments read, then one comment naming and linking the defect; the host crashes after sending it and the resumed session finds it among the comments instead of posting it twice.",
+            start: qtest_link_defect_start(failed_run_id),
+            secrets: key(QTEST_TOKEN),
+            server: Box::new(link_qtest),
+            files: vec![],
+            crash: Some(Crash {
+                method: Method::Post,
+                path: "/comments",
             }),
         },
         Scenario {

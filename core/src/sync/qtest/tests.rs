@@ -8,7 +8,13 @@ use crate::sync::protocol::{HttpRequest, HttpResponse, Method, ResponseKind, Ste
 use crate::sync::report::Report;
 use serde_json::{Value, json};
 
+mod defects;
 mod requirements;
+
+pub(crate) use defects::{failed_run_start, link_defect_start};
+pub(crate) use requirements::{
+    transcript_fake as requirements_fake, transcript_start as requirements_start,
+};
 
 pub(crate) const SITE: &str = "https://shop.qtestnet.test";
 pub(crate) const TOKEN: &str = "qtest-secret-token";

@@ -82,13 +82,25 @@ impl FakeQtest {
                     .collect();
                 ok(json!(list))
             }
+            (Method::Get, ["test-cases", id])
+                if self
+                    .objects
+                    .iter()
+                    .any(|o| o.kind == "test-case" && o.id.to_string() == *id) =>
+            {
+                let case = self
+                    .objects
+                    .iter()
+                    .find(|o| o.kind == "test-case" && o.id.to_string() == *id);
+                ok(case.map(|o| o.body.clone()).unwrap_or_default())
+            }
             (Method::Get, ["test-cases", id]) => ok(json!({
                 "id": id.parse::<u64>().unwrap_or(0),
                 "pid": format!("TC-{id}"),
                 "name": format!("case {id}"),
                 "web_url": format!("{SITE}/p/{PROJECT}/portal/project#tab=testdesign&object=1&id={id}"),
             })),
-            _ => HttpResponse::answered(404, vec![], r#"{"message":"Not Found"}"#),
+            (method, parts) => self.defect_route(method, parts, body),
         }
     }
 
@@ -212,4 +224,34 @@ fn a_missing_requirement_field_is_named_before_anything_is_made() {
     assert_eq!(e.code, "bridge.no_such_field");
     assert!(e.message.contains("Plan Estimate"));
     assert_eq!(q.count("requirement"), 0);
+}
+
+/// The fake qTest after a first pass brought US1 in, with qTest case 7001 linked to
+/// it since: the setting of the `qtest.requirements` transcript.
+pub(crate) fn transcript_fake() -> FakeQtest {
+    let mut q = FakeQtest::new();
+    run(
+        &mut q,
+        &start(vec![story("US1", "Pay", "Defined")], &[]),
+        TOKEN,
+        false,
+    );
+    let us1 = q.requirement_named("US1")[0];
+    q.link(us1, 7001);
+    q.max_page = 1;
+    q.fault(Method::Post, "/requirements", super::Fault::DropAfterApply);
+    q
+}
+
+/// US1 changed in Rally and US2 is new.
+pub(crate) fn transcript_start() -> Value {
+    let mut s = start(
+        vec![
+            story("US1", "Pay", "Accepted"),
+            story("US2", "Refund", "Defined"),
+        ],
+        &[],
+    );
+    s["options"] = json!({"seed": 4});
+    s
 }

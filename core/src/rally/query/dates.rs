@@ -6,14 +6,15 @@
 
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time};
-use jiff::tz::{AmbiguousOffset, Offset, TimeZone, TimeZoneDatabase};
+use jiff::tz::{AmbiguousOffset, Offset, TimeZone};
 
-/// The IANA zone `name` from the bundled database (never the system's files).
+/// The IANA zone `name` from the core's copy of the database (never the system's
+/// files or the host's).
 pub fn zone(name: &str) -> Option<TimeZone> {
     if name.eq_ignore_ascii_case("utc") || name.eq_ignore_ascii_case("z") {
         return Some(TimeZone::UTC);
     }
-    TimeZoneDatabase::bundled().get(name).ok()
+    super::tzdb::zone(name)
 }
 
 /// A date read from text, not yet placed in a zone.

@@ -32,6 +32,7 @@ mod normalize;
 mod parser;
 mod poll;
 mod printer;
+mod tzdb;
 mod values;
 
 #[cfg(test)]

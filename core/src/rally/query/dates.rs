@@ -6,15 +6,14 @@
 
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time};
-use jiff::tz::{AmbiguousOffset, Offset, TimeZone};
+use jiff::tz::{AmbiguousOffset, Offset, TimeZone, TimeZoneDatabase};
 
-/// The IANA zone `name` from the core's copy of the database (never the system's
-/// files or the host's).
+/// The IANA zone `name` from the bundled database (never the system's files).
 pub fn zone(name: &str) -> Option<TimeZone> {
     if name.eq_ignore_ascii_case("utc") || name.eq_ignore_ascii_case("z") {
         return Some(TimeZone::UTC);
     }
-    super::tzdb::zone(name)
+    TimeZoneDatabase::bundled().get(name).ok()
 }
 
 /// A date read from text, not yet placed in a zone.

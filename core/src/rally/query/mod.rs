@@ -32,7 +32,6 @@ mod normalize;
 mod parser;
 mod poll;
 mod printer;
-mod tzdb;
 mod values;
 
 #[cfg(test)]

@@ -96,7 +96,7 @@ build_wasm_pkg() {
 # The npm package's size, gzip -9 per file summed (scripts/pkg-size.sh), may not grow
 # past this budget: a regression fails the run. Issue 17's goal is 250 KB; the budget sits
 # just above what the package measures now, so raise it only on purpose.
-WASM_PKG_BUDGET=1085000
+WASM_PKG_BUDGET=1120000
 check_wasm_pkg_size() {
   if [ "${TMBRIDGE_QUICK:-0}" = 1 ]; then
     echo "(TMBRIDGE_QUICK=1: no fat LTO, the package is larger; size budget not checked)"

@@ -1,12 +1,13 @@
 // Node entry of tmbridge-wasm: the module is loaded synchronously at import, so
-// `init()` is optional here (kept so the same code runs in browsers).
-import { readSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// `init()` is optional here (kept so the same code runs in browsers). It is the browser
+// build (web/): the same .wasm and glue, instantiated from the file beside it, so the
+// package holds the module once.
+import { readFileSync, readSync } from 'node:fs';
 import { createApi } from './api.js';
 import * as host from './node-host.js';
+import * as wasm from './web/tmbridge_wasm.js';
 
-const require = createRequire(import.meta.url);
-const wasm = require('./node/tmbridge_wasm.js');
+wasm.initSync({ module: readFileSync(new URL('./web/tmbridge_wasm_bg.wasm', import.meta.url)) });
 
 /** Nothing to load in Node; present for code shared with browsers. */
 export async function init() {}

@@ -24,6 +24,7 @@ pub mod controls;
 pub mod error;
 pub mod error_areas;
 pub mod gitlab;
+mod json;
 pub mod junit;
 pub mod mask;
 pub mod matching;

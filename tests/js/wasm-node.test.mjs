@@ -1,9 +1,10 @@
 // The WASM package in Node: the shared API suite, the conformance vectors, and the
 // serde-wasm-bindgen path (callToValue) agreeing with the JSON path on every vector.
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { it } from 'node:test';
 import * as tmbridge from '../../pkg/node.js';
+// The raw exports of the module pkg/node.js instantiated (it is imported first).
+import * as wasm from '../../pkg/web/tmbridge_wasm.js';
 import { apiSuite } from './api.suite.mjs';
 import { loadVectors } from './load-vectors.mjs';
 import { assertAllVectors } from './run-vectors.mjs';
@@ -11,9 +12,6 @@ import { sessionSuite } from './session.suite.mjs';
 import { rallySuite } from '../../bindings/node/test-support/rally.suite.mjs';
 import { targetsSuite } from '../../bindings/node/test-support/targets.suite.mjs';
 import { defectQtestSuite } from '../../bindings/node/test-support/defect-qtest.suite.mjs';
-
-const require = createRequire(import.meta.url);
-const wasm = require('../../pkg/node/tmbridge_wasm.js');
 
 apiSuite('wasm in node', tmbridge);
 sessionSuite('wasm in node', tmbridge);

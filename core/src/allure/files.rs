@@ -173,7 +173,7 @@ fn parse_json<T: DeserializeOwned>(
         );
         return None;
     }
-    match serde_json::from_slice::<T>(text) {
+    match crate::json::from_slice::<T>(text) {
         Ok(value) => Some(value),
         Err(e) => {
             let location = Location::from_line_column(text, e.line(), e.column());

@@ -400,7 +400,7 @@ mod tests {
                 "attachments": ["screenshot.png", {"name": "log.txt", "web_url": "https://q/a/1"}]},
             "source_format": "html"
         }"#;
-        let ctx: RunContext = serde_json::from_str(json).unwrap();
+        let ctx: RunContext = crate::json::from_str(json).unwrap();
         assert_eq!(ctx.test_run.id.as_deref(), Some("5521"));
         assert_eq!(ctx.test_run.link.as_deref(), Some("https://q/run/5521"));
         assert_eq!(
@@ -434,7 +434,7 @@ mod tests {
 
     #[test]
     fn empty_object_is_an_empty_context() {
-        let ctx: RunContext = serde_json::from_str("{}").unwrap();
+        let ctx: RunContext = crate::json::from_str("{}").unwrap();
         assert_eq!(ctx, RunContext::default());
         assert!(ctx.failing_step().is_none());
     }

@@ -453,7 +453,7 @@ fn flag(obj: &Map<String, Value>, key: &str) -> bool {
 
 /// Parse JSON; on failure, an error positioned where serde_json stopped.
 pub(crate) fn parse_json(bytes: &[u8], code: &str) -> Result<Value> {
-    serde_json::from_slice(bytes).map_err(|e| {
+    crate::json::from_slice(bytes).map_err(|e| {
         let offset = offset_of(bytes, e.line(), e.column());
         Error::new(code, format!("the JSON could not be read: {e}"))
             .at(Location::in_text(bytes, offset))

@@ -606,7 +606,7 @@ mod tests {
 
     #[test]
     fn settings_problems_and_json_shape() {
-        let s: Settings = serde_json::from_str(
+        let s: Settings = crate::json::from_str(
             r#"{"hidden": ["Ghost"], "added_fields": [{"name": "Name"}], "allowed_values": {"Ghost": []},
                 "rules": [{"field": "Name", "template": "{test_run.name}"}]}"#,
         )
@@ -621,10 +621,10 @@ mod tests {
                 "autofill.unknown_field"
             ]
         );
-        let typo = serde_json::from_str::<Settings>(r#"{"hiden": []}"#).unwrap_err();
+        let typo = crate::json::from_str::<Settings>(r#"{"hiden": []}"#).unwrap_err();
         assert!(typo.to_string().contains("unknown field `hiden`"));
         let edit: FormEdit =
-            serde_json::from_str(r#"{"op": "move_up", "field": "Notes"}"#).unwrap();
+            crate::json::from_str(r#"{"op": "move_up", "field": "Notes"}"#).unwrap();
         assert_eq!(
             edit,
             FormEdit::MoveUp {

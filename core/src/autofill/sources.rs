@@ -502,7 +502,7 @@ mod tests {
             "step_logs": [{"order": 1, "description": "d", "expected": "e", "actual": "a", "status": "Failed"}],
             "attachments": ["a.png"]}
         }"#;
-        let ctx: RunContext = serde_json::from_str(json).unwrap();
+        let ctx: RunContext = crate::json::from_str(json).unwrap();
         for spec in ROOT {
             let empty = match lookup(&ctx, spec) {
                 Found::Segs(s) => super::super::text::is_blank(&s),
@@ -515,7 +515,7 @@ mod tests {
 
     #[test]
     fn html_sources_become_plain_text_only_where_rich() {
-        let ctx: RunContext = serde_json::from_str(
+        let ctx: RunContext = crate::json::from_str(
             r#"{"source_format": "html", "test_case": {"name": "a <b> c", "description": "<p>x &amp; y</p>"}}"#,
         )
         .unwrap();
@@ -529,7 +529,7 @@ mod tests {
 
     #[test]
     fn property_lookup_prefers_exact_case() {
-        let ctx: RunContext = serde_json::from_str(
+        let ctx: RunContext = crate::json::from_str(
             r#"{"test_run": {"properties": [{"name": "environment", "value": "lower"}, {"name": "Environment", "value": "exact"}]}}"#,
         )
         .unwrap();

@@ -743,7 +743,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn ctx() -> RunContext {
-        serde_json::from_str(
+        crate::json::from_str(
             r#"{
             "test_run": {"pid": "TR-42", "name": "Login: wrong password", "link": "https://q.example/tr/42",
                 "build": "2024.05.1", "properties": [{"name": "Environment", "value": "Staging"}]},

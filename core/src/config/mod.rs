@@ -60,7 +60,7 @@ impl Config {
     /// Reads the JSON form. Unknown keys and wrong types are errors that name the key,
     /// say what is allowed, and point at the line and column.
     pub fn from_json(bytes: &[u8]) -> Result<Config> {
-        serde_json::from_slice(bytes).map_err(|e| {
+        crate::json::from_slice(bytes).map_err(|e| {
             // serde quotes unknown keys as written: escape what a terminal would obey.
             let text = crate::controls::printable(&e.to_string(), 400);
             let mut err = Error::new("config.invalid", format!("configuration: {text}"));

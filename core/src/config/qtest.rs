@@ -180,7 +180,7 @@ mod tests {
     use super::*;
 
     fn cfg(json: &str) -> QtestConfig {
-        serde_json::from_str(json).unwrap()
+        crate::json::from_str(json).unwrap()
     }
 
     #[test]

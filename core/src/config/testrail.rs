@@ -276,7 +276,7 @@ mod tests {
     use super::*;
 
     fn cfg(json: &str) -> TestrailConfig {
-        serde_json::from_str(json).unwrap()
+        crate::json::from_str(json).unwrap()
     }
 
     #[test]

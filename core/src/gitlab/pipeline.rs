@@ -129,7 +129,7 @@ fn flag(v: &Value, key: &str) -> bool {
 /// Reads a Pipeline Hook body. Any other event kind, or a body that is not JSON, is an
 /// error that says so.
 pub fn parse_pipeline_event(bytes: &[u8]) -> Result<PipelineEvent> {
-    let root: Value = serde_json::from_slice(bytes).map_err(|e| {
+    let root: Value = crate::json::from_slice(bytes).map_err(|e| {
         let mut err = Error::new(
             "gitlab.malformed_json",
             format!("the webhook body is not JSON: {e}"),

@@ -105,16 +105,16 @@ mod tests {
 
     #[test]
     fn reads_text_and_base64() {
-        let d: Document = serde_json::from_str("\"<a/>\"").unwrap();
+        let d: Document = crate::json::from_str("\"<a/>\"").unwrap();
         assert_eq!(d.bytes(), b"<a/>");
-        let d: Document = serde_json::from_str(r#"{"base64":"PGEvPuk="}"#).unwrap();
+        let d: Document = crate::json::from_str(r#"{"base64":"PGEvPuk="}"#).unwrap();
         assert_eq!(d.bytes(), b"<a/>\xe9");
     }
 
     #[test]
     fn refuses_other_shapes() {
         for bad in ["1", "[]", r#"{"b64":"x"}"#, r#"{"base64":"!!"}"#, "{}"] {
-            assert!(serde_json::from_str::<Document>(bad).is_err(), "{bad}");
+            assert!(crate::json::from_str::<Document>(bad).is_err(), "{bad}");
         }
     }
 

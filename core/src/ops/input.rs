@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 /// a binding's user recognises where a position in JSON the binding built is not.
 pub fn from_json<T: DeserializeOwned>(op: &str, shape: &str, json: &[u8]) -> Result<T, Error> {
     let mut de = serde_json::Deserializer::from_slice(json);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value: T = crate::json::tracked(&mut de).map_err(|e| {
         let mut path = e.path().to_string();
         if e.inner().to_string().starts_with("unknown field") {
             // The path ends with the unknown key, which the message names already.

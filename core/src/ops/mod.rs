@@ -65,7 +65,7 @@ pub fn call_into<S: Serializer>(
 /// The text a person reads for an error given as JSON (the `error` of an envelope):
 /// the core's `Display`, so every binding shows the same words.
 pub fn error_text(error_json: &[u8]) -> String {
-    match serde_json::from_slice::<Error>(error_json) {
+    match crate::json::from_slice::<Error>(error_json) {
         Ok(error) => error.to_string(),
         Err(e) => format!("(unreadable error: {e})"),
     }

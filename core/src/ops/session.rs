@@ -143,7 +143,7 @@ impl Op for MaskReport {
         let masked = crate::sync::mask::mask_text(&text);
         // Masking only replaces characters inside JSON strings; should it ever break
         // the document, nothing of the original is given back.
-        Ok(serde_json::from_str(&masked).unwrap_or(serde_json::Value::Null))
+        Ok(crate::json::from_str(&masked).unwrap_or(serde_json::Value::Null))
     }
 }
 

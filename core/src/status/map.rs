@@ -430,7 +430,7 @@ mod tests {
 
     #[test]
     fn toml_and_json_shapes() {
-        let m: StatusMap = serde_json::from_str(r#"{"skipped": 2, "default": "5"}"#).unwrap();
+        let m: StatusMap = crate::json::from_str(r#"{"skipped": 2, "default": "5"}"#).unwrap();
         assert_eq!(m.entries["skipped"], StatusValue("2".into()));
         assert_eq!(m.default, Some(StatusValue("5".into())));
         assert!(m.builtin);

@@ -48,7 +48,7 @@ pub fn answer(request: &HttpRequest, counter: &mut u64) -> HttpResponse {
             let added = request
                 .body
                 .as_deref()
-                .and_then(|b| serde_json::from_str::<Value>(b).ok())
+                .and_then(|b| crate::json::from_str::<Value>(b).ok())
                 .and_then(|v| v.get("CollectionItems").cloned())
                 .unwrap_or_else(|| json!([]));
             let mut result = empty();

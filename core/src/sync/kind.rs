@@ -152,7 +152,7 @@ pub fn write_input<I: Serialize>(input: &I) -> Result<String> {
 
 /// Reads JSON, with the error's position, under a stable code.
 pub fn read_json<T: DeserializeOwned>(bytes: &[u8], code: &str, what: &str) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| {
+    crate::json::from_slice(bytes).map_err(|e| {
         let mut error = Error::new(code, format!("{what}: {e}"));
         if e.line() > 0 {
             error = error.at(crate::error::Location::from_line_column(

@@ -135,9 +135,9 @@ mod tests {
         r.next_u64();
         let json = serde_json::to_string(&r).unwrap();
         assert_eq!(json.len(), 18);
-        let back: Prng = serde_json::from_str(&json).unwrap();
+        let back: Prng = crate::json::from_str(&json).unwrap();
         assert_eq!(back, r);
-        assert!(serde_json::from_str::<Prng>("\"xyz\"").is_err());
+        assert!(crate::json::from_str::<Prng>("\"xyz\"").is_err());
     }
 
     proptest! {

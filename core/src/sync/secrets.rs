@@ -40,7 +40,7 @@ impl Secrets {
             return Ok(Secrets::default());
         }
         // serde's message could quote the secret's text: say only what is wrong.
-        serde_json::from_slice(bytes).map_err(|e| {
+        crate::json::from_slice(bytes).map_err(|e| {
             Error::new(
                 "session.bad_secrets",
                 format!(

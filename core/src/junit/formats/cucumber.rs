@@ -217,7 +217,7 @@ pub(crate) fn read(bytes: &[u8], sink: &mut Sink) -> Result<()> {
     }
     let text = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(bytes);
     let skipped = bytes.len() - text.len();
-    let features: Vec<Feature> = serde_json::from_slice(text).map_err(|e| {
+    let features: Vec<Feature> = crate::json::from_slice(text).map_err(|e| {
         let location = Location::from_line_column(bytes, e.line(), e.column());
         let location = if skipped > 0 && e.line() == 1 {
             Location::in_text(bytes, location.offset as usize + skipped)

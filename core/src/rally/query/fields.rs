@@ -162,7 +162,7 @@ impl FieldList {
     /// Reads attribute metadata from JSON bytes (see the `Deserialize` impl for the
     /// shapes accepted).
     pub fn from_json_bytes(bytes: &[u8]) -> Result<FieldList> {
-        let json: Json = serde_json::from_slice(bytes).map_err(|e| {
+        let json: Json = crate::json::from_slice(bytes).map_err(|e| {
             let loc = location_of(bytes, e.line(), e.column());
             Error::new(
                 "rally_query.invalid_fields",
@@ -701,7 +701,7 @@ mod tests {
     fn own_serialised_form_reads_back() {
         let list = FieldList::from_json_bytes(DEFECT.as_bytes()).unwrap();
         let json = serde_json::to_string(&list).unwrap();
-        let back: FieldList = serde_json::from_str(&json).unwrap();
+        let back: FieldList = crate::json::from_str(&json).unwrap();
         assert_eq!(back, list);
     }
 

@@ -101,7 +101,7 @@ pub fn find(lookups: &[Lookup], kind: LookupKind, project: Option<&str>, name: &
 /// for `/release` and `/iteration` queries (a `QueryResult`, its `Results`, or an
 /// array of several), using `_type`, `Name`, `ObjectID` and `Project._refObjectName`.
 pub fn parse_lookups(bytes: &[u8]) -> Result<Vec<Lookup>> {
-    let json: Json = serde_json::from_slice(bytes).map_err(|e| {
+    let json: Json = crate::json::from_slice(bytes).map_err(|e| {
         Error::new("rally_query.invalid_lookups", format!("the lookups are not valid JSON: {e}"))
             .with_hint("pass a JSON array of {\"kind\", \"project\", \"name\", \"object_id\"} or the QueryResult Rally returned for /release or /iteration")
     })?;

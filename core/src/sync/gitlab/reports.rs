@@ -403,7 +403,7 @@ impl GitlabReports {
     }
 
     fn on_jobs(&mut self, response: &HttpResponse) {
-        let Ok(Value::Array(jobs)) = serde_json::from_str::<Value>(&response.body) else {
+        let Ok(Value::Array(jobs)) = crate::json::from_str::<Value>(&response.body) else {
             return self.stop(
                 Error::new(
                     "gitlab.bad_answer",

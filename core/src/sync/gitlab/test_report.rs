@@ -7,7 +7,7 @@ use crate::model::{CapturedText, Outcome, OutcomeKind, Status, TestCase};
 use serde_json::Value;
 
 pub fn cases(body: &[u8]) -> Result<Vec<TestCase>> {
-    let root: Value = serde_json::from_slice(body).map_err(|e| {
+    let root: Value = crate::json::from_slice(body).map_err(|e| {
         Error::new(
             "gitlab.bad_answer",
             format!("GitLab's pipeline test report is not JSON: {e}"),
@@ -142,7 +142,7 @@ mod tests {
         let cases = cases(body).unwrap();
         // The recorded sample lists fewer cases than its totals count: compare with
         // the cases it lists.
-        let root: Value = serde_json::from_slice(body).unwrap();
+        let root: Value = crate::json::from_slice(body).unwrap();
         let listed: Vec<&Value> = root["test_suites"]
             .as_array()
             .unwrap()

@@ -70,7 +70,7 @@ pub fn short(text: &str) -> String {
 
 /// The `message` (or `error_description`) of an error body, else its start.
 fn said(body: &str) -> String {
-    let json: Option<Value> = serde_json::from_str(body).ok();
+    let json: Option<Value> = crate::json::from_str(body).ok();
     json.as_ref()
         .and_then(|v| v.get("message").or_else(|| v.get("error_description")))
         .and_then(Value::as_str)
@@ -85,13 +85,13 @@ pub const TOKEN_HINT: &str = "make a token in qTest Manager (your name, top righ
 /// a person can act on.
 pub fn read(response: &HttpResponse, what: &str, url: &str) -> Result<Value> {
     let status = response.status;
-    let is_json = serde_json::from_str::<Value>(&response.body).is_ok();
+    let is_json = crate::json::from_str::<Value>(&response.body).is_ok();
     match status {
         200..=299 => {
             if response.body.trim().is_empty() {
                 return Ok(Value::Null);
             }
-            serde_json::from_str(&response.body).map_err(|_| {
+            crate::json::from_str(&response.body).map_err(|_| {
                 Error::new(
                     "qtest.not_api",
                     format!("{url} did not answer with JSON when asked to {what}: {}", short(&response.body)),

@@ -14,7 +14,7 @@ pub fn answer(request: &HttpRequest, counter: &mut u64) -> Option<HttpResponse> 
         let name = request
             .body
             .as_deref()
-            .and_then(|b| serde_json::from_str::<Value>(b).ok())
+            .and_then(|b| crate::json::from_str::<Value>(b).ok())
             .and_then(|v| v.get("name").cloned())
             .unwrap_or(Value::Null);
         return ok(json!({"id": *counter, "name": name}));

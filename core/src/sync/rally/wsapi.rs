@@ -299,7 +299,7 @@ pub fn envelope(response: &HttpResponse, what: &str, url: &str, auth: AuthMode) 
             ));
         }
     }
-    let json: Value = match serde_json::from_str(&response.body) {
+    let json: Value = match crate::json::from_str(&response.body) {
         Ok(v) => v,
         Err(_) => {
             return refused(
@@ -436,13 +436,13 @@ mod tests {
 
     #[test]
     fn pages_know_what_comes_next() {
-        let v: Value = serde_json::from_str(
+        let v: Value = crate::json::from_str(
             r#"{"TotalResultCount": 5, "StartIndex": 1, "PageSize": 2, "Results": [{}, {}]}"#,
         )
         .unwrap();
         assert_eq!(Page::read(&v, "x").unwrap().next_start(), Some(3));
         let last: Value =
-            serde_json::from_str(r#"{"TotalResultCount": 5, "StartIndex": 5, "Results": [{}]}"#)
+            crate::json::from_str(r#"{"TotalResultCount": 5, "StartIndex": 5, "Results": [{}]}"#)
                 .unwrap();
         assert_eq!(Page::read(&last, "x").unwrap().next_start(), None);
     }
@@ -457,13 +457,13 @@ mod tests {
             r#"{"TotalResultCount": 0, "StartIndex": 1, "Results": [{}]}"#,
             r#"{"TotalResultCount": 1, "StartIndex": "one", "Results": [{}]}"#,
         ] {
-            let v: Value = serde_json::from_str(inner).unwrap();
+            let v: Value = crate::json::from_str(inner).unwrap();
             let e = Page::read(&v, "look").unwrap_err();
             assert_eq!(e.code, BAD_ANSWER, "{inner}");
             assert!(e.message.contains("look"), "{}", e.message);
         }
         let empty: Value =
-            serde_json::from_str(r#"{"TotalResultCount": 0, "StartIndex": 1, "Results": []}"#)
+            crate::json::from_str(r#"{"TotalResultCount": 0, "StartIndex": 1, "Results": []}"#)
                 .unwrap();
         assert!(Page::read(&empty, "look").unwrap().results.is_empty());
     }

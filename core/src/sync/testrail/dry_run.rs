@@ -21,7 +21,7 @@ pub fn answer(request: &HttpRequest, counter: &mut u64) -> HttpResponse {
     let body: Value = request
         .body
         .as_deref()
-        .and_then(|b| serde_json::from_str(b).ok())
+        .and_then(|b| crate::json::from_str(b).ok())
         .unwrap_or(Value::Null);
     let empty = |key: &str| json!({"offset": 0, "limit": 250, "size": 0, "_links": {"next": null, "prev": null}, key: []});
     let v = match (request.method, method) {

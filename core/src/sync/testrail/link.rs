@@ -300,7 +300,7 @@ impl Link {
             return Ok(Some(
                 match response
                     .body_bytes()
-                    .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                    .and_then(|b| crate::json::from_slice::<Value>(&b).ok())
                 {
                     Some(v) => Outcome::Ok(v),
                     None => Outcome::Refused(
@@ -368,7 +368,7 @@ fn unexpected(id: u64) -> Error {
 /// TestRail's own words: the `error` of `{"error": "..."}`, or the start of the body.
 fn server_text(response: &HttpResponse) -> String {
     let body = response.body.trim();
-    let text = serde_json::from_str::<Value>(body)
+    let text = crate::json::from_str::<Value>(body)
         .ok()
         .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_string))
         .unwrap_or_else(|| body.chars().take(200).collect());

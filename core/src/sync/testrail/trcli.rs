@@ -199,7 +199,7 @@ mod tests {
         let mut differences = Vec::new();
         for (xml, json) in samples {
             let ours = parse(xml.as_bytes()).unwrap();
-            let theirs: Value = serde_json::from_str(json).unwrap();
+            let theirs: Value = crate::json::from_str(json).unwrap();
             let expected: Vec<&Value> = theirs["testsections"]
                 .as_array()
                 .unwrap()

@@ -203,6 +203,10 @@ pub struct QtestRequirements {
     /// FormattedID → requirement
     existing: BTreeMap<String, Existing>,
     next_story: usize,
+    /// What the save sent for the current story would do; kept while its answer is
+    /// lost, so a requirement found afterwards is reported as made, not unchanged.
+    #[serde(default)]
+    sent: Option<RequirementAction>,
     results: Vec<ImportedRequirement>,
     chunk: usize,
     /// New linked test cases, in the order found.
@@ -225,6 +229,19 @@ impl QtestRequirements {
             .iter()
             .filter_map(|(label, v)| Some((*self.field_ids.get(label)?, v.clone())))
             .collect()
+    }
+
+    /// A made or changed requirement in the report's created/updated lists.
+    fn record(&mut self, formatted_id: &str, action: RequirementAction) {
+        let entry = |why: &str| Entry::new(RecordKind::Requirement, formatted_id.to_string(), why);
+        match action {
+            RequirementAction::Created => self.ledger.created.push(entry("created")),
+            RequirementAction::Updated => self
+                .ledger
+                .updated
+                .push(entry("updated: the story changed")),
+            _ => {}
+        }
     }
 
     fn requirement_ids(&self) -> Vec<u64> {
@@ -261,11 +278,14 @@ impl QtestRequirements {
                             .iter()
                             .all(|(id, v)| e.values.get(id).map(String::as_str).unwrap_or("") == v);
                     if same {
+                        let action = self.sent.take().unwrap_or(RequirementAction::Unchanged);
+                        let (id, pid) = (e.id, e.pid.clone());
+                        self.record(&w.formatted_id, action);
                         self.results.push(ImportedRequirement {
                             formatted_id: w.formatted_id.clone(),
-                            id: e.id,
-                            pid: e.pid.clone(),
-                            action: RequirementAction::Unchanged,
+                            id,
+                            pid,
+                            action,
                         });
                         self.next_story += 1;
                         self.tries = 0;
@@ -276,6 +296,7 @@ impl QtestRequirements {
                         return Action::Finish;
                     }
                     self.tries += 1;
+                    self.sent.get_or_insert(RequirementAction::Updated);
                     return Action::Call(Call::send(
                         Method::Put,
                         format!("{p}/requirements/{}", e.id),
@@ -289,6 +310,7 @@ impl QtestRequirements {
                         return Action::Finish;
                     }
                     self.tries += 1;
+                    self.sent = Some(RequirementAction::Created);
                     return Action::Call(Call::send(
                         Method::Post,
                         format!("{p}/requirements?parentId={module}"),
@@ -407,25 +429,12 @@ impl QtestRequirements {
                     // Not the requirement: look again before anything is sent twice.
                     return self.restart();
                 }
-                let action = if updated {
+                let action = self.sent.take().unwrap_or(if updated {
                     RequirementAction::Updated
                 } else {
                     RequirementAction::Created
-                };
-                let entry = Entry::new(
-                    RecordKind::Requirement,
-                    w.formatted_id.clone(),
-                    if updated {
-                        "updated: the story changed"
-                    } else {
-                        "created"
-                    },
-                );
-                if updated {
-                    self.ledger.updated.push(entry);
-                } else {
-                    self.ledger.created.push(entry);
-                }
+                });
+                self.record(&w.formatted_id, action);
                 self.results.push(ImportedRequirement {
                     formatted_id: w.formatted_id.clone(),
                     id: e.id,

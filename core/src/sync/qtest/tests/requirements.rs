@@ -155,6 +155,14 @@ fn stories_become_requirements_once_and_change_only_when_they_changed() {
     // A crash after every request that changes something, then go on.
     let (report, _) = run(&mut q, &start(stories.clone(), &[]), TOKEN, true);
     assert_eq!(report.error, None);
+    // Found again after lost answers, they are still reported as made by this run.
+    let actions: Vec<_> = output(&report)
+        .requirements
+        .iter()
+        .map(|r| r.action)
+        .collect();
+    assert_eq!(actions, [RequirementAction::Created; 2]);
+    assert_eq!(report.created.len(), 2, "{:?}", report.created);
     assert_eq!((q.count("module"), q.count("requirement")), (1, 2));
     assert_eq!(q.requirement_named("US1: Pay").len(), 1);
     let r = q.objects.iter().find(|o| o.name == "US1: Pay").unwrap();

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tmbridge"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
-bash scripts/install-rabbitmq.sh
+bash scripts/install-tools.sh system
 profile="${PROFILE:-debug}"
 flag=(); [ "$profile" = release ] && flag=(--release)
 cargo build -q "${flag[@]}" -p tmbridge-cli --bin tmbridge --example bench_queue

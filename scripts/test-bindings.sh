@@ -2,8 +2,8 @@
 # Builds every binding of tmbridge and runs every conformance-vector runner and binding
 # test suite: Rust (native), Python (pyo3), the Node addon (napi-rs), WASM in Node, WASM
 # in headless Chromium and WASM in wasmtime (raw ABI). Installs what it needs, once:
-# the wasm32 target, npm packages (npm ci),
-# a .venv with maturin, pytest and mypy, and Debian's chromium.
+# the wasm32 target here, npm packages, a .venv with maturin, pytest and mypy, and
+# Debian's chromium through scripts/install-tools.sh.
 #
 # Idempotent; safe to rerun. Honours CARGO_TARGET_DIR.
 # Environment:
@@ -44,42 +44,16 @@ check() { # check "name" command...: like step, but a failure is reported at the
     FAILED+=("$name")
   fi
 }
-retry() {
-  local i
-  for i in 1 2 3; do
-    "$@" && return 0
-    echo "retry $i: $*" >&2
-    sleep 5
-  done
-  return 1
-}
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-
 # --- tools -------------------------------------------------------------------------
 
 install_wasm_target() {
   rustup target list --installed | grep -qx "$WASM_TARGET" || rustup target add "$WASM_TARGET"
 }
 
-install_node_packages() { retry npm ci --no-audit --no-fund --loglevel=error; }
-
-install_chromium() {
-  [ "${TMBRIDGE_SKIP_BROWSER:-0}" = 1 ] && return 0
-  command -v chromium >/dev/null 2>&1 && return 0
-  retry as_root apt-get update -qq
-  retry as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
-}
-
-install_python_tools() {
-  [ -x .venv/bin/python ] || python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check maturin==1.16.0 pytest==9.2.0 mypy==2.4.1
-}
-
 export PATH="$HOME/.cargo/bin:$PATH"
 step "tools: wasm32 target" install_wasm_target
-step "tools: npm ci" install_node_packages
-step "tools: chromium" install_chromium
-step "tools: .venv (maturin, pytest, mypy)" install_python_tools
+step "tools: chromium, .venv, node_modules (scripts/install-tools.sh)" \
+  bash scripts/install-tools.sh system python node
 
 # --- builds ------------------------------------------------------------------------
 

@@ -6,36 +6,12 @@
 # Allure: real allure-pytest and allure-vitest runs write allure-results folders, read
 # by `tmbridge parse` and checked against what the sample tests do and the runners' own
 # reports (tests/formats/compare_allure.py).
-# Idempotent: installs into .venv, .venv-rf6, .venv-rf4, .venv-allure, node_modules and
-# tests/formats/allure-vitest/node_modules only what is missing.
+# Idempotent: scripts/install-tools.sh installs into .venv, .venv-rf6, .venv-rf4,
+# .venv-allure, node_modules and tests/formats/allure-vitest/node_modules what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-ROBOT7=7.1.1
-ROBOT6=6.1.1
-ROBOT4=4.1.3
-BEHAVE=1.2.6
-ALLURE_PYTEST=2.16.2
-PYTEST=9.2.0
-RERUNFAILURES=16.7
-
-pip_has() { "$1/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('$2') != '$3')" 2>/dev/null; }
-[ -x .venv/bin/python ] || python3 -m venv .venv
-pip_has .venv robotframework "$ROBOT7" || .venv/bin/pip install -q --disable-pip-version-check "robotframework==$ROBOT7"
-pip_has .venv behave "$BEHAVE" || .venv/bin/pip install -q --disable-pip-version-check "behave==$BEHAVE"
-[ -x .venv-rf6/bin/python ] || python3 -m venv .venv-rf6
-pip_has .venv-rf6 robotframework "$ROBOT6" || .venv-rf6/bin/pip install -q --disable-pip-version-check "robotframework==$ROBOT6"
-[ -x .venv-rf4/bin/python ] || python3 -m venv .venv-rf4
-pip_has .venv-rf4 robotframework "$ROBOT4" || .venv-rf4/bin/pip install -q --disable-pip-version-check "robotframework==$ROBOT4"
-[ -x node_modules/.bin/cucumber-js ] || npm ci --no-audit --no-fund --loglevel=error
-[ -x .venv-allure/bin/python ] || python3 -m venv .venv-allure
-if ! pip_has .venv-allure allure-pytest "$ALLURE_PYTEST" || ! pip_has .venv-allure pytest "$PYTEST" \
-  || ! pip_has .venv-allure pytest-rerunfailures "$RERUNFAILURES"; then
-  .venv-allure/bin/pip install -q --disable-pip-version-check "allure-pytest==$ALLURE_PYTEST" \
-    "pytest==$PYTEST" "pytest-rerunfailures==$RERUNFAILURES"
-fi
-[ -x tests/formats/allure-vitest/node_modules/.bin/vitest ] \
-  || (cd tests/formats/allure-vitest && npm ci --no-audit --no-fund --loglevel=error)
+bash scripts/install-tools.sh python node
 
 cargo build -q -p tmbridge-cli
 TMBRIDGE="${CARGO_TARGET_DIR:-$ROOT/target}/debug/tmbridge"

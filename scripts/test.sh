@@ -9,6 +9,15 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
 mkdir -p "$CACHE"
 step() { printf '\n==> %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 
+step "tools: Debian packages, venvs and npm packages install in the background (log: $CACHE/install-tools.log)"
+# They wait on the network and on unpacking while cargo keeps the cores busy; the first
+# step that needs them waits for them.
+bash scripts/install-tools.sh all > "$CACHE/install-tools.log" 2>&1 &
+tools_pid=$!
+tools_ready() {
+  wait "$tools_pid" || { tail -n 80 "$CACHE/install-tools.log"; echo "installing the test tools failed" >&2; exit 1; }
+}
+
 step "toolchain"
 rustup target list --installed | grep -qx wasm32-unknown-unknown \
   || rustup target add wasm32-unknown-unknown
@@ -23,8 +32,8 @@ cargo clippy -p tmbridge-bindgen -- -D warnings
 python3 scripts/check-module-cycles.py core/src host-cli/src tools/typegen/src tests/simulators/src \
     bindings/wasm/src bindings/wasm-raw/src bindings/python/src bindings/node/src tools/bindgen/src
 
-step "RabbitMQ for the serve --queue and worker suites (installed when missing)"
-bash scripts/install-rabbitmq.sh
+step "tools installed (RabbitMQ for the serve --queue and worker suites, Chromium, venvs, npm)"
+tools_ready
 
 step "Rust tests (core and CLI; the broker suites start their own RabbitMQ node on loopback)"
 cargo test

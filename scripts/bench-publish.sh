@@ -26,6 +26,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # N passing tests, each naming its test case: `TC7 case 7` matches TC7.
 awk -v n="$n" 'BEGIN {

@@ -1429,6 +1429,11 @@ export interface RallyConfig {
   api_key_env?: string;
   /** Download link of an artifact: run placeholders plus `{path}` and `{name}`. */
   artifact_url?: string | null;
+  /**
+   * TestCaseResults created per WSAPI `/batch` request (at most 100); 0 or 1:
+   * one `/testcaseresult/create` per result.
+   */
+  batch_size?: number;
   /** `Build` of each result, a run template. */
   build?: string;
   /** Named connections (see `rally_connections`), ordered by name. */

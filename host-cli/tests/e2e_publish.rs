@@ -31,9 +31,14 @@ fn temp_dir(name: &str) -> Dir {
 }
 
 fn write_config(dir: &Path, rally: &RallySim) -> PathBuf {
+    write_config_with(dir, rally, "")
+}
+
+/// The config with more `[rally]` lines (`batch_size = 4`).
+fn write_config_with(dir: &Path, rally: &RallySim, extra: &str) -> PathBuf {
     let s = rally.seeded();
     let text = format!(
-        "[rally]\nurl = \"{}\"\napi_key_env = \"E2E_RALLY_KEY\"\nworkspace = \"{}\"\nproject = \"{}\"\nbuild = \"GitLab-{{pipeline_id}}\"\n",
+        "[rally]\nurl = \"{}\"\napi_key_env = \"E2E_RALLY_KEY\"\nworkspace = \"{}\"\nproject = \"{}\"\nbuild = \"GitLab-{{pipeline_id}}\"\n{extra}",
         rally.url(),
         s.workspace,
         s.project
@@ -113,15 +118,13 @@ fn every_result_once_in_the_sprint_set_with_attachments_despite_faults() {
     std::fs::write(&report, REPORT).unwrap();
     std::fs::write(dir.0.join("shot.png"), SCREENSHOT).unwrap();
 
-    // A 5xx burst, two 429s, a create whose answer is lost after Rally made the
-    // record, and an attachment answered with 502 after it was stored.
+    // A 5xx burst, two 429s, a batch of creates whose answer is lost after Rally
+    // made the records, and an attachment answered with 502 after it was stored.
     rally.faults().fail_next(3, 503);
     rally.faults().throttle_next(2, 1);
-    rally.faults().add(
-        FaultKind::DropAfterApply,
-        Match::path("testcaseresult/create"),
-        1,
-    );
+    rally
+        .faults()
+        .add(FaultKind::DropAfterApply, Match::path("/batch"), 1);
     rally.faults().add(
         FaultKind::ErrorAfterApply(502),
         Match::path("attachment/create"),
@@ -219,13 +222,20 @@ fn big_report(n: usize) -> String {
 
 #[test]
 fn a_killed_publish_resumes_and_the_ledger_shows_each_result_once() {
+    // One create per request, and batches of 4.
+    for batch_size in [0, 4] {
+        killed_publish_resumes(batch_size);
+    }
+}
+
+fn killed_publish_resumes(batch_size: u64) {
     let rally = RallySim::start();
     let n = 24;
     for i in 0..n {
         rally.add_test_case(&format!("TC{}", 101 + i), &format!("Case {i}"), None);
     }
-    let dir = temp_dir("crash");
-    let config = write_config(&dir.0, &rally);
+    let dir = temp_dir(&format!("crash-{batch_size}"));
+    let config = write_config_with(&dir.0, &rally, &format!("batch_size = {batch_size}\n"));
     let report = dir.0.join("bulk.xml");
     std::fs::write(&report, big_report(n)).unwrap();
 
@@ -263,4 +273,75 @@ fn a_killed_publish_resumes_and_the_ledger_shows_each_result_once() {
     );
     let ledger = rally.created("TestCaseResult");
     assert_eq!(ledger.len(), n, "the ledger shows each result once");
+}
+
+#[test]
+fn hundreds_of_results_in_batches_each_once_despite_lost_batch_answers() {
+    let rally = RallySim::start();
+    let n = 330;
+    for i in 0..n {
+        rally.add_test_case(&format!("TC{}", 101 + i), &format!("Case {i}"), None);
+    }
+    let dir = temp_dir("batches");
+    // The default batch size (25).
+    let config = write_config(&dir.0, &rally);
+    let report = dir.0.join("bulk.xml");
+    std::fs::write(&report, big_report(n)).unwrap();
+    // The third batch is stored and its answer lost; the fifth is answered 502 after
+    // it was stored; the seventh meets a 503 before it is applied.
+    let batch = || Match::method_and_path("POST", "/batch");
+    let faults = rally.faults();
+    faults.add(FaultKind::Slow(Duration::ZERO), batch(), 2);
+    faults.add(FaultKind::DropAfterApply, batch(), 1);
+    faults.add(FaultKind::Slow(Duration::ZERO), batch(), 1);
+    faults.add(FaultKind::ErrorAfterApply(502), batch(), 1);
+    faults.add(FaultKind::Slow(Duration::ZERO), batch(), 1);
+    faults.add(FaultKind::ServerError(503), batch(), 1);
+
+    let out = run(&mut publish_command(&dir.0, &config, &rally, &[&report]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(rally.faults().armed().is_empty(), "every fault fired");
+    let per_case = results_per_case(&rally);
+    assert_eq!(per_case.len(), n, "{per_case:?}");
+    assert!(
+        per_case.values().all(|c| *c == 1),
+        "each result exactly once: {per_case:?}"
+    );
+    assert_eq!(
+        rally.created("TestCaseResult").len(),
+        n,
+        "the ledger shows each result once"
+    );
+    // Sent in batches: far fewer requests than results.
+    let requests = rally.requests();
+    let batches = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/batch"))
+        .count();
+    let singles = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/testcaseresult/create"))
+        .count();
+    assert_eq!(
+        batches,
+        n.div_ceil(25) + 1,
+        "one batch sent again after the 503"
+    );
+    assert_eq!(singles, 0, "nothing created one by one");
+    assert!(
+        requests.len() < n / 3,
+        "{} requests for {n} results",
+        requests.len()
+    );
+    assert!(
+        stdout.contains("second look"),
+        "lost answers found again:\n{stdout}"
+    );
+
+    // Running again sends no new results.
+    let again = run(&mut publish_command(&dir.0, &config, &rally, &[&report]));
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(rally.created("TestCaseResult").len(), n);
 }

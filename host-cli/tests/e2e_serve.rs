@@ -46,6 +46,9 @@ url = "{}"
 api_key_env = "E2E_RALLY_KEY"
 workspace = "{}"
 project = "{}"
+# Small batches: a run of 20 results takes several requests, so it can be killed
+# in the middle.
+batch_size = 4
 
 [gitlab]
 token_env = "E2E_HOOK_SECRET"

@@ -32,7 +32,8 @@ fn publish_command(dir: &Path, rally: &RallySim) -> Command {
     std::fs::write(
         &config,
         format!(
-            "[rally]\nurl = \"{}\"\napi_key_env = \"LOCK_RALLY_KEY\"\nworkspace = \"{}\"\nproject = \"{}\"\n",
+            // Small batches: the run takes several creates, so it can be killed in the middle.
+            "[rally]\nurl = \"{}\"\napi_key_env = \"LOCK_RALLY_KEY\"\nworkspace = \"{}\"\nproject = \"{}\"\nbatch_size = 2\n",
             rally.url(),
             s.workspace,
             s.project

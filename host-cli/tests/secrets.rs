@@ -268,7 +268,7 @@ fn a_dry_run_with_user_and_password_shows_the_basic_auth_flow() {
     assert!(!shown.contains("ZSESSIONID"), "{shown}");
     let creates: Vec<&str> = shown
         .lines()
-        .filter(|l| l.starts_with("POST ") && l.contains("/create"))
+        .filter(|l| l.starts_with("POST ") && (l.contains("/create") || l.contains("/batch")))
         .collect();
     assert!(!creates.is_empty(), "{shown}");
     assert!(creates.iter().all(|l| l.contains("key=***")), "{creates:?}");

@@ -80,6 +80,9 @@ url = "{}"
 api_key_env = "LIFECYCLE_RALLY_KEY"
 workspace = "{}"
 project = "{}"
+# One create per request: a publish of 20 results takes long enough to be stopped
+# in the middle.
+batch_size = 0
 
 [gitlab]
 token_env = "LIFECYCLE_HOOK_SECRET"

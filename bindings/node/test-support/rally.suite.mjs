@@ -46,7 +46,8 @@ export function rallySuite(name, tmbridge, packageUrl) {
       await sim.fault('server_error', 2, { status: '503' });
       await sim.fault('throttle', 1, { retry_after: '1' });
       await sim.fault('drop', 1, { method: 'POST' });
-      await sim.fault('drop_after_apply', 1, { path: 'testcaseresult/create' });
+      // The results go in one /batch request (rally.batch_size is 25 by default).
+      await sim.fault('drop_after_apply', 1, { path: '/batch' });
       const events = new EventTarget();
       const seen = [];
       events.addEventListener('progress', (e) => seen.push([e.detail.done, e.detail.total]));
@@ -90,7 +91,11 @@ export function rallySuite(name, tmbridge, packageUrl) {
         fetch: () => { throw new Error('a dry run must not send'); },
       });
       assert.equal((await sim.ledger()).length, before);
-      const creates = report.dryRunRequests.filter((r) => r.method === 'POST' && r.url.includes('/testcaseresult/create'));
+      // Single creates, or entries of /batch requests (rally.batch_size, 25 by default).
+      const creates = report.dryRunRequests
+        .filter((r) => r.method === 'POST')
+        .flatMap((r) => (r.url.split('?')[0].endsWith('/batch') ? JSON.parse(r.body).Batch.map((e) => e.Entry.Path) : [r.url]))
+        .filter((u) => u.includes('/testcaseresult/create'));
       assert.equal(creates.length, PUBLISHED.length);
       assert.ok(!JSON.stringify(report.dryRunRequests).includes(sim.apiKey));
     }));

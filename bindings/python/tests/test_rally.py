@@ -83,7 +83,8 @@ def test_publish_under_5xx_429_and_dropped_connections_creates_each_record_once(
     sim.fault("throttle", 1, retry_after=1)
     sim.fault("drop", 1, method="POST")
     # Applied, then the answer is lost: only looking before creating avoids a second one.
-    sim.fault("drop_after_apply", 1, path="testcaseresult/create")
+    # (The results go in one /batch request: rally.batch_size is 25 by default.)
+    sim.fault("drop_after_apply", 1, path="/batch")
     seen: List[tuple] = []
     report = tmbridge.rally.publish(
         REPORT,
@@ -143,6 +144,10 @@ def test_a_dry_run_sends_nothing_and_shows_the_requests_masked(sim: RallySim) ->
     assert transport.sent == [] and len(sim.ledger()) == before
     shown = report["dry_run_requests"]
     creates = [r["url"].split("?")[0].rsplit("/", 2)[-2] for r in shown if r["method"] == "POST"]
+    # The results' creates are entries of /batch requests (rally.batch_size, 25 by default).
+    for r in shown:
+        if r["method"] == "POST" and r["url"].split("?")[0].endswith("/batch"):
+            creates += [e["Entry"]["Path"].split("?")[0].strip("/").split("/")[0] for e in json.loads(r["body"])["Batch"]]
     assert Counter(creates)["testcaseresult"] == len(PUBLISHED)
     assert "testset" in creates and "attachment" in creates
     assert sim.api_key not in json.dumps(shown)

@@ -12,6 +12,10 @@ pub const DEFAULT_TEST_SET_TEMPLATE: &str = "Sprint-{N}-Automated-Tests";
 pub const RALLY_MAX_ATTACHMENT_BYTES: u64 = 50 * 1024 * 1024;
 /// Artifacts up to this size are uploaded by default; larger ones are linked.
 pub const DEFAULT_INLINE_MAX_BYTES: u64 = 5 * 1024 * 1024;
+/// TestCaseResults created per `POST /batch` request by default.
+pub const DEFAULT_BATCH_SIZE: u64 = 25;
+/// The most entries tmbridge puts in one `/batch` request.
+pub const MAX_BATCH_SIZE: u64 = 100;
 
 /// The unit of TestCaseResult `Duration`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +59,9 @@ pub struct RallyConfig {
     pub active: Option<String>,
     /// Named connections (see `rally_connections`), ordered by name.
     pub connections: std::collections::BTreeMap<String, super::rally_connections::RallyConnection>,
+    /// TestCaseResults created per WSAPI `/batch` request (at most 100); 0 or 1:
+    /// one `/testcaseresult/create` per result.
+    pub batch_size: u64,
 }
 
 impl Default for RallyConfig {
@@ -75,6 +82,7 @@ impl Default for RallyConfig {
             notes_max_chars: 32_000,
             active: None,
             connections: Default::default(),
+            batch_size: DEFAULT_BATCH_SIZE,
         }
     }
 }
@@ -127,6 +135,15 @@ impl RallyConfig {
                 format!(
                     "{} is over Rally's attachment limit; allowed: 0 to {RALLY_MAX_ATTACHMENT_BYTES} (50 MB)",
                     self.inline_attachment_max_bytes
+                ),
+            ));
+        }
+        if self.batch_size > MAX_BATCH_SIZE {
+            return Err(invalid(
+                "rally.batch_size",
+                format!(
+                    "{} is too many results for one batch request; allowed: 0 or 1 (one request per result) to {MAX_BATCH_SIZE}",
+                    self.batch_size
                 ),
             ));
         }

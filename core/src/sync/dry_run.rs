@@ -43,6 +43,35 @@ pub fn answer(request: &HttpRequest, counter: &mut u64) -> HttpResponse {
             result["Object"] = object;
             ok(json!({ "CreateResult": result }))
         }
+        (Method::Post, ["batch"]) => {
+            // One made-up record per create entry, in entry order.
+            let entries = request
+                .body
+                .as_deref()
+                .and_then(|b| crate::json::from_str::<Value>(b).ok())
+                .and_then(|v| v.get("Batch").and_then(Value::as_array).cloned())
+                .unwrap_or_default();
+            let results: Vec<Value> = entries
+                .iter()
+                .map(|e| {
+                    let path = e
+                        .pointer("/Entry/Path")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    let kind = path
+                        .trim_start_matches('/')
+                        .split(['/', '?'])
+                        .next()
+                        .unwrap_or("");
+                    *counter += 1;
+                    let n = *counter;
+                    json!({"_ref": format!("/{kind}/(new-{n})"), "ObjectID": n})
+                })
+                .collect();
+            let mut result = empty();
+            result["Results"] = Value::Array(results);
+            ok(json!({ "BatchResult": result }))
+        }
         (Method::Post, [.., "add"]) => {
             // A collection add answers with what it added, as Rally does.
             let added = request
@@ -188,12 +217,13 @@ mod tests {
         let base = "https://rally1.rallydev.com/slm/webservice/v2.0";
         assert_eq!(sent.first().unwrap(), &format!("GET {base}/testcase"));
         assert!(sent.contains(&format!("POST {base}/testset/create")));
+        // Both results in one batch (`rally.batch_size`, 25 by default).
         assert_eq!(
-            sent.iter()
-                .filter(|s| s.ends_with("/testcaseresult/create"))
-                .count(),
-            2
+            sent.iter().filter(|s| s.ends_with("/batch")).count(),
+            1,
+            "{sent:?}"
         );
+        assert!(!sent.iter().any(|s| s.ends_with("/testcaseresult/create")));
     }
 
     #[test]

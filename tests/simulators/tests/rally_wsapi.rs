@@ -423,3 +423,117 @@ fn faults_bursts_throttles_drops_and_lost_answers() {
     let statuses: Vec<u16> = sim.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, vec![503, 503, 200, 429, 0, 200, 0]);
 }
+
+fn result_entry(tc: &str, build: &str, verdict: &str) -> Value {
+    json!({"Entry": {
+        "Path": "/testcaseresult/create?fetch=ObjectID",
+        "Method": "POST",
+        "Body": {"TestCaseResult": {
+            "TestCase": tc, "Build": build, "Date": "2024-05-01T10:00:00Z", "Verdict": verdict}}
+    }})
+}
+
+#[test]
+fn batches_apply_each_entry_like_its_own_request() {
+    let sim = RallySim::start();
+    let a = sim.add_test_case("TC1", "One", None);
+    let b = sim.add_test_case("TC2", "Two", None);
+    let r = post(
+        &sim,
+        "/batch",
+        &json!({"Batch": [
+            result_entry(&a, "b1", "Pass"),
+            // Refused like the single create refuses it; the others still apply.
+            result_entry(&b, "b1", "Passed"),
+            result_entry(&b, "b1", "Fail"),
+        ]}),
+    );
+    assert_eq!(r.status, 200);
+    let v = r.json().unwrap();
+    let br = &v["BatchResult"];
+    let results = br["Results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    for i in [0, 2] {
+        assert!(results[i]["ObjectID"].as_u64().is_some(), "{}", results[i]);
+        assert!(
+            results[i]["_ref"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{}/testcaseresult/", sim.wsapi_url()))
+        );
+    }
+    assert!(results[1].get("ObjectID").is_none());
+    let entry_errors = results[1]["Errors"].as_array().unwrap();
+    assert!(entry_errors[0].as_str().unwrap().contains("Verdict"));
+    let errors = br["Errors"].as_array().unwrap();
+    assert_eq!(errors.len(), entry_errors.len());
+    assert!(errors[0].as_str().unwrap().starts_with("Entry 1: "));
+    // The single create says the same.
+    let single = post(
+        &sim,
+        "/testcaseresult/create",
+        &json!({"TestCaseResult": {
+            "TestCase": b, "Build": "b1", "Date": "2024-05-01T10:00:00Z", "Verdict": "Passed"}}),
+    );
+    assert_eq!(
+        single.json().unwrap()["CreateResult"]["Errors"][0],
+        entry_errors[0]
+    );
+    let records = sim.results();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].test_case, "TC1");
+    assert_eq!(records[1].verdict, "Fail");
+}
+
+#[test]
+fn batches_are_limited_authenticated_and_hit_by_faults() {
+    let sim = RallySim::start();
+    let tc = sim.add_test_case("TC1", "One", None);
+    let too_many: Vec<Value> = (0..101).map(|_| result_entry(&tc, "b", "Pass")).collect();
+    let r = post(&sim, "/batch", &json!({"Batch": too_many}));
+    let v = r.json().unwrap();
+    assert!(
+        v["BatchResult"]["Errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("at most 100"),
+        "{v}"
+    );
+    assert!(sim.results().is_empty());
+    let not_a_batch = post(&sim, "/batch", &json!({"TestCaseResult": {}}));
+    assert!(!not_a_batch.json().unwrap()["BatchResult"]["Errors"][0].is_null());
+    // A bad key: 401, nothing applied.
+    let url = format!("{}/batch", sim.wsapi_url());
+    let body = serde_json::to_vec(&json!({"Batch": [result_entry(&tc, "b", "Pass")]})).unwrap();
+    let r = request("POST", &url, &[("ZSESSIONID", "wrong")], Some(&body)).unwrap();
+    assert_eq!(r.status, 401);
+    // Basic auth without the security token: refused as a whole.
+    let s = sim.seeded().clone();
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", s.username, s.password))
+    );
+    let r = request("POST", &url, &[("Authorization", &basic)], Some(&body)).unwrap();
+    assert_eq!(
+        r.json().unwrap()["BatchResult"]["Errors"][0],
+        "Not authorized to perform action: Invalid key"
+    );
+    assert!(sim.results().is_empty());
+    // Applied, then the answer lost: every entry is in the ledger.
+    sim.faults()
+        .add(FaultKind::DropAfterApply, Match::path("/batch"), 1);
+    let two = serde_json::to_vec(&json!({"Batch": [
+        result_entry(&tc, "b", "Pass"), result_entry(&tc, "b", "Fail")]}))
+    .unwrap();
+    assert!(request("POST", &url, &[("ZSESSIONID", sim.api_key())], Some(&two)).is_err());
+    assert_eq!(sim.results().len(), 2);
+    // 503 and 429: not applied.
+    sim.faults().fail_next(1, 503);
+    let r = request("POST", &url, &[("ZSESSIONID", sim.api_key())], Some(&two)).unwrap();
+    assert_eq!(r.status, 503);
+    sim.faults().throttle_next(1, 2);
+    let r = request("POST", &url, &[("ZSESSIONID", sim.api_key())], Some(&two)).unwrap();
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("retry-after"), Some("2"));
+    assert_eq!(sim.results().len(), 2);
+}

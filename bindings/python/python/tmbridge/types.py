@@ -2109,6 +2109,7 @@ _RallyConfigOptional = TypedDict("_RallyConfigOptional", {
     "allowed_verdicts": List[str],
     "api_key_env": str,
     "artifact_url": Union[str, None],
+    "batch_size": int,
     "build": str,
     "connections": Dict[str, "RallyConnection"],
     "duration_unit": "DurationUnit",

@@ -53,6 +53,11 @@ pub struct Call {
     pub mutating: bool,
     /// For messages: "look up TC1, TC2".
     pub what: String,
+    /// A WSAPI `/batch` request: its answer's `Errors` belong to its entries, so the
+    /// logic reads them (the answer is `Ok` with them inside), and a 404 or 405 means
+    /// this Rally does not offer `/batch` (`rally.batch_unsupported`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub batch: bool,
 }
 
 impl Call {
@@ -63,6 +68,7 @@ impl Call {
             body: None,
             mutating: false,
             what: what.into(),
+            batch: false,
         }
     }
 
@@ -74,6 +80,7 @@ impl Call {
             body: None,
             mutating: true,
             what: what.into(),
+            batch: false,
         }
     }
 
@@ -84,9 +91,24 @@ impl Call {
             body: Some(body),
             mutating: true,
             what: what.into(),
+            batch: false,
+        }
+    }
+
+    /// A `POST /batch` of several creates.
+    pub fn batch(body: String, what: impl Into<String>) -> Call {
+        Call {
+            batch: true,
+            ..Call::post(BATCH_PATH.into(), body, what)
         }
     }
 }
+
+/// Where WSAPI takes several requests in one.
+pub const BATCH_PATH: &str = "/batch";
+
+/// The code of a `/batch` request this Rally does not serve (HTTP 404 or 405).
+pub const BATCH_UNSUPPORTED: &str = "rally.batch_unsupported";
 
 /// How a call ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -349,6 +371,7 @@ impl Link {
         };
         p.sent = None;
         let (mutating, attempt, what) = (p.call.mutating, p.attempt, p.call.what.clone());
+        let batch = p.call.batch;
         let url = format!("{}{}", self.base, path_only(&p.call.path));
         let passing = match response.kind {
             ResponseKind::ConnectFailed => Some((false, None)),
@@ -365,7 +388,20 @@ impl Link {
             let unreachable = response.kind == ResponseKind::ConnectFailed;
             return Ok(self.on_passing(error, ambiguous, attempt, retry_after, unreachable));
         }
-        let outcome = match wsapi::envelope(response, &what, &url, self.auth) {
+        if batch && matches!(response.status, 404 | 405) {
+            self.pending = None;
+            return Ok(Some(Outcome::Refused(
+                Error::new(
+                    BATCH_UNSUPPORTED,
+                    format!(
+                        "{url} answered HTTP {} when asked to {what}: this Rally does not take batch requests",
+                        response.status
+                    ),
+                )
+                .with_hint("set rally.batch_size = 0 to send one request per result"),
+            )));
+        }
+        let outcome = match wsapi::envelope(response, &what, &url, self.auth, batch) {
             Envelope::Ok { inner, warnings } => {
                 for w in warnings {
                     let w = Warning::new("rally.warning", w, None);
@@ -474,7 +510,7 @@ impl Link {
             self.wait(ms);
             return None;
         }
-        match wsapi::envelope(response, "get a security token", &url, self.auth) {
+        match wsapi::envelope(response, "get a security token", &url, self.auth, false) {
             Envelope::Ok { inner, .. } => {
                 match inner.get("SecurityToken").and_then(Value::as_str) {
                     Some(token) if !token.is_empty() => {

@@ -25,6 +25,8 @@ pub enum Fault {
     Refuse,
     /// Answer 200 with this body, without acting (a proxy's page, a malformed answer).
     Garbage(String),
+    /// Act, then answer 200 with this body instead of the real answer.
+    GarbageAfterApply(String),
     /// Answer normally: lets the next rule for the same path meet a later request.
     Pass,
 }
@@ -56,6 +58,10 @@ pub struct FakeRally {
     pub creates: u64,
     /// Collections read by path (`/typedefinition/12/Attributes`) → their items.
     pub collections: BTreeMap<String, Vec<Value>>,
+    /// `/batch` answers 404, as on a Rally that does not offer it.
+    pub no_batch: bool,
+    /// type → (text in the create's fields, the error Rally answers): creates refused.
+    pub refuse: BTreeMap<String, Vec<(String, String)>>,
 }
 
 impl FakeRally {
@@ -193,6 +199,7 @@ impl FakeRally {
                 HttpResponse::failed(ResponseKind::Dropped, "connection reset")
             }
             Some(Fault::FailAfterApply) => HttpResponse::answered(500, vec![], "gateway error"),
+            Some(Fault::GarbageAfterApply(body)) => HttpResponse::answered(200, vec![], body),
             _ => answer,
         }
     }
@@ -319,52 +326,89 @@ impl FakeRally {
                 }
                 ok(json!({"OperationResult": {"Errors": [], "Warnings": [], "Results": []}}))
             }
-            (Method::Post, [kind, "create"]) => {
+            (Method::Post, ["batch"]) if !self.no_batch => {
                 let body: Value = serde_json::from_str(req.body.as_deref().unwrap_or("")).unwrap();
-                let fields = body[title(kind)].clone();
-                if fields.is_null() {
-                    return ok(
-                        json!({"CreateResult": {"Errors": [format!("Cannot parse object: no {} in body", title(kind))], "Warnings": []}}),
-                    );
-                }
-                if *kind == "testcaseresult" && fields.get("TestSet").is_some_and(|s| !s.is_null())
-                {
-                    let set = fields["TestSet"].as_str().unwrap_or("");
-                    let oid: u64 = set.rsplit('/').next().unwrap_or("0").parse().unwrap_or(0);
-                    let tc = fields["TestCase"].as_str().unwrap_or("");
-                    if !self
-                        .members
-                        .get(&oid)
-                        .is_some_and(|m| m.iter().any(|x| x == tc))
-                    {
-                        return ok(
-                            json!({"CreateResult": {"Errors": ["Could not create: Test Case is not part of the Test Set"], "Warnings": []}}),
-                        );
+                let mut results = Vec::new();
+                let mut errors = Vec::new();
+                for item in body["Batch"].as_array().cloned().unwrap_or_default() {
+                    let entry = &item["Entry"];
+                    let path = entry["Path"].as_str().unwrap_or("");
+                    let path = path.split('?').next().unwrap_or("");
+                    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+                    let answer = match (entry["Method"].as_str(), parts.as_slice()) {
+                        (Some("POST"), [kind, "create"]) => self.create(kind, &entry["Body"]),
+                        _ => Err(vec![format!("Cannot perform {path} in a batch")]),
+                    };
+                    match answer {
+                        Ok(o) => results.push(o),
+                        Err(e) => {
+                            results.push(json!({ "Errors": e.clone() }));
+                            errors.extend(e);
+                        }
                     }
                 }
-                self.creates += 1;
-                let mut fields = fields;
-                if *kind == "testcase" || *kind == "defect" {
-                    let prefix = if *kind == "testcase" { "TC" } else { "DE" };
-                    let n = self.all(kind).len() + 1;
-                    fields["FormattedID"] = json!(format!("{prefix}{n}"));
-                    if *kind == "defect" && fields.get("State").is_none() {
-                        fields["State"] = json!("Submitted");
-                    }
-                }
-                let r = self.add(kind, fields);
-                let o = self
-                    .all(kind)
-                    .into_iter()
-                    .find(|o| o["_ref"] == json!(format!("{BASE}{r}")))
-                    .cloned()
-                    .unwrap();
-                ok(
-                    json!({"CreateResult": {"Errors": [], "Warnings": [], "Object": self.render(&o)}}),
-                )
+                ok(json!({"BatchResult": {"Errors": errors, "Warnings": [], "Results": results}}))
             }
+            (Method::Post, [kind, "create"]) => match self.create(
+                kind,
+                &serde_json::from_str(req.body.as_deref().unwrap_or("")).unwrap(),
+            ) {
+                Ok(o) => ok(json!({"CreateResult": {"Errors": [], "Warnings": [], "Object": o}})),
+                Err(e) => ok(json!({"CreateResult": {"Errors": e, "Warnings": []}})),
+            },
             _ => HttpResponse::answered(404, vec![], "no such endpoint"),
         }
+    }
+
+    /// A create of `{"<Type>": {...}}`: the rendered object, or Rally's errors.
+    fn create(&mut self, kind: &str, body: &Value) -> Result<Value, Vec<String>> {
+        let fields = body[title(kind)].clone();
+        if fields.is_null() {
+            return Err(vec![format!(
+                "Cannot parse object: no {} in body",
+                title(kind)
+            )]);
+        }
+        if let Some(why) = self.refuse.get(kind).and_then(|rules| {
+            rules
+                .iter()
+                .find(|(needle, _)| fields.to_string().contains(needle.as_str()))
+                .map(|(_, why)| why.clone())
+        }) {
+            return Err(vec![why]);
+        }
+        if kind == "testcaseresult" && fields.get("TestSet").is_some_and(|s| !s.is_null()) {
+            let set = fields["TestSet"].as_str().unwrap_or("");
+            let oid: u64 = set.rsplit('/').next().unwrap_or("0").parse().unwrap_or(0);
+            let tc = fields["TestCase"].as_str().unwrap_or("");
+            if !self
+                .members
+                .get(&oid)
+                .is_some_and(|m| m.iter().any(|x| x == tc))
+            {
+                return Err(vec![
+                    "Could not create: Test Case is not part of the Test Set".into(),
+                ]);
+            }
+        }
+        self.creates += 1;
+        let mut fields = fields;
+        if kind == "testcase" || kind == "defect" {
+            let prefix = if kind == "testcase" { "TC" } else { "DE" };
+            let n = self.all(kind).len() + 1;
+            fields["FormattedID"] = json!(format!("{prefix}{n}"));
+            if kind == "defect" && fields.get("State").is_none() {
+                fields["State"] = json!("Submitted");
+            }
+        }
+        let r = self.add(kind, fields);
+        let o = self
+            .all(kind)
+            .into_iter()
+            .find(|o| o["_ref"] == json!(format!("{BASE}{r}")))
+            .cloned()
+            .unwrap();
+        Ok(self.render(&o))
     }
 
     fn page(&self, rows: Vec<Value>, params: &BTreeMap<String, String>) -> Value {

@@ -241,7 +241,15 @@ pub enum Envelope {
 }
 
 /// Reads an answered response: HTTP status, JSON, the envelope's `Errors`.
-pub fn envelope(response: &HttpResponse, what: &str, url: &str, auth: AuthMode) -> Envelope {
+/// `keep_errors` (a `/batch` answer, whose `Errors` belong to its entries): `Errors`
+/// other than an expired security token stay in the inner object, `Ok`.
+pub fn envelope(
+    response: &HttpResponse,
+    what: &str,
+    url: &str,
+    auth: AuthMode,
+    keep_errors: bool,
+) -> Envelope {
     let status = response.status;
     let text = short(&response.body);
     let refused = |code: &str, message: String, hint: &str| {
@@ -344,6 +352,12 @@ pub fn envelope(response: &HttpResponse, what: &str, url: &str, auth: AuthMode) 
                 )
                 .with_hint("the HTTP session ended; keep its cookies between requests"),
             );
+        }
+        if keep_errors {
+            return Envelope::Ok {
+                warnings: strings("Warnings"),
+                inner,
+            };
         }
         let code = if lower.contains("concurrency conflict") {
             CONFLICT
@@ -482,6 +496,7 @@ mod tests {
             "x",
             "u",
             AuthMode::ApiKey,
+            false,
         );
         assert!(matches!(ok, Envelope::Ok { ref warnings, .. } if warnings.len() == 1));
         let code = |e: Envelope| match e {
@@ -489,11 +504,23 @@ mod tests {
             Envelope::Ok { .. } => "ok".into(),
         };
         assert_eq!(
-            code(envelope(&answer(401, "<html>"), "x", "u", AuthMode::ApiKey)),
+            code(envelope(
+                &answer(401, "<html>"),
+                "x",
+                "u",
+                AuthMode::ApiKey,
+                false
+            )),
             "rally.unauthorized"
         );
         assert_eq!(
-            code(envelope(&answer(404, "nope"), "x", "u", AuthMode::ApiKey)),
+            code(envelope(
+                &answer(404, "nope"),
+                "x",
+                "u",
+                AuthMode::ApiKey,
+                false
+            )),
             "rally.not_found"
         );
         assert_eq!(
@@ -501,7 +528,8 @@ mod tests {
                 &answer(200, "<html>login</html>"),
                 "x",
                 "u",
-                AuthMode::ApiKey
+                AuthMode::ApiKey,
+                false
             )),
             "rally.not_wsapi"
         );
@@ -513,7 +541,8 @@ mod tests {
                 ),
                 "x",
                 "u",
-                AuthMode::ApiKey
+                AuthMode::ApiKey,
+                false
             )),
             "rally.bad_query"
         );
@@ -525,7 +554,8 @@ mod tests {
                 ),
                 "x",
                 "u",
-                AuthMode::Basic
+                AuthMode::Basic,
+                false
             )),
             "rally.invalid_key"
         );
@@ -537,7 +567,8 @@ mod tests {
                 ),
                 "x",
                 "u",
-                AuthMode::ApiKey
+                AuthMode::ApiKey,
+                false
             )),
             CONFLICT
         );

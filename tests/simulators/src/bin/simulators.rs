@@ -3,7 +3,11 @@
 //! ```text
 //! tmbridge-simulators [--rally 127.0.0.1:8081] [--gitlab 127.0.0.1:8082] [--gitlab-token TOKEN]
 //!                     [--qtest 127.0.0.1:8084] [--gitlab-demo-pipeline] [--testrail 127.0.0.1:8083]
+//!                     [--rally-test-cases N]
 //! ```
+//!
+//! `--rally-test-cases N` seeds Rally test cases `TC1` to `TCN` (named `Case 1`, ...) in
+//! the seeded project, for benchmarks (`scripts/bench-publish.sh`).
 //!
 //! `--gitlab-demo-pipeline` adds pipeline 1001 on `main` (failed) with a `unit-tests` job
 //! whose artifacts are `junit.xml` (two passed tests, one failed) and `screenshots/login.png`,
@@ -25,6 +29,7 @@ fn main() -> ExitCode {
     let mut token = "glpat-simulated-token".to_string();
     let mut demo = false;
     let mut testrail_addr = None;
+    let mut test_cases: u64 = 0;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--gitlab-demo-pipeline" {
@@ -38,9 +43,12 @@ fn main() -> ExitCode {
             ("--gitlab-token", Some(v)) => token = v,
             ("--testrail", Some(v)) => testrail_addr = Some(v),
             ("--qtest", Some(v)) => qtest_addr = v,
+            ("--rally-test-cases", Some(v)) if v.parse::<u64>().is_ok() => {
+                test_cases = v.parse().unwrap_or(0)
+            }
             _ => {
                 eprintln!(
-                    "usage: tmbridge-simulators [--rally ADDR] [--gitlab ADDR] [--gitlab-token TOKEN] [--gitlab-demo-pipeline] [--testrail ADDR] [--qtest ADDR]"
+                    "usage: tmbridge-simulators [--rally ADDR] [--gitlab ADDR] [--gitlab-token TOKEN] [--gitlab-demo-pipeline] [--testrail ADDR] [--qtest ADDR] [--rally-test-cases N]"
                 );
                 return ExitCode::from(2);
             }
@@ -69,6 +77,9 @@ fn main() -> ExitCode {
     };
     if demo {
         gitlab.add_pipeline(demo_pipeline());
+    }
+    for i in 1..=test_cases {
+        rally.add_test_case(&format!("TC{i}"), &format!("Case {i}"), None);
     }
     let s = rally.seeded();
     println!("rally.url = {}", rally.url());

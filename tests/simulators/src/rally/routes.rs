@@ -16,6 +16,8 @@ pub const PREFIX: &str = "/slm/webservice/v2.0";
 /// Where Rally serves a workspace's whole schema (pyral's `getSchemaInfo`).
 pub const SCHEMA_PREFIX: &str = "/slm/schema/v2.0";
 const MAX_PAGESIZE: usize = 2000;
+/// Entries one `POST /batch` may hold; more are refused as a whole, nothing applied.
+pub const MAX_BATCH_ENTRIES: usize = 100;
 const DEFAULT_PAGESIZE: usize = 20;
 
 /// Entry point for every request.
@@ -254,6 +256,7 @@ fn route(shared: &Shared, req: &HttpRequest) -> Reply {
         ("POST" | "PUT" | "DELETE", _) => {
             let kind = match segments.as_slice() {
                 [_, "create"] => "CreateResult",
+                [b] if b.eq_ignore_ascii_case("batch") => "BatchResult",
                 _ => "OperationResult",
             };
             if let Auth::Basic(a) = &auth {
@@ -589,6 +592,7 @@ fn write(
 ) -> Reply {
     let fetch = Fetch::parse(req.param("fetch"), Fetch::All);
     match (method, segments) {
+        ("POST", [b]) if b.eq_ignore_ascii_case("batch") => batch(store, base, req, account),
         ("POST" | "PUT", [ty, create]) if create.eq_ignore_ascii_case("create") => {
             let Some(t) = type_def(ty) else {
                 return errors(
@@ -724,4 +728,156 @@ fn write(
             vec![format!("{} is not supported on {}", req.method, req.path)],
         ),
     }
+}
+
+/// `POST /batch`: `{"Batch": [{"Entry": {"Path", "Method", "Body"}}, ...]}`. Each
+/// entry goes through the same code as the request it names (a create, an update, a
+/// delete, a collection edit), in order. The answer's `Results` holds one element
+/// per entry: the object the entry's own answer holds (`CreateResult.Object`), or
+/// `{"Errors": [...]}` for an entry that failed, whose messages (prefixed with the
+/// entry's index) are also in the answer's `Errors`. Entries are not a transaction:
+/// those before and after a failed one are applied. More than
+/// [`MAX_BATCH_ENTRIES`] entries, or a body that is not a batch, is refused whole.
+fn batch(store: &mut Store, base: &str, req: &HttpRequest, account: &Account) -> Reply {
+    let body: Value = match serde_json::from_slice(&req.body) {
+        Ok(v) => v,
+        Err(e) => {
+            return errors(
+                "BatchResult",
+                200,
+                vec![format!(
+                    "Could not parse: the request body is not JSON: {e}"
+                )],
+            );
+        }
+    };
+    let Some(entries) = body.get("Batch").and_then(Value::as_array) else {
+        return errors(
+            "BatchResult",
+            200,
+            vec![
+                "Could not read: the body must be {\"Batch\": [{\"Entry\": {\"Path\": ..., \"Method\": ..., \"Body\": ...}}]}"
+                    .into(),
+            ],
+        );
+    };
+    if entries.len() > MAX_BATCH_ENTRIES {
+        return errors(
+            "BatchResult",
+            200,
+            vec![format!(
+                "Could not process batch: it has {} entries; at most {MAX_BATCH_ENTRIES} are allowed",
+                entries.len()
+            )],
+        );
+    }
+    let mut results = Vec::with_capacity(entries.len());
+    let mut all_errors = Vec::new();
+    let mut all_warnings = Vec::new();
+    for (n, item) in entries.iter().enumerate() {
+        let (object, errs, warnings) = batch_entry(store, base, req, account, item);
+        all_warnings.extend(warnings);
+        match object {
+            Some(o) if errs.is_empty() => results.push(o),
+            _ => {
+                let errs = if errs.is_empty() {
+                    vec!["Could not process the entry".to_string()]
+                } else {
+                    errs
+                };
+                all_errors.extend(errs.iter().map(|e| format!("Entry {n}: {e}")));
+                results.push(json!({ "Errors": errs }));
+            }
+        }
+    }
+    let mut extra = Map::new();
+    extra.insert("Results".into(), Value::Array(results));
+    json_reply(
+        200,
+        envelope("BatchResult", &all_errors, &all_warnings, extra),
+    )
+}
+
+/// One entry of a batch: (the object its answer holds, its errors, its warnings).
+fn batch_entry(
+    store: &mut Store,
+    base: &str,
+    outer: &HttpRequest,
+    account: &Account,
+    item: &Value,
+) -> (Option<Value>, Vec<String>, Vec<String>) {
+    let refuse = |why: String| (None, vec![why], Vec::new());
+    let Some(entry) = item.get("Entry").filter(|e| e.is_object()) else {
+        return refuse("Could not read: an element of Batch is not {\"Entry\": {...}}".into());
+    };
+    let Some(target) = entry.get("Path").and_then(Value::as_str) else {
+        return refuse("Could not read: the entry has no Path".into());
+    };
+    let method = entry
+        .get("Method")
+        .and_then(Value::as_str)
+        .unwrap_or("GET")
+        .to_ascii_uppercase();
+    // A path after the WSAPI base, or a whole URL.
+    let target = match target.find(PREFIX) {
+        Some(at) => &target[at + PREFIX.len()..],
+        None => target,
+    };
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let path = crate::url::decode_component(path, false);
+    let segments: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.strip_suffix(".js").unwrap_or(s))
+        .collect();
+    if !matches!(method.as_str(), "POST" | "PUT" | "DELETE")
+        || segments
+            .first()
+            .is_some_and(|s| s.eq_ignore_ascii_case("batch"))
+    {
+        return refuse(format!(
+            "{method} {path} cannot be part of a batch here: only creates, updates and deletes"
+        ));
+    }
+    let body = match entry.get("Body") {
+        Some(b) if !b.is_null() => serde_json::to_vec(b).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let sub = HttpRequest {
+        method: method.clone(),
+        path: format!("{PREFIX}{path}"),
+        target: format!("{PREFIX}{target}"),
+        query: crate::url::split_query(query),
+        headers: outer.headers.clone(),
+        body,
+    };
+    let reply = write(store, base, &sub, account, &method, &segments);
+    let answer: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+    let inner = answer
+        .as_object()
+        .and_then(|o| o.values().find(|v| v.is_object()))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let strings = |key: &str| -> Vec<String> {
+        inner
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut errs = strings("Errors");
+    if !(200..300).contains(&reply.status) && errs.is_empty() {
+        errs.push(format!("HTTP {}", reply.status));
+    }
+    let object = inner
+        .get("Object")
+        .cloned()
+        .or_else(|| (errs.is_empty()).then(|| json!({})));
+    (object, errs, strings("Warnings"))
 }

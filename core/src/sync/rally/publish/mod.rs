@@ -97,6 +97,10 @@ pub enum Phase {
     Create {
         unit: u64,
     },
+    /// One `/batch` request creating these units' results, in this order.
+    BatchCreate {
+        units: Vec<u64>,
+    },
     Recheck {
         unit: u64,
         start: u64,
@@ -159,6 +163,10 @@ pub struct Unit {
     pub attachments: Vec<Upload>,
     /// Attachments may already be there (an earlier run, a lost answer): list them first.
     pub check_attachments: bool,
+    /// A `/batch` answer did not account for it: it is created on its own, so that
+    /// Rally's own answer says what became of it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub alone: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,6 +203,9 @@ pub struct PublishLogic {
     members: Option<Vec<String>>,
     member_tries: u32,
     units: Option<Vec<Unit>>,
+    /// Rally refused `/batch` (404, 405): one create per request for the rest of the run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    batch_off: bool,
     /// Result refs already matched to a unit: each existing record counts once.
     claimed: BTreeSet<String>,
     /// AttachmentContents that no Attachment will use: deleted, not left behind.
@@ -359,9 +370,10 @@ impl Logic for PublishLogic {
             | Phase::StoryCases { .. }
             | Phase::Members { .. }
             | Phase::AddMembers { .. } => self.on_prepare(input, phase, outcome),
-            Phase::PreCheck { .. } | Phase::Create { .. } | Phase::Recheck { .. } => {
-                self.on_result(input, phase, outcome)
-            }
+            Phase::PreCheck { .. }
+            | Phase::Create { .. }
+            | Phase::BatchCreate { .. }
+            | Phase::Recheck { .. } => self.on_result(input, phase, outcome),
             Phase::AttachList { .. }
             | Phase::AttachRead { .. }
             | Phase::AttachContent { .. }
@@ -379,6 +391,13 @@ impl Logic for PublishLogic {
             Phase::Create { unit } => {
                 if let Some(u) = self.unit_mut(unit) {
                     u.status = UnitStatus::Unknown;
+                }
+            }
+            Phase::BatchCreate { units } => {
+                for unit in units {
+                    if let Some(u) = self.unit_mut(unit) {
+                        u.status = UnitStatus::Unknown;
+                    }
                 }
             }
             Phase::AttachCreate { unit, .. } => {

@@ -114,6 +114,7 @@ impl PublishLogic {
                         })
                         .collect(),
                     check_attachments: false,
+                    alone: false,
                 })
                 .collect();
             self.units = Some(units);

@@ -4,18 +4,81 @@
 
 use super::identity;
 use super::{Found, Phase, PublishInput, PublishLogic, UnitStatus};
-use crate::error::Error;
+use crate::error::{Error, Warning};
+use crate::rally::payload::TestCaseResultCreate;
 use crate::rally::query::{Condition, Expr, Operator, Value as QValue};
 use crate::sync::rally::driver::{Action, Logic};
-use crate::sync::rally::link::{Call, Outcome};
+use crate::sync::rally::link::{BATCH_UNSUPPORTED, Call, Outcome};
 use crate::sync::rally::wsapi::{self, Page, Query, any_of, eq, ref_of, text_of};
 use crate::sync::report::{Entry, RecordKind};
+use serde::Serialize;
 
 /// Results looked for per query.
 const CHECK_BATCH: usize = 20;
 
 /// Results per page of a look-up: each carries its Notes (up to 32 KB).
 const CHECK_PAGE: u64 = 50;
+
+const CREATE_PATH: &str = "/testcaseresult/create";
+
+/// `{"Batch": [{"Entry": {"Path", "Method", "Body"}}, ...]}`
+#[derive(Serialize)]
+struct BatchBody {
+    #[serde(rename = "Batch")]
+    batch: Vec<BatchItem>,
+}
+
+#[derive(Serialize)]
+struct BatchItem {
+    #[serde(rename = "Entry")]
+    entry: BatchEntry,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct BatchEntry {
+    path: String,
+    method: &'static str,
+    body: TestCaseResultCreate,
+}
+
+/// The ref of the TestCaseResult one element of a batch's `Results` made: the
+/// created object itself, or a `CreateResult`-like wrapper of it; `None` when it
+/// names no created TestCaseResult (an entry Rally refused, something else).
+pub(super) fn created_ref(result: &serde_json::Value) -> Option<String> {
+    let mut object = result;
+    for wrapper in ["CreateResult", "Object"] {
+        if let Some(inner) = object.get(wrapper).filter(|o| o.is_object()) {
+            object = inner;
+        }
+    }
+    let has_errors = object
+        .get("Errors")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|e| !e.is_empty());
+    if has_errors {
+        return None;
+    }
+    if let Some(r) = ref_of(object) {
+        let kind = r.trim_start_matches('/').split('/').next().unwrap_or("");
+        return kind.eq_ignore_ascii_case("testcaseresult").then_some(r);
+    }
+    let oid = object.get("ObjectID")?;
+    let oid = oid
+        .as_u64()
+        .or_else(|| oid.as_str().and_then(|t| t.parse().ok()))?;
+    Some(format!("/testcaseresult/{oid}"))
+}
+
+/// `TC1, TC2, TC3 and 22 more`.
+fn short_list(ids: &[String]) -> String {
+    const SHOWN: usize = 3;
+    if ids.len() <= SHOWN + 1 {
+        return ids.join(", ");
+    }
+    let shown: Vec<&str> = ids.iter().take(SHOWN).map(String::as_str).collect();
+    format!("{} and {} more", shown.join(", "), ids.len() - SHOWN)
+}
 
 impl PublishLogic {
     pub(super) fn next_result(&mut self, input: &PublishInput) -> Option<Action> {
@@ -30,16 +93,28 @@ impl PublishLogic {
         if !unchecked.is_empty() {
             return self.check_call(input, unchecked, 1, Vec::new(), false);
         }
+        // Creates whose answers were lost: look for them, several per query.
+        let unknown: Vec<u64> = self
+            .units()
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.status == UnitStatus::Unknown)
+            .map(|(i, _)| i as u64)
+            .take(CHECK_BATCH)
+            .collect();
+        if unknown.len() == 1 {
+            return self.check_call(input, unknown, 1, Vec::new(), true);
+        }
+        if !unknown.is_empty() {
+            return self.check_call(input, unknown, 1, Vec::new(), false);
+        }
         let max = self.max_tries;
-        let count = self.units().len();
-        for i in 0..count as u64 {
+        let mut pending = Vec::new();
+        for i in 0..self.units().len() as u64 {
             let Some(unit) = self.units().get(i as usize).cloned() else {
                 continue;
             };
             match unit.status {
-                UnitStatus::Unknown => {
-                    return self.check_call(input, vec![i], 1, Vec::new(), true);
-                }
                 UnitStatus::Pending if unit.tries >= max => {
                     let (key, tests) = self.result_names(input, i);
                     if let Some(u) = self.unit_mut(i) {
@@ -54,33 +129,86 @@ impl PublishLogic {
                         .with_tests(tests),
                     );
                 }
-                UnitStatus::Pending => {
-                    let (run, units) = self.tokens(input)?.clone();
-                    let unit_token = units.get(i as usize)?.clone();
-                    let plan = self.plan(input)?;
-                    let result = plan.results.get(i as usize)?;
-                    let mut body = result.body.clone();
-                    let fields = &mut body.test_case_result;
-                    fields.notes = Some(identity::with_marker(
-                        fields.notes.as_deref(),
-                        &identity::marker(&run, &unit_token),
-                    ));
-                    let body = serde_json::to_string(&body).ok()?;
-                    let what = format!("create the result of {}", result.formatted_id);
-                    if let Some(u) = self.unit_mut(i) {
-                        u.tries += 1;
-                    }
-                    self.phase = Phase::Create { unit: i };
-                    return Some(Action::Call(Call::post(
-                        "/testcaseresult/create?fetch=ObjectID".into(),
-                        body,
-                        what,
-                    )));
-                }
+                UnitStatus::Pending => pending.push(i),
                 _ => {}
             }
         }
-        None
+        // A result a batch answer did not account for goes alone; the others together.
+        let alone = pending
+            .iter()
+            .copied()
+            .find(|&i| self.units().get(i as usize).is_some_and(|u| u.alone));
+        let size = self.batch_size(input);
+        if alone.is_none() && size >= 2 && pending.len() >= 2 {
+            pending.truncate(size);
+            return self.batch_call(input, pending);
+        }
+        let i = alone.or_else(|| pending.first().copied())?;
+        let body = self.create_body(input, i)?;
+        let body = serde_json::to_string(&body).ok()?;
+        let what = format!("create the result of {}", self.result_names(input, i).0);
+        if let Some(u) = self.unit_mut(i) {
+            u.tries += 1;
+        }
+        self.phase = Phase::Create { unit: i };
+        Some(Action::Call(Call::post(
+            format!("{CREATE_PATH}?fetch=ObjectID"),
+            body,
+            what,
+        )))
+    }
+
+    /// Entries per `/batch` request; below 2 when batches are off.
+    fn batch_size(&self, input: &PublishInput) -> usize {
+        if self.batch_off {
+            return 0;
+        }
+        let size = input
+            .config
+            .rally
+            .batch_size
+            .min(crate::config::rally::MAX_BATCH_SIZE);
+        usize::try_from(size).unwrap_or(0)
+    }
+
+    /// The create body of a unit: the planned result with the run's identity in Notes.
+    fn create_body(&mut self, input: &PublishInput, i: u64) -> Option<TestCaseResultCreate> {
+        let (run, units) = self.tokens(input)?.clone();
+        let unit_token = units.get(i as usize)?.clone();
+        let plan = self.plan(input)?;
+        let result = plan.results.get(i as usize)?;
+        let mut body = result.body.clone();
+        let fields = &mut body.test_case_result;
+        fields.notes = Some(identity::with_marker(
+            fields.notes.as_deref(),
+            &identity::marker(&run, &unit_token),
+        ));
+        Some(body)
+    }
+
+    /// One `POST /batch` creating the results of these units, in this order.
+    fn batch_call(&mut self, input: &PublishInput, units: Vec<u64>) -> Option<Action> {
+        let mut entries = Vec::with_capacity(units.len());
+        let mut ids = Vec::with_capacity(units.len());
+        for &i in &units {
+            entries.push(BatchItem {
+                entry: BatchEntry {
+                    path: format!("{CREATE_PATH}?fetch=ObjectID"),
+                    method: "POST",
+                    body: self.create_body(input, i)?,
+                },
+            });
+            ids.push(self.result_names(input, i).0);
+        }
+        let body = serde_json::to_string(&BatchBody { batch: entries }).ok()?;
+        let what = format!("create the results of {}", short_list(&ids));
+        for &i in &units {
+            if let Some(u) = self.unit_mut(i) {
+                u.tries += 1;
+            }
+        }
+        self.phase = Phase::BatchCreate { units };
+        Some(Action::Call(Call::batch(body, what)))
     }
 
     /// A query for results of this run already in Rally: these units' test cases,
@@ -149,6 +277,9 @@ impl PublishLogic {
     }
 
     pub(super) fn on_result(&mut self, input: &PublishInput, phase: Phase, outcome: Outcome) {
+        if let Phase::BatchCreate { units } = phase {
+            return self.on_batch(input, units, outcome);
+        }
         let Some(answer) = self.common(outcome) else {
             return;
         };
@@ -163,24 +294,7 @@ impl PublishLogic {
                 let (key, tests) = self.result_names(input, unit);
                 match answer {
                     Ok(v) => match wsapi::created_object(&v).and_then(ref_of) {
-                        Some(r) => {
-                            self.claimed.insert(r.clone());
-                            let tries = self.units().get(unit as usize).map_or(1, |u| u.tries);
-                            if let Some(u) = self.unit_mut(unit) {
-                                u.status = UnitStatus::Done;
-                                u.reference = Some(r.clone());
-                            }
-                            let why = if tries > 1 {
-                                format!("created (try {tries})")
-                            } else {
-                                "created".to_string()
-                            };
-                            self.ledger.created.push(
-                                Entry::new(RecordKind::TestCaseResult, key, why)
-                                    .with_ref(Some(r))
-                                    .with_tests(tests),
-                            );
-                        }
+                        Some(r) => self.record_created(input, unit, r),
                         // An answer without the new record (a proxy's page, another
                         // result type): it may have been created; look before again.
                         None => {
@@ -295,6 +409,95 @@ impl PublishLogic {
                 }
             }
         }
+    }
+
+    /// The answer to a `/batch` of creates. Only an answer whose `Results` line up
+    /// with the entries, each a created record, is taken as it is; whatever else
+    /// leaves the entries it does not account for unknown, and they are looked for
+    /// before anything is created again.
+    fn on_batch(&mut self, input: &PublishInput, units: Vec<u64>, outcome: Outcome) {
+        let answer = match outcome {
+            Outcome::Refused(e) if e.code == BATCH_UNSUPPORTED => {
+                return self.batches_off(units, e);
+            }
+            other => match self.common(other) {
+                Some(answer) => answer,
+                None => return,
+            },
+        };
+        let inner = match answer {
+            Ok(v) => v,
+            Err(e) if super::prepare::is_lost(&e) => return self.set_unknown(&units),
+            // Refused as a whole (a 400 or 413, say): nothing of it was made. One
+            // create per request from now on gives each result its own answer.
+            Err(e) => return self.batches_off(units, e),
+        };
+        let results = inner
+            .get("Results")
+            .and_then(serde_json::Value::as_array)
+            .filter(|r| r.len() == units.len());
+        let refs: Vec<Option<String>> = match results {
+            Some(results) => results.iter().map(created_ref).collect(),
+            None => vec![None; units.len()],
+        };
+        for (&i, reference) in units.iter().zip(refs) {
+            match reference.filter(|r| !self.claimed.contains(r)) {
+                Some(r) => self.record_created(input, i, r),
+                // Refused, or an answer that cannot be read: it may exist; look, then
+                // create it on its own.
+                None => {
+                    self.set_unknown(&[i]);
+                    if let Some(u) = self.unit_mut(i) {
+                        u.alone = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// `/batch` is not to be used again in this run: its units go back to be created
+    /// one per request (their try did not count), and the report says why.
+    fn batches_off(&mut self, units: Vec<u64>, error: Error) {
+        self.batch_off = true;
+        for i in units {
+            if let Some(u) = self.unit_mut(i) {
+                u.tries = u.tries.saturating_sub(1);
+            }
+        }
+        self.ledger.warn(Warning::new(
+            "rally.batch_unavailable",
+            format!("results were sent one per request: {}", error.message),
+            None,
+        ));
+    }
+
+    fn set_unknown(&mut self, units: &[u64]) {
+        for &i in units {
+            if let Some(u) = self.unit_mut(i) {
+                u.status = UnitStatus::Unknown;
+            }
+        }
+    }
+
+    /// A unit's result was created as `reference`.
+    fn record_created(&mut self, input: &PublishInput, unit: u64, reference: String) {
+        let (key, tests) = self.result_names(input, unit);
+        self.claimed.insert(reference.clone());
+        let tries = self.units().get(unit as usize).map_or(1, |u| u.tries);
+        if let Some(u) = self.unit_mut(unit) {
+            u.status = UnitStatus::Done;
+            u.reference = Some(reference.clone());
+        }
+        let why = if tries > 1 {
+            format!("created (try {tries})")
+        } else {
+            "created".to_string()
+        };
+        self.ledger.created.push(
+            Entry::new(RecordKind::TestCaseResult, key, why)
+                .with_ref(Some(reference))
+                .with_tests(tests),
+        );
     }
 
     fn fail_unit(&mut self, unit: u64, key: String, tests: Vec<String>, why: String) {

@@ -35,6 +35,12 @@ fn input(cases: Vec<TestCase>) -> PublishInput {
     }
 }
 
+/// The input with `rally.batch_size` set (0: one create per request).
+fn batched(mut i: PublishInput, size: u64) -> PublishInput {
+    i.config.rally.batch_size = size;
+    i
+}
+
 fn three_tests() -> Vec<TestCase> {
     let mut failed = took(
         failing(
@@ -234,16 +240,18 @@ fn paging_covers_every_page() {
 
 #[test]
 fn honours_retry_after_on_429() {
+    for (size, create) in [(0, "/testcaseresult/create"), (25, "/batch")] {
+        honours_retry_after_on_429_with(size, create);
+    }
+}
+
+fn honours_retry_after_on_429_with(size: u64, create: &str) {
     let mut r = rally();
-    r.fault(
-        Method::Post,
-        "/testcaseresult/create",
-        Fault::Status(429, Some(3)),
-    );
+    r.fault(Method::Post, create, Fault::Status(429, Some(3)));
     r.fault(Method::Get, "/testcase", Fault::Status(429, Some(7)));
     let mut run = Run::default();
     let report = drive(
-        &mut session(input(three_tests())),
+        &mut session(batched(input(three_tests()), size)),
         &mut r,
         &files(),
         &mut run,
@@ -282,7 +290,7 @@ fn bursts_of_5xx_back_off_and_never_duplicate() {
     r.fault(Method::Post, "/attachment/create", Fault::DropAfterApply);
     let mut run = Run::default();
     let report = drive(
-        &mut session(input(three_tests())),
+        &mut session(batched(input(three_tests()), 0)),
         &mut r,
         &files(),
         &mut run,
@@ -464,6 +472,13 @@ fn bad_key_stops_with_a_clear_answer() {
 
 #[test]
 fn basic_auth_uses_the_security_token_and_renews_it() {
+    // One create per request: the second finds the token expired; batched: the batch.
+    for (size, create, expire_at) in [(0, "/testcaseresult/create", 2), (25, "/batch", 1)] {
+        basic_auth_with(size, create, expire_at);
+    }
+}
+
+fn basic_auth_with(size: u64, create: &str, expire_at: u32) {
     let mut r = rally();
     r.api_key = None;
     r.basic = Some("ci:secret".into());
@@ -471,7 +486,12 @@ fn basic_auth_uses_the_security_token_and_renews_it() {
         username: "ci".into(),
         password: "secret".into(),
     };
-    let mut s = Publish::new(input(three_tests()), creds, SessionOptions::default()).unwrap();
+    let mut s = Publish::new(
+        batched(input(three_tests()), size),
+        creds,
+        SessionOptions::default(),
+    )
+    .unwrap();
     let mut run = Run::default();
     // Partway, the token expires: the next create is refused with "Invalid key".
     let mut report = None;
@@ -479,9 +499,9 @@ fn basic_auth_uses_the_security_token_and_renews_it() {
     for _ in 0..1000 {
         match s.next() {
             Step::Send(req) => {
-                if req.url.contains("/testcaseresult/create") {
+                if req.url.contains(create) {
                     creates += 1;
-                    if creates == 2 {
+                    if creates == expire_at {
                         r.token = Some("expired".into());
                     }
                 }
@@ -1106,4 +1126,353 @@ fn an_unreadable_answer_to_adding_members_lists_them_again() {
         report.failed
     );
     assert_eq!(results_per_case(&r).len(), 2);
+}
+
+// Batches: several TestCaseResult creates per `POST /batch`.
+
+/// `n` passing tests, `TC1 ...` to `TCn ...`, and a Rally with those test cases.
+fn many(n: usize) -> (Vec<TestCase>, FakeRally) {
+    let mut r = small_rally();
+    r.store.remove("testcase");
+    let cases = (1..=n)
+        .map(|i| {
+            r.add(
+                "testcase",
+                json!({"FormattedID": format!("TC{i}"), "Name": format!("case {i}")}),
+            );
+            case("suite", &format!("TC{i} works"), Status::Passed)
+        })
+        .collect();
+    (cases, r)
+}
+
+fn posts(r: &FakeRally, path: &str) -> usize {
+    r.log
+        .iter()
+        .filter(|(m, p)| *m == Method::Post && p == path)
+        .count()
+}
+
+fn result_entries(report: &Report) -> Vec<&Entry> {
+    report
+        .created
+        .iter()
+        .chain(&report.skipped)
+        .filter(|e| e.kind == RecordKind::TestCaseResult)
+        .collect()
+}
+
+#[test]
+fn results_are_created_in_batches_of_the_configured_size() {
+    let (cases, mut r) = many(7);
+    let report = drive(
+        &mut session(batched(input(cases), 3)),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    assert_eq!(report.error, None, "{report:?}");
+    // 3 + 3 in two batches; the last one alone needs no batch.
+    assert_eq!(posts(&r, "/batch"), 2);
+    assert_eq!(posts(&r, "/testcaseresult/create"), 1);
+    assert_eq!(results_per_case(&r).len(), 7);
+    assert_nothing_twice(&r);
+    let created = result_entries(&report);
+    assert_eq!(created.len(), 7);
+    for e in &created {
+        assert_eq!(e.why, "created");
+        let reference = e.reference.as_deref().unwrap();
+        assert!(reference.starts_with("/testcaseresult/"), "{reference}");
+    }
+    // Each result keeps its identity: its own marker in Notes, in entry order.
+    let results = r.all("testcaseresult");
+    let notes: BTreeSet<&str> = results
+        .iter()
+        .map(|o| o["Notes"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 7);
+    assert!(notes.iter().all(|n| n.contains("tmbridge run ")));
+}
+
+#[test]
+fn a_batch_request_is_one_json_body_in_entry_order() {
+    let (cases, mut r) = many(2);
+    let mut run = Run::default();
+    drive(&mut session(input(cases)), &mut r, &files(), &mut run);
+    let batch = run
+        .requests
+        .iter()
+        .find(|q| q.url.starts_with(&format!("{BASE}/batch")))
+        .unwrap();
+    assert_eq!(batch.url, format!("{BASE}/batch"));
+    let body: serde_json::Value = serde_json::from_str(batch.body.as_deref().unwrap()).unwrap();
+    let entries = body["Batch"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    for (entry, id) in entries.iter().zip(["TC1", "TC2"]) {
+        let e = &entry["Entry"];
+        assert_eq!(e["Path"], "/testcaseresult/create?fetch=ObjectID");
+        assert_eq!(e["Method"], "POST");
+        let tc = e["Body"]["TestCaseResult"]["TestCase"].as_str().unwrap();
+        let want = r
+            .all("testcase")
+            .into_iter()
+            .find(|o| o["FormattedID"] == id)
+            .map(|o| crate::autofill::short_ref(o["_ref"].as_str().unwrap()))
+            .unwrap();
+        assert_eq!(tc, want);
+    }
+}
+
+#[test]
+fn a_batch_stored_but_its_answer_lost_duplicates_nothing() {
+    for fault in [Fault::DropAfterApply, Fault::FailAfterApply] {
+        let (cases, mut r) = many(30);
+        r.fault(Method::Post, "/batch", fault.clone());
+        let report = drive(
+            &mut session(batched(input(cases), 10)),
+            &mut r,
+            &files(),
+            &mut Run::default(),
+        );
+        assert_eq!(report.error, None, "{fault:?}: {report:?}");
+        assert_eq!(results_per_case(&r).len(), 30, "{fault:?}");
+        assert_nothing_twice(&r);
+        let entries = result_entries(&report);
+        assert_eq!(entries.len(), 30);
+        let found_again = entries
+            .iter()
+            .filter(|e| e.why.contains("second look"))
+            .count();
+        assert_eq!(found_again, 10, "{fault:?}");
+        // The lost batch's results were looked for together, not one by one.
+        assert_eq!(posts(&r, "/batch"), 3, "{fault:?}");
+    }
+}
+
+#[test]
+fn a_batch_lost_before_it_was_stored_is_sent_again() {
+    let (cases, mut r) = many(5);
+    r.fault(Method::Post, "/batch", Fault::Status(503, None));
+    let report = drive(
+        &mut session(input(cases)),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    assert_eq!(report.error, None, "{report:?}");
+    assert_nothing_twice(&r);
+    assert_eq!(results_per_case(&r).len(), 5);
+    assert_eq!(posts(&r, "/batch"), 2);
+    assert!(
+        result_entries(&report)
+            .iter()
+            .all(|e| e.why == "created (try 2)"),
+        "{report:?}"
+    );
+}
+
+#[test]
+fn a_crash_after_a_batch_was_sent_duplicates_nothing_on_resume() {
+    for applied in [false, true] {
+        let (cases, mut r) = many(12);
+        let mut s = session(batched(input(cases), 5));
+        // Run until the second batch is sent; the process dies before its answer.
+        let mut batches = 0;
+        let saved = loop {
+            match s.next() {
+                Step::Send(req) => {
+                    if req.url.starts_with(&format!("{BASE}/batch")) {
+                        batches += 1;
+                        if batches == 2 {
+                            if applied {
+                                r.handle(&req);
+                            }
+                            break serde_json::to_string(s.progress()).unwrap();
+                        }
+                    }
+                    let resp = r.handle(&req);
+                    s.receive(req.id, resp).unwrap();
+                }
+                Step::Wait { .. } | Step::Save => {}
+                Step::Read(_) => panic!("no files"),
+                Step::Done(_) => panic!("finished before the second batch"),
+            }
+        };
+        let progress = serde_json::from_str(&saved).unwrap();
+        let mut resumed = Publish::resume(
+            s.input().clone(),
+            progress,
+            Credentials::ApiKey("good-key".into()),
+        );
+        let report = drive(&mut resumed, &mut r, &files(), &mut Run::default());
+        assert_eq!(report.error, None, "applied {applied}: {report:?}");
+        assert_eq!(results_per_case(&r).len(), 12, "applied {applied}");
+        assert_nothing_twice(&r);
+        // The resumed run reports the 7 results it saw to (5 were before the crash).
+        let entries = result_entries(&report);
+        let again = entries
+            .iter()
+            .filter(|e| e.why.contains("second look"))
+            .count();
+        assert_eq!(again, if applied { 5 } else { 0 }, "applied {applied}");
+        // A rerun with nothing saved creates nothing more.
+        let (cases, _) = many(12);
+        let before = r.creates;
+        let rerun = drive(
+            &mut session(batched(input(cases), 5)),
+            &mut r,
+            &files(),
+            &mut Run::default(),
+        );
+        assert_eq!(rerun.error, None);
+        assert_eq!(r.creates, before, "applied {applied}");
+    }
+}
+
+#[test]
+fn an_entry_refused_inside_a_batch_is_reported_with_rallys_message() {
+    let (cases, mut r) = many(6);
+    let tc4 = r
+        .all("testcase")
+        .into_iter()
+        .find(|o| o["FormattedID"] == "TC4")
+        .map(|o| crate::autofill::short_ref(o["_ref"].as_str().unwrap()))
+        .unwrap();
+    r.refuse.insert(
+        "testcaseresult".into(),
+        vec![(
+            tc4,
+            "Validation error: TestCaseResult.Build should not be null".into(),
+        )],
+    );
+    let report = drive(
+        &mut session(input(cases)),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    assert_eq!(report.error, None, "{report:?}");
+    // The others are recorded from the batch's answer.
+    let created: Vec<&str> = report
+        .created
+        .iter()
+        .filter(|e| e.kind == RecordKind::TestCaseResult)
+        .map(|e| e.key.as_str())
+        .collect();
+    assert_eq!(created, ["TC1", "TC2", "TC3", "TC5", "TC6"]);
+    assert!(
+        report
+            .created
+            .iter()
+            .all(|e| e.kind != RecordKind::TestCaseResult || e.why == "created")
+    );
+    // The refused one was looked for, sent alone, and fails with Rally's words.
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert_eq!(report.failed[0].key, "TC4");
+    assert!(
+        report.failed[0]
+            .why
+            .contains("TestCaseResult.Build should not be null"),
+        "{}",
+        report.failed[0].why
+    );
+    assert_eq!(report.failed[0].tests, ["suite.TC4 works"]);
+    assert_eq!(posts(&r, "/batch"), 1);
+    assert_eq!(posts(&r, "/testcaseresult/create"), 1);
+    assert_eq!(results_per_case(&r).len(), 5);
+    assert_nothing_twice(&r);
+}
+
+#[test]
+fn a_rally_without_batch_gets_one_create_per_request_for_the_rest_of_the_run() {
+    let (cases, mut r) = many(8);
+    r.no_batch = true;
+    let report = drive(
+        &mut session(batched(input(cases), 3)),
+        &mut r,
+        &files(),
+        &mut Run::default(),
+    );
+    assert_eq!(report.error, None, "{report:?}");
+    assert_eq!(posts(&r, "/batch"), 1, "asked once");
+    assert_eq!(posts(&r, "/testcaseresult/create"), 8);
+    assert_nothing_twice(&r);
+    let entries = result_entries(&report);
+    assert_eq!(entries.len(), 8);
+    assert!(entries.iter().all(|e| e.why == "created"), "{report:?}");
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.code == "rally.batch_unavailable" && w.message.contains("404")),
+        "{:?}",
+        report.warnings
+    );
+}
+
+#[test]
+fn a_batch_answer_that_does_not_line_up_is_looked_up_not_trusted() {
+    for garbage in [
+        // Fewer results than entries.
+        r#"{"BatchResult": {"Errors": [], "Warnings": [], "Results": [{"_ref": "/testcaseresult/1", "ObjectID": 1}]}}"#,
+        // No results at all, an error.
+        r#"{"BatchResult": {"Errors": ["Something went wrong"], "Warnings": []}}"#,
+        // Results without an ObjectID or ref.
+        r#"{"BatchResult": {"Errors": [], "Warnings": [], "Results": [{}, {}, {}]}}"#,
+    ] {
+        let (cases, mut r) = many(3);
+        r.fault(
+            Method::Post,
+            "/batch",
+            Fault::GarbageAfterApply(garbage.into()),
+        );
+        let report = drive(
+            &mut session(input(cases)),
+            &mut r,
+            &files(),
+            &mut Run::default(),
+        );
+        assert_eq!(report.error, None, "{garbage}: {report:?}");
+        assert_nothing_twice(&r);
+        assert_eq!(results_per_case(&r).len(), 3, "{garbage}");
+        assert!(
+            r.log
+                .iter()
+                .any(|(m, p)| *m == Method::Post && p == "/batch"),
+            "{garbage}: the garbage fate missed the batch: {:?}",
+            r.log
+        );
+        let entries = result_entries(&report);
+        assert_eq!(entries.len(), 3, "{garbage}");
+        assert!(
+            entries.iter().all(|e| e.why.contains("second look")),
+            "{garbage}: {report:?}"
+        );
+    }
+}
+
+#[test]
+fn batch_results_are_read_as_objects_or_create_results() {
+    use super::results::created_ref;
+    let read = |v: &str| created_ref(&serde_json::from_str(v).unwrap());
+    assert_eq!(
+        read(r#"{"_ref": "https://r/slm/webservice/v2.0/testcaseresult/12", "ObjectID": 12}"#),
+        Some("/testcaseresult/12".into())
+    );
+    assert_eq!(
+        read(r#"{"ObjectID": 13}"#),
+        Some("/testcaseresult/13".into())
+    );
+    assert_eq!(
+        read(r#"{"CreateResult": {"Errors": [], "Object": {"_ref": "/testcaseresult/14"}}}"#),
+        Some("/testcaseresult/14".into())
+    );
+    assert_eq!(
+        read(r#"{"Errors": [], "Object": {"ObjectID": "15"}}"#),
+        Some("/testcaseresult/15".into())
+    );
+    assert_eq!(read(r#"{"Errors": ["Validation error"]}"#), None);
+    assert_eq!(read(r#"{"_ref": "/defect/16", "ObjectID": 16}"#), None);
+    assert_eq!(read(r#"{"Object": null}"#), None);
+    assert_eq!(read("null"), None);
 }

@@ -33,7 +33,7 @@ pub fn parse_with(bytes: &[u8], opts: &Options) -> Result<Report> {
                 report.timestamp = start.timestamp;
             }
             Event::SuiteStart(info) => open.push(Suite {
-                info,
+                info: *info,
                 system_out: None,
                 system_err: None,
                 counts: Counts::default(),

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 )]
 pub enum Event {
     ReportStart(ReportStart),
-    SuiteStart(SuiteInfo),
+    /// Boxed, so the queue of events stays small: suites are few, cases many.
+    SuiteStart(Box<SuiteInfo>),
     Case(Box<TestCase>),
     SuiteEnd(SuiteEnd),
     ReportEnd(ReportEnd),

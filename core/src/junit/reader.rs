@@ -99,8 +99,10 @@ enum TextTarget {
 }
 
 enum Frame {
-    Root(RootFrame),
-    Suite(SuiteFrame),
+    // Boxed: suites and roots are few, and a small frame is cheap to push and pop for
+    // every element.
+    Root(Box<RootFrame>),
+    Suite(Box<SuiteFrame>),
     Case(CaseFrame),
     Outcome {
         kind: OutcomeKind,
@@ -533,7 +535,8 @@ impl<R: BufRead> Reader<R> {
     }
 
     fn attrs<'a>(&self, start: &'a BytesStart<'a>) -> Result<(Attrs<'a>, Vec<String>)> {
-        let mut out = Vec::new();
+        // Room for a typical test case's attributes: one allocation, no regrowth.
+        let mut out = Vec::with_capacity(8);
         let mut namespaces = Vec::new();
         for attr in start.attributes().with_checks(true) {
             let attr =
@@ -731,15 +734,19 @@ impl<R: BufRead> Reader<R> {
             );
         }
         if root == JunitRoot::Testsuite {
-            return Ok(Frame::Suite(self.suite_frame(Vec::new(), attrs, location)));
+            return Ok(Frame::Suite(Box::new(self.suite_frame(
+                Vec::new(),
+                attrs,
+                location,
+            ))));
         }
-        Ok(Frame::Root(RootFrame {
+        Ok(Frame::Root(Box::new(RootFrame {
             kind,
             name: attrs.owned("name"),
             declared: attrs.declared(),
             location,
             implicit: None,
-        }))
+        })))
     }
 
     fn duration(&mut self, attrs: &Attrs, location: Location) -> Option<u64> {
@@ -816,15 +823,17 @@ impl<R: BufRead> Reader<R> {
         for frame in self.stack.iter_mut() {
             let suite = match frame {
                 Frame::Suite(s) => s,
-                Frame::Root(RootFrame {
-                    implicit: Some(s), ..
-                }) => s,
+                Frame::Root(root) => match &mut root.implicit {
+                    Some(s) => s,
+                    None => continue,
+                },
                 _ => continue,
             };
             if !suite.started {
                 suite.started = true;
                 self.suites += 1;
-                self.queue.push_back(Event::SuiteStart(suite.info.clone()));
+                self.queue
+                    .push_back(Event::SuiteStart(Box::new(suite.info.clone())));
             }
         }
     }
@@ -841,7 +850,7 @@ impl<R: BufRead> Reader<R> {
                     Some(Frame::Suite(s)) => s.info.path.clone(),
                     _ => Vec::new(),
                 };
-                Frame::Suite(self.suite_frame(parent_path, attrs, location))
+                Frame::Suite(Box::new(self.suite_frame(parent_path, attrs, location)))
             }
             (Some(Parent::Root), "testcase") => {
                 if let Some(Frame::Root(root)) = self.stack.last_mut()
@@ -1022,7 +1031,7 @@ impl<R: BufRead> Reader<R> {
             }
             Frame::Suite(suite) => {
                 let is_root = self.stack.is_empty();
-                self.finish_suite(suite);
+                self.finish_suite(*suite);
                 if is_root {
                     self.phase = Phase::AfterRoot;
                 }
@@ -1191,7 +1200,8 @@ impl<R: BufRead> Reader<R> {
         if !suite.started {
             suite.started = true;
             self.suites += 1;
-            self.queue.push_back(Event::SuiteStart(suite.info.clone()));
+            self.queue
+                .push_back(Event::SuiteStart(Box::new(suite.info.clone())));
         }
         let label = if suite.info.name.is_empty() {
             "(unnamed)".to_string()

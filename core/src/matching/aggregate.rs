@@ -5,12 +5,27 @@ use crate::model::Status;
 
 impl Aggregate {
     /// Applies the rule to the members of one case (in input order, never empty).
-    pub fn apply(self, key: &str, members: Vec<Member>) -> Vec<MatchedCase> {
-        if self == Aggregate::Each || members.len() == 1 {
+    pub fn apply(self, key: String, members: Vec<Member>) -> Vec<MatchedCase> {
+        if members.len() == 1 {
+            // The common case: the key and the member move in, nothing is copied.
+            let Some(first) = members.first() else {
+                return Vec::new();
+            };
+            let (status, message, duration_us) =
+                (first.status, first.message.clone(), first.duration_us);
+            return vec![MatchedCase {
+                key,
+                status,
+                message,
+                duration_us,
+                members,
+            }];
+        }
+        if self == Aggregate::Each {
             return members
                 .into_iter()
                 .map(|m| MatchedCase {
-                    key: key.to_string(),
+                    key: key.clone(),
                     status: m.status,
                     message: m.message.clone(),
                     duration_us: m.duration_us,
@@ -30,7 +45,7 @@ impl Aggregate {
         let duration_us = (!durations.is_empty())
             .then(|| durations.iter().fold(0u64, |a, d| a.saturating_add(*d)));
         vec![MatchedCase {
-            key: key.to_string(),
+            key,
             status,
             message: combined_message(self, status, &members),
             duration_us,

@@ -115,27 +115,42 @@ pub fn match_cases(
     target: Target,
     cache: &RefCache,
 ) -> MatchOutcome {
-    let mut order: Vec<String> = Vec::new();
-    let mut groups: BTreeMap<String, Vec<Member>> = BTreeMap::new();
+    // Groups in the order their keys first appear; the map only finds a key's group.
+    let mut groups: Vec<(String, Vec<Member>)> = Vec::new();
+    let mut group_of: BTreeMap<String, usize> = BTreeMap::new();
     let mut review = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         let full = case.full_name();
         match find_keys(case, &full, config, target, cache) {
             Ok((keys, source)) => {
-                for key in keys {
+                let last = keys.len().saturating_sub(1);
+                let mut full = Some(full);
+                for (k, key) in keys.into_iter().enumerate() {
+                    // The name moves into the last member; only extra keys copy it.
+                    let test = if k == last {
+                        full.take().unwrap_or_default()
+                    } else {
+                        full.clone().unwrap_or_default()
+                    };
                     let member = Member {
                         index: i as u64,
-                        test: full.clone(),
+                        test,
                         status: case.status,
                         message: case.message.clone(),
                         duration_us: case.duration_us,
                         source,
                     };
-                    let group = groups.entry(key.clone()).or_default();
-                    if group.is_empty() {
-                        order.push(key);
+                    match group_of.get(&key) {
+                        Some(&at) => {
+                            if let Some((_, members)) = groups.get_mut(at) {
+                                members.push(member);
+                            }
+                        }
+                        None => {
+                            group_of.insert(key.clone(), groups.len());
+                            groups.push((key, vec![member]));
+                        }
                     }
-                    group.push(member);
                 }
             }
             Err((reason, detail)) => review.push(ReviewItem {
@@ -147,11 +162,10 @@ pub fn match_cases(
             }),
         }
     }
-    let mut matched = Vec::new();
-    for key in order {
-        if let Some(members) = groups.remove(&key) {
-            matched.extend(config.aggregate.apply(&key, members));
-        }
+    drop(group_of);
+    let mut matched = Vec::with_capacity(groups.len());
+    for (key, members) in groups {
+        matched.extend(config.aggregate.apply(key, members));
     }
     MatchOutcome { matched, review }
 }

@@ -1,5 +1,7 @@
 //! TestRail's `elapsed` timespan: `30s`, `1m 45s`, `2h 5m`.
 
+use std::fmt::Write;
+
 /// The `elapsed` value for a duration in microseconds.
 ///
 /// By default whole seconds, rounded, with a 1 s minimum for any test that took time
@@ -22,17 +24,17 @@ pub fn elapsed(duration_us: Option<u64>, allow_ms: bool) -> Option<String> {
     }
     let secs = (us / 1_000_000 + u64::from(us % 1_000_000 >= 500_000)).max(1);
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    let mut parts = Vec::new();
-    if h > 0 {
-        parts.push(format!("{h}h"));
+    // One string, written in place (this runs once per result).
+    let mut out = String::with_capacity(16);
+    for (value, unit) in [(h, 'h'), (m, 'm'), (s, 's')] {
+        if value > 0 {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            let _ = write!(out, "{value}{unit}");
+        }
     }
-    if m > 0 {
-        parts.push(format!("{m}m"));
-    }
-    if s > 0 {
-        parts.push(format!("{s}s"));
-    }
-    Some(parts.join(" "))
+    Some(out)
 }
 
 #[cfg(test)]

@@ -106,7 +106,8 @@ impl Tree {
         for suite in self.open.iter_mut().filter(|s| !s.started) {
             suite.started = true;
             *sink.suites += 1;
-            sink.queue.push_back(Event::SuiteStart(suite.info.clone()));
+            sink.queue
+                .push_back(Event::SuiteStart(Box::new(suite.info.clone())));
         }
     }
 

@@ -66,7 +66,7 @@ pick() { awk -v n="$1" '$1 == n { print $2 }'; } # name -> seconds from a peers 
 rss() { # command... -> peak resident memory (max RSS) of the command in MiB (stdout discarded)
   local kib
   if [ -x /usr/bin/time ]; then
-    /usr/bin/time -f %M -o "$work/rss" "$@" > /dev/null
+    /usr/bin/time -f %M -o "$work/rss" "$@" > /dev/null || { say "failed: $*"; echo -; return; }
     kib=$(tail -n 1 "$work/rss")
   else # no GNU time: VmHWM read from /proc every 20 ms while it runs (may miss the last)
     kib=$(python3 -c 'import subprocess, sys, time
@@ -78,12 +78,14 @@ while p.poll() is None:
     except OSError:
         pass
     time.sleep(0.02)
-sys.exit(p.returncode) if p.returncode else print(hwm)' "$@")
+sys.exit(p.returncode) if p.returncode else print(hwm)' "$@") || { say "failed: $*"; echo -; return; }
   fi
   python3 -c "print(f'{$kib / 1024:.1f}')"
 }
 memrow() { # measure peak_mib baseline_name baseline_mib: what reading adds to the runtime
-  row "$1" "$2" "$3" "$4" "- (the read adds $(python3 -c "print(f'{$2 - $4:.1f}')") MiB)"
+  local added=-
+  [ "$2" != - ] && [ "$4" != - ] && added=$(python3 -c "print(f'{$2 - $4:.1f}')")
+  row "$1" "$2" "$3" "$4" "- (the read adds $added MiB)"
 }
 
 for mb in "${sizes[@]}"; do
@@ -110,7 +112,8 @@ for mb in "${sizes[@]}"; do
   fi
   if [ "$have_chromium" = 1 ]; then
     # Timed in the page, the report's bytes already fetched into a Uint8Array.
-    chrome=$(node bench/browser_peers.mjs "$file" | pick tmbridge.wasm.chromium.readJunit)
+    chrome=$(node bench/browser_peers.mjs "$file" | pick tmbridge.wasm.chromium.readJunit) \
+      || { say "WASM in Chromium failed on the ${mb} MB report"; chrome=-; }
     row "WASM in Chromium readJunit ${mb} MB" "$chrome" "native tmbridge parse" "$ours" "peer/ours >= 0.5"
   fi
   rm -f "$file"
@@ -160,7 +163,10 @@ fi
 printf '\n| measure | tmbridge s | against | their s | ratio (their/ours) | goal |\n|---|---|---|---|---|---|\n'
 for r in "${rows[@]}"; do
   IFS='|' read -r measure ours peer peer_s goal <<< "$r"
-  ratio=$(python3 -c "o=float('${ours:-0}' or 0); p=float('${peer_s:-0}' or 0); print(f'{p / o:.2f}' if o > 0 else '-')")
+  ratio=$(python3 -c "
+try: o, p = float('${ours:-0}'), float('${peer_s:-0}')
+except ValueError: o = p = 0
+print(f'{p / o:.2f}' if o > 0 else '-')")
   printf '| %s | %s | %s | %s | %s | %s |\n' "$measure" "$ours" "$peer" "$peer_s" "$ratio" "$goal"
 done
 echo

@@ -3,14 +3,18 @@
 # every runtime, on the same generated reports, measured in the same run. Ratios are
 # what count (the machine's speed cancels out).
 #
-#   bash scripts/bench.sh            # 10 MB and 100 MB reports, 100 000 small cases
+#   bash scripts/bench.sh            # 10 MB and 100 MB reports, 100 000 small cases,
+#                                    # peak memory of streaming a 1 GB report
 #   BENCH_SIZES="10" bash scripts/bench.sh
+#   BENCH_MEMORY_MB=0 bash scripts/bench.sh   # skip the peak-memory rows (0), or another size
 #
 # Installs what it needs, idempotently and apart from the test tools: release builds of
 # the CLI, the Node addon and the Python wheel (in .venv-bench with lxml and
 # junitparser), and fast-xml-parser and xml2js in bench/node_modules. The WASM numbers
 # use pkg/ as the test command built it (TMBRIDGE_FULL=1 bash scripts/test.sh builds the
-# release sizes).
+# release sizes). The WASM-in-Chromium rows drive Debian's chromium (or $CHROMIUM_PATH)
+# through playwright-core as the browser tests do (npm ci at the root if it is missing);
+# without chromium they are left out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -39,6 +43,15 @@ say "peers: .venv-bench (release wheel, lxml, junitparser), bench/node_modules"
   || (cd bench && npm install --no-audit --no-fund --loglevel=error)
 have_wasm=0
 [ -f pkg/node.js ] && [ -f pkg/web/tmbridge_wasm_bg.wasm ] && have_wasm=1
+have_chromium=0
+if [ "$have_wasm" = 1 ]; then
+  if [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+    [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
+    have_chromium=1
+  else
+    say "no chromium: WASM in Chromium rows left out (scripts/test-bindings.sh installs it)"
+  fi
+fi
 
 rows=()
 row() { rows+=("$1|$2|$3|$4|$5"); } # measure | ours_s | peer | peer_s | goal
@@ -50,6 +63,30 @@ secs() { # command... -> wall seconds of the command (stdout discarded)
   python3 -c "print(f'{$end - $start:.3f}')"
 }
 pick() { awk -v n="$1" '$1 == n { print $2 }'; } # name -> seconds from a peers listing
+rss() { # command... -> peak resident memory (max RSS) of the command in MiB (stdout discarded)
+  local kib
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f %M -o "$work/rss" "$@" > /dev/null || { say "failed: $*"; echo -; return; }
+    kib=$(tail -n 1 "$work/rss")
+  else # no GNU time: VmHWM read from /proc every 20 ms while it runs (may miss the last)
+    kib=$(python3 -c 'import subprocess, sys, time
+p, hwm = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL), 0
+while p.poll() is None:
+    try:
+        with open(f"/proc/{p.pid}/status") as f:
+            hwm = max([hwm] + [int(l.split()[1]) for l in f if l.startswith("VmHWM:")])
+    except OSError:
+        pass
+    time.sleep(0.02)
+sys.exit(p.returncode) if p.returncode else print(hwm)' "$@") || { say "failed: $*"; echo -; return; }
+  fi
+  python3 -c "print(f'{$kib / 1024:.1f}')"
+}
+memrow() { # measure peak_mib baseline_name baseline_mib: what reading adds to the runtime
+  local added=-
+  [ "$2" != - ] && [ "$4" != - ] && added=$(python3 -c "print(f'{$2 - $4:.1f}')")
+  row "$1" "$2" "$3" "$4" "- (the read adds $added MiB)"
+}
 
 for mb in "${sizes[@]}"; do
   file="$work/report-${mb}mb.xml"
@@ -73,8 +110,39 @@ for mb in "${sizes[@]}"; do
     wasm=$(node bench/node_peers.mjs "$file" tmbridge.wasm.readJunit | pick tmbridge.wasm.readJunit)
     row "WASM in Node readJunit ${mb} MB" "$wasm" "native tmbridge parse" "$ours" "peer/ours >= 0.5"
   fi
+  if [ "$have_chromium" = 1 ]; then
+    # Timed in the page, the report's bytes already fetched into a Uint8Array.
+    chrome=$(node bench/browser_peers.mjs "$file" | pick tmbridge.wasm.chromium.readJunit) \
+      || { say "WASM in Chromium failed on the ${mb} MB report"; chrome=-; }
+    row "WASM in Chromium readJunit ${mb} MB" "$chrome" "native tmbridge parse" "$ours" "peer/ours >= 0.5"
+  fi
   rm -f "$file"
 done
+
+memory_mb=${BENCH_MEMORY_MB:-1024}
+if [ "$memory_mb" -gt 0 ]; then
+  # Not seconds: peak RSS in MiB of streaming one large report, in every runtime that
+  # streams. For the bindings, against the same runtime with the binding loaded and no
+  # read, so the goal column shows what the read adds.
+  big="$work/report-${memory_mb}mb.xml"
+  say "${memory_mb} MB report: peak memory"
+  "$BIN/examples/gen_report" "$memory_mb" > "$big"
+  row "native parse --format summary ${memory_mb} MB, peak RSS MiB" \
+    "$(rss "$BIN/tmbridge" parse --format summary "$big")" "(goal: 32 MiB)" "32" "ours <= 32 MiB"
+  memrow "Python read_junit ${memory_mb} MB, peak RSS MiB" \
+    "$(rss .venv-bench/bin/python bench/python_peers.py "$big" tmbridge.read_junit)" \
+    "python -c 'import tmbridge'" "$(rss .venv-bench/bin/python -c 'import tmbridge')"
+  memrow "Node addon readJunit ${memory_mb} MB, peak RSS MiB" \
+    "$(rss env TMBRIDGE_NODE_ADDON="$ADDON" node bench/node_peers.mjs "$big" tmbridge.addon.readJunit)" \
+    "node, addon loaded" \
+    "$(rss env TMBRIDGE_NODE_ADDON="$ADDON" node --input-type=module -e "await import('./bindings/node/index.js')")"
+  if [ "$have_wasm" = 1 ]; then
+    memrow "WASM in Node readJunit ${memory_mb} MB, peak RSS MiB" \
+      "$(rss node bench/node_peers.mjs "$big" tmbridge.wasm.readJunit)" \
+      "node, package loaded" "$(rss node --input-type=module -e "await import('./pkg/node.js')")"
+  fi
+  rm -f "$big"
+fi
 
 say "${small_cases} small cases"
 small="$work/small.xml"
@@ -95,7 +163,10 @@ fi
 printf '\n| measure | tmbridge s | against | their s | ratio (their/ours) | goal |\n|---|---|---|---|---|---|\n'
 for r in "${rows[@]}"; do
   IFS='|' read -r measure ours peer peer_s goal <<< "$r"
-  ratio=$(python3 -c "o=float('${ours:-0}' or 0); p=float('${peer_s:-0}' or 0); print(f'{p / o:.2f}' if o > 0 else '-')")
+  ratio=$(python3 -c "
+try: o, p = float('${ours:-0}'), float('${peer_s:-0}')
+except ValueError: o = p = 0
+print(f'{p / o:.2f}' if o > 0 else '-')")
   printf '| %s | %s | %s | %s | %s | %s |\n' "$measure" "$ours" "$peer" "$peer_s" "$ratio" "$goal"
 done
 echo

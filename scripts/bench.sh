@@ -7,6 +7,8 @@
 #                                    # peak memory of streaming a 1 GB report
 #   BENCH_SIZES="10" bash scripts/bench.sh
 #   BENCH_MEMORY_MB=0 bash scripts/bench.sh   # skip the peak-memory rows (0), or another size
+#   BENCH_PUBLISH=0 bash scripts/bench.sh     # skip publishing to the Rally simulator
+#                                    # (default 10000 results, with and without /batch)
 #
 # Installs what it needs, idempotently and apart from the test tools: release builds of
 # the CLI, the Node addon and the Python wheel (in .venv-bench with lxml and
@@ -158,6 +160,14 @@ row "map --target testrail, ${small_cases} cases" "$map" "(goal: 0.2 s)" "0.2" "
 if [ "$have_wasm" = 1 ]; then
   # Not seconds: the WASM package's size, gzip -9 per file summed, in KB, against the goal.
   row "WASM package, gzipped KB (scripts/pkg-size.sh)" "$(bash scripts/pkg-size.sh --kb)" "(goal: 250 KB)" "250" "ours <= 250 KB"
+fi
+
+publish_results=${BENCH_PUBLISH:-10000}
+if [ "$publish_results" != 0 ]; then
+  say "publish ${publish_results} results to the Rally simulator (scripts/bench-publish.sh)"
+  while IFS='|' read -r tag measure ours peer peer_s goal; do
+    [ "$tag" = ROW ] && row "$measure" "$ours" "$peer" "$peer_s" "$goal"
+  done < <(bash scripts/bench-publish.sh "$publish_results" | tee /dev/stderr)
 fi
 
 printf '\n| measure | tmbridge s | against | their s | ratio (their/ours) | goal |\n|---|---|---|---|---|---|\n'

@@ -7,6 +7,9 @@ use crate::sync::protocol::{HttpResponse, Method, Step};
 use crate::sync::secrets::Secrets;
 use serde::Deserialize;
 
+/// Saves per run around changes found again by identity (see `SessionHandle::save_now`).
+const SAVES_PER_RUN: u64 = 32;
+
 /// A session a host drives: [`next`](Self::next), then `receive`, `provide_file`,
 /// a sleep or [`save`](Self::save), as the step says.
 pub struct SessionHandle {
@@ -17,6 +20,10 @@ pub struct SessionHandle {
     /// Save once the answer to this request is in.
     save_after: Option<u64>,
     save_due: bool,
+    /// Changes sent without a save before them since the last save (see `next`).
+    unsaved_changes: u64,
+    /// How many such changes may go between saves; fixed at the first one.
+    spaced_saves_every: Option<u64>,
 }
 
 /// The head of a start request or of saved progress: enough to find the kind.
@@ -96,6 +103,8 @@ impl SessionHandle {
             held: None,
             save_after: None,
             save_due: false,
+            unsaved_changes: 0,
+            spaced_saves_every: None,
         }
     }
 
@@ -118,11 +127,31 @@ impl SessionHandle {
         if let Step::Send(req) = &step
             && req.method != Method::Get
         {
+            if self.session.change_is_looked_up() && !self.save_now() {
+                return step;
+            }
             self.save_after = Some(req.id);
             self.held = Some(step);
             return Step::Save;
         }
         step
+    }
+
+    /// Whether a change the session finds again by its identity gets its saves. Saving
+    /// the whole progress around each of thousands of results costs time that grows
+    /// with the square of their number; spaced to about [`SAVES_PER_RUN`] per run, it
+    /// grows linearly, and a crash costs at most that share of lookups on the resume.
+    fn save_now(&mut self) -> bool {
+        let every = *self.spaced_saves_every.get_or_insert_with(|| {
+            let (_, total) = self.session.units();
+            (total / SAVES_PER_RUN).max(1)
+        });
+        self.unsaved_changes += 1;
+        if self.unsaved_changes < every {
+            return false;
+        }
+        self.unsaved_changes = 0;
+        true
     }
 
     /// The answer to request `id`.

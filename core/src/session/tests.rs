@@ -371,3 +371,114 @@ fn a_replayed_transcript_matches_the_live_run() {
     assert!(replayed.finished);
     assert_eq!(replayed.steps, steps);
 }
+
+/// A publish of `n` passing tests TC1..TCn, one create per request.
+fn many_results(n: u64) -> (FakeRally, String) {
+    let mut r = rally();
+    let mut report = String::from("<testsuite name=\"bulk\">");
+    for i in 3..=n {
+        r.add(
+            "testcase",
+            json!({"FormattedID": format!("TC{i}"), "Name": "bulk"}),
+        );
+    }
+    for i in 1..=n {
+        report.push_str(&format!(
+            "<testcase classname=\"bulk\" name=\"TC{i} runs\"/>"
+        ));
+    }
+    report.push_str("</testsuite>");
+    let cases: Vec<_> = crate::junit::parse(report.as_bytes())
+        .unwrap()
+        .cases()
+        .into_iter()
+        .cloned()
+        .collect();
+    let mut config = config();
+    config["rally"]["batch_size"] = json!(0);
+    let start = json!({
+        "kind": "rally.publish",
+        "input": {"config": config, "cases": cases,
+                  "context": {"now": "2024-05-01T10:00:00Z", "pipeline_id": "981"}, "cache": {}},
+        "options": {"seed": 42}
+    });
+    (r, start.to_string())
+}
+
+#[test]
+fn saves_around_results_found_by_identity_are_spaced_so_big_runs_stay_linear() {
+    let (mut r, start) = many_results(320);
+    let mut s = SessionHandle::start(start.as_bytes(), &key()).unwrap();
+    let mut saves = 0;
+    let (steps, _) = drive(&mut s, &mut r, |_, _| {
+        saves += 1;
+        true
+    });
+    let creates = steps
+        .iter()
+        .filter(|s| matches!(s, Step::Send(req) if req.url.contains("/testcaseresult/create")))
+        .count();
+    assert_eq!(creates, 320);
+    assert!(results_per_case(&r).iter().all(|&n| n == 1));
+    assert_eq!(results_per_case(&r).len(), 320);
+    // Other changes (the test set and its members) keep a save before and after each;
+    // the results get about 32 pairs, not 320.
+    let other_changes = steps
+        .iter()
+        .filter(|s| {
+            matches!(s, Step::Send(req) if req.method != Method::Get
+            && !req.url.contains("/testcaseresult/create"))
+        })
+        .count();
+    assert!(other_changes > 0);
+    assert!(
+        saves <= 2 * other_changes + 2 * 32,
+        "{saves} saves for 320 results and {other_changes} other changes"
+    );
+}
+
+#[test]
+fn a_crash_between_spaced_saves_resumes_from_older_progress_without_duplicates() {
+    let (mut r, start) = many_results(320);
+    let mut s = SessionHandle::start(start.as_bytes(), &key()).unwrap();
+    let mut saved = None;
+    let mut saves = 0;
+    let mut creates_after_save = 0;
+    // Run until the fifth save, then keep sending (results made but never saved)
+    // until 7 more results exist, and "crash".
+    for _ in 0..100_000 {
+        match s.next() {
+            Step::Send(req) => {
+                if saves >= 5 && req.url.contains("/testcaseresult/create") {
+                    creates_after_save += 1;
+                }
+                let answer = r.handle(&req);
+                s.receive(req.id, answer).unwrap();
+                if creates_after_save == 7 {
+                    break;
+                }
+            }
+            Step::Save => {
+                saves += 1;
+                if saves <= 5 {
+                    saved = Some(s.save().unwrap());
+                }
+            }
+            Step::Read(f) => s.provide_file(f.id, Err(String::new())).unwrap(),
+            Step::Wait { .. } => {}
+            Step::Done(_) => panic!("finished before the crash"),
+        }
+    }
+    assert_eq!(creates_after_save, 7);
+    let mut resumed = SessionHandle::resume(saved.unwrap().as_bytes(), &key()).unwrap();
+    let (steps, _) = drive(&mut resumed, &mut r, |_, _| true);
+    let Some(Step::Done(report)) = steps.last() else {
+        panic!("no report");
+    };
+    assert_eq!(report.error, None);
+    assert_eq!(results_per_case(&r).len(), 320);
+    assert!(
+        results_per_case(&r).iter().all(|&n| n == 1),
+        "a result was created twice"
+    );
+}

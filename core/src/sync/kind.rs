@@ -52,6 +52,11 @@ pub trait Driven: Session + Send {
     fn units(&self) -> (u64, u64);
     /// The session has given `Step::Done`.
     fn is_finished(&self) -> bool;
+    /// The change about to be sent is found again by its identity before it is ever
+    /// made twice, so the save before it may be left out (see `SessionHandle::next`).
+    fn change_is_looked_up(&self) -> bool {
+        false
+    }
 }
 
 /// Options every kind takes.

@@ -33,6 +33,11 @@ pub trait Logic: Serialize + DeserializeOwned + std::fmt::Debug + Clone + Send {
     fn progress(&self) -> (u64, u64) {
         (0, 0)
     }
+    /// The change now in flight carries an identity this logic looks up before making
+    /// it again: progress saved late costs lookups on a resume, never a duplicate.
+    fn change_is_looked_up(&self) -> bool {
+        false
+    }
 }
 
 /// Options every session takes.
@@ -110,6 +115,11 @@ impl<L: Logic> RallySession<L> {
 
     pub fn is_finished(&self) -> bool {
         self.progress.finished
+    }
+
+    /// See [`Logic::change_is_looked_up`].
+    pub fn change_is_looked_up(&self) -> bool {
+        self.progress.logic.change_is_looked_up()
     }
 }
 

@@ -281,4 +281,8 @@ impl<L: Logic> Driven for RallySession<L> {
     fn is_finished(&self) -> bool {
         RallySession::is_finished(self)
     }
+
+    fn change_is_looked_up(&self) -> bool {
+        RallySession::change_is_looked_up(self)
+    }
 }

@@ -508,4 +508,10 @@ impl Logic for PublishLogic {
             .count();
         (done as u64, units.len() as u64)
     }
+
+    /// Results are found by their identity before any is created (a pre-check for
+    /// every create, single or batched).
+    fn change_is_looked_up(&self) -> bool {
+        matches!(self.phase, Phase::Create { .. } | Phase::BatchCreate { .. })
+    }
 }

@@ -16,10 +16,6 @@ mod table;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-// Many small strings per test result: a faster allocator than the system's pays off.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Move test results from CI into Rally, qTest and TestRail.
 #[derive(Parser)]
 #[command(name = "tmbridge", version, about, long_about = None)]

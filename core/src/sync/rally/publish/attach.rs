@@ -28,6 +28,16 @@ impl PublishLogic {
         let max = self.max_tries;
         let workspace = input.config.rally.workspace.clone();
         for i in 0..self.units().len() as u64 {
+            // Looked at in place first: this runs before every request, over every result,
+            // and only a result with uploads left is worth a copy.
+            let waiting = self.units().get(i as usize).is_some_and(|u| {
+                u.status == UnitStatus::Done
+                    && u.reference.is_some()
+                    && u.attachments.iter().any(|a| a.status == UploadStatus::Todo)
+            });
+            if !waiting {
+                continue;
+            }
             let Some(unit) = self.units().get(i as usize).cloned() else {
                 continue;
             };

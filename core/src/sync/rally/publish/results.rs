@@ -110,12 +110,14 @@ impl PublishLogic {
         }
         let max = self.max_tries;
         let mut pending = Vec::new();
+        // Read in place, not cloned: this runs before every request, over every result.
         for i in 0..self.units().len() as u64 {
-            let Some(unit) = self.units().get(i as usize).cloned() else {
+            let Some((status, tries)) = self.units().get(i as usize).map(|u| (u.status, u.tries))
+            else {
                 continue;
             };
-            match unit.status {
-                UnitStatus::Pending if unit.tries >= max => {
+            match status {
+                UnitStatus::Pending if tries >= max => {
                     let (key, tests) = self.result_names(input, i);
                     if let Some(u) = self.unit_mut(i) {
                         u.status = UnitStatus::Failed;
@@ -124,7 +126,7 @@ impl PublishLogic {
                         Entry::new(
                             RecordKind::TestCaseResult,
                             key,
-                            format!("gave up after {} creates whose answers were lost; none is in Rally", unit.tries),
+                            format!("gave up after {tries} creates whose answers were lost; none is in Rally"),
                         )
                         .with_tests(tests),
                     );

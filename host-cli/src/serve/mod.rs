@@ -136,7 +136,9 @@ pub fn run(opts: ServeOptions, publisher: Box<dyn worker::Publisher>) -> anyhow:
     let store = store::EventStore::open(&opts.state)
         .with_context(|| format!("cannot open the event store {}", opts.state.display()))?;
     let interrupted = store.requeue_interrupted(opts.max_attempts)?;
-    drop(store);
+    // The worker keeps this connection: opened before the port is announced, so a flood
+    // of connections that uses up every descriptor cannot keep the worker from starting.
+    let worker_store = store;
     let listener = std::net::TcpListener::bind(opts.listen.as_str())
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", opts.listen))?;
     let addr = listener
@@ -191,12 +193,19 @@ pub fn run(opts: ServeOptions, publisher: Box<dyn worker::Publisher>) -> anyhow:
         backoff: opts.retry_delay,
         poll: Duration::from_millis(250),
     };
-    let state = opts.state.clone();
     let (worker_stop, current) = (stop.clone(), Arc::new(AtomicI64::new(0)));
     let in_hand = current.clone();
     let worker = std::thread::Builder::new()
         .name("serve-worker".into())
-        .spawn(move || worker::run(&state, &settings, publisher.as_ref(), worker_stop, in_hand))?;
+        .spawn(move || {
+            worker::run(
+                worker_store,
+                &settings,
+                publisher.as_ref(),
+                worker_stop,
+                in_hand,
+            )
+        })?;
     while !stop.load(Ordering::SeqCst) {
         if worker.is_finished() {
             stop.store(true, Ordering::SeqCst);

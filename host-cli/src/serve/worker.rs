@@ -105,14 +105,12 @@ fn unix_now() -> i64 {
 /// `current` names that event (0 when idle), so a stop that cannot wait for its
 /// end can put it back in the queue.
 pub fn run(
-    store_path: &Path,
+    store: EventStore,
     settings: &WorkerSettings,
     publisher: &dyn Publisher,
     stop: Arc<AtomicBool>,
     current: Arc<AtomicI64>,
 ) -> anyhow::Result<()> {
-    let store = EventStore::open(store_path)
-        .map_err(|e| anyhow::anyhow!("the worker cannot open {}: {e}", store_path.display()))?;
     while !stop.load(Ordering::SeqCst) {
         match store.claim_due(unix_now()) {
             Ok(Some(event)) => {

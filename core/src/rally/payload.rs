@@ -12,6 +12,7 @@ use crate::matching::details::{attachments, failure_text, first_case, html_escap
 use crate::matching::{MatchedCase, ResultLine, ReviewItem, match_cases};
 use crate::model::TestCase;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 pub use crate::config::rally::{DurationUnit, RallyConfig};
 
@@ -110,6 +111,7 @@ pub fn plan(
         review: outcome.review,
         warnings: Vec::new(),
     };
+    let mut looked_up = BTreeSet::new();
     for m in &outcome.matched {
         let verdict = verdicts
             .get(m.status)
@@ -122,7 +124,7 @@ pub fn plan(
             .to_string();
         out.summary.push(ResultLine::new(m, verdict.clone()));
         let Some(test_case) = cache.rally_test_cases.get(&m.key) else {
-            if !out.lookups.contains(&m.key) {
+            if looked_up.insert(m.key.as_str()) {
                 out.lookups.push(m.key.clone());
             }
             continue;

@@ -421,20 +421,76 @@ fn saves_around_results_found_by_identity_are_spaced_so_big_runs_stay_linear() {
     assert_eq!(creates, 320);
     assert!(results_per_case(&r).iter().all(|&n| n == 1));
     assert_eq!(results_per_case(&r).len(), 320);
-    // Other changes (the test set and its members) keep a save before and after each;
-    // the results get about 32 pairs, not 320.
+    // Other changes (the test set) keep a save before and after each; the results and
+    // the test set's members (listed again before any is added) get about 32 pairs
+    // between them, not one per change.
+    let is_member_add = |req: &HttpRequest| req.url.contains("/TestCases/add");
+    let member_adds = steps
+        .iter()
+        .filter(|s| matches!(s, Step::Send(req) if is_member_add(req)))
+        .count();
+    assert_eq!(member_adds, 13, "320 test cases in adds of 25");
     let other_changes = steps
         .iter()
         .filter(|s| {
             matches!(s, Step::Send(req) if req.method != Method::Get
-            && !req.url.contains("/testcaseresult/create"))
+            && !req.url.contains("/testcaseresult/create") && !is_member_add(req))
         })
         .count();
     assert!(other_changes > 0);
     assert!(
-        saves <= 2 * other_changes + 2 * 32,
-        "{saves} saves for 320 results and {other_changes} other changes"
+        saves <= 2 * other_changes + 2 * 34,
+        "{saves} saves for 320 results, {member_adds} member adds and {other_changes} other changes"
     );
+}
+
+#[test]
+fn a_crash_while_adding_test_set_members_resumes_by_listing_them_again() {
+    let (mut r, start) = many_results(320);
+    let mut s = SessionHandle::start(start.as_bytes(), &key()).unwrap();
+    let mut saved = None;
+    let mut adds = 0;
+    // Keep the first save only, then "crash" once five adds of members were answered.
+    for _ in 0..100_000 {
+        match s.next() {
+            Step::Send(req) => {
+                let answer = r.handle(&req);
+                s.receive(req.id, answer).unwrap();
+                if req.url.contains("/TestCases/add") {
+                    adds += 1;
+                    if adds == 5 {
+                        break;
+                    }
+                }
+            }
+            Step::Save => {
+                if saved.is_none() {
+                    saved = Some(s.save().unwrap());
+                }
+            }
+            Step::Read(f) => s.provide_file(f.id, Err(String::new())).unwrap(),
+            Step::Wait { .. } => {}
+            Step::Done(_) => panic!("finished before the crash"),
+        }
+    }
+    assert_eq!(adds, 5);
+    let mut resumed = SessionHandle::resume(saved.unwrap().as_bytes(), &key()).unwrap();
+    let (steps, _) = drive(&mut resumed, &mut r, |_, _| true);
+    let Some(Step::Done(report)) = steps.last() else {
+        panic!("no report");
+    };
+    assert_eq!(report.error, None);
+    // The members were listed again, and only those missing were added: 8 more adds
+    // of 25 make the 320.
+    let resumed_adds = steps
+        .iter()
+        .filter(|s| matches!(s, Step::Send(req) if req.url.contains("/TestCases/add")))
+        .count();
+    assert_eq!(resumed_adds, 8);
+    let members: Vec<&String> = r.members.values().flatten().collect();
+    assert_eq!(members.len(), 320);
+    assert_eq!(results_per_case(&r).len(), 320);
+    assert!(results_per_case(&r).iter().all(|&n| n == 1));
 }
 
 #[test]

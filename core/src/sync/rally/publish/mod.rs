@@ -233,6 +233,13 @@ pub struct PublishLogic {
     run_token: Option<String>,
     #[serde(skip)]
     tokens: Option<(String, Vec<String>)>,
+    /// Nothing is left to prepare until a prepare answer, a new plan or a restart:
+    /// spares going over every result again before each create.
+    #[serde(skip)]
+    prepared: bool,
+    /// Every result below this index is done or failed (a hint: rebuilt after a restart).
+    #[serde(skip)]
+    settled_below: usize,
 }
 
 impl PublishLogic {
@@ -265,6 +272,7 @@ impl PublishLogic {
 
     fn replan(&mut self) {
         self.plan = None;
+        self.prepared = false;
         self.tokens = None;
     }
 
@@ -436,6 +444,8 @@ impl Logic for PublishLogic {
         self.loaded = None;
         self.plan = None;
         self.tokens = None;
+        self.prepared = false;
+        self.settled_below = 0;
     }
 
     fn stop(&mut self, error: Error, retryable: bool) {
@@ -510,8 +520,12 @@ impl Logic for PublishLogic {
     }
 
     /// Results are found by their identity before any is created (a pre-check for
-    /// every create, single or batched).
+    /// every create, single or batched); the test set's members are listed again
+    /// before any is added (and adding one twice changes nothing).
     fn change_is_looked_up(&self) -> bool {
-        matches!(self.phase, Phase::Create { .. } | Phase::BatchCreate { .. })
+        matches!(
+            self.phase,
+            Phase::Create { .. } | Phase::BatchCreate { .. } | Phase::AddMembers { .. }
+        )
     }
 }

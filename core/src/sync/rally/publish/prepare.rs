@@ -11,12 +11,16 @@ use crate::sync::rally::outputs::NamedRef;
 use crate::sync::rally::wsapi::{self, Page, Query, any_of, eq, ref_of, text_of};
 use crate::sync::report::{Entry, RecordKind};
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 
 /// FormattedIDs per look-up query, members per collection add.
 const BATCH: usize = 25;
 
 impl PublishLogic {
     pub(super) fn next_prepare(&mut self, input: &PublishInput) -> Option<Action> {
+        if self.prepared {
+            return None;
+        }
         let rc = &input.config.rally;
         if !self.iteration_checked && self.needs_sprint(input) {
             let now = input.context.now().ok()?;
@@ -39,17 +43,27 @@ impl PublishLogic {
                 format!("find the iteration of {}", &at[..at.len().min(10)]),
             )));
         }
-        let plan = self.plan(input)?;
-        let lookups = plan.lookups.clone();
+        self.plan(input)?;
+        let plan = self.plan.as_ref()?;
         let set = plan.test_set.clone();
-        let pending: Vec<String> = lookups
-            .iter()
-            .filter(|id| !self.missing.contains(id))
-            .take(BATCH)
-            .cloned()
-            .collect();
+        // Refs found since the plan was made count at once; the plan is made again
+        // after the last look-up, not after each (it goes over every result).
+        let missing: BTreeSet<&str> = self.missing.iter().map(String::as_str).collect();
+        let mut found_since = false;
+        let mut pending = Vec::new();
+        for id in &plan.lookups {
+            if self.cache.rally_test_cases.contains_key(id) {
+                found_since = true;
+            } else if pending.len() < BATCH && !missing.contains(id.as_str()) {
+                pending.push(id.clone());
+            }
+        }
         if !pending.is_empty() {
             return Some(self.lookup_call(input, pending, 1));
+        }
+        if found_since {
+            self.replan();
+            return self.next_prepare(input);
         }
         if let Some(set) = &set
             && set.reference.is_none()
@@ -119,7 +133,10 @@ impl PublishLogic {
                 .collect();
             self.units = Some(units);
         }
-        let set_ref = set.and_then(|s| s.reference)?;
+        let Some(set_ref) = set.and_then(|s| s.reference) else {
+            self.prepared = true;
+            return None;
+        };
         let oid = set_ref.rsplit('/').next().unwrap_or("").to_string();
         if self.story_cases.is_none() {
             let Some(it) = &self.iteration else {
@@ -131,19 +148,9 @@ impl PublishLogic {
         if self.members.is_none() {
             return Some(self.members_call(&oid, 1));
         }
-        let members = self.members.clone().unwrap_or_default();
-        let story_cases = self.story_cases.clone().unwrap_or_default();
-        let mut wanted: Vec<String> = self
-            .plan(input)?
-            .results
-            .iter()
-            .map(|r| r.body.test_case_result.test_case.clone())
-            .chain(story_cases)
-            .filter(|r| !members.contains(r))
-            .collect();
-        wanted.sort();
-        wanted.dedup();
+        let wanted = self.members_to_add(input)?;
         if wanted.is_empty() {
+            self.prepared = true;
             return None;
         }
         if self.member_tries >= self.max_tries {
@@ -156,7 +163,6 @@ impl PublishLogic {
             );
             return None;
         }
-        wanted.truncate(BATCH);
         let items: Vec<Value> = wanted.iter().map(|r| json!({ "_ref": r })).collect();
         self.member_tries += 1;
         self.phase = Phase::AddMembers {
@@ -167,6 +173,22 @@ impl PublishLogic {
             json!({ "CollectionItems": items }).to_string(),
             format!("add {} test case(s) to the test set", wanted.len()),
         )))
+    }
+
+    /// The next (at most [`BATCH`]) test cases of the plan and of the sprint's stories
+    /// that the test set does not hold yet, sorted, each once.
+    fn members_to_add(&mut self, input: &PublishInput) -> Option<Vec<String>> {
+        self.plan(input)?;
+        let plan = self.plan.as_ref()?;
+        let members: BTreeSet<&str> = self.members.iter().flatten().map(String::as_str).collect();
+        let wanted: BTreeSet<&str> = plan
+            .results
+            .iter()
+            .map(|r| r.body.test_case_result.test_case.as_str())
+            .chain(self.story_cases.iter().flatten().map(String::as_str))
+            .filter(|r| !members.contains(r))
+            .collect();
+        Some(wanted.into_iter().take(BATCH).map(str::to_string).collect())
     }
 
     fn needs_sprint(&self, input: &PublishInput) -> bool {
@@ -224,6 +246,8 @@ impl PublishLogic {
     }
 
     pub(super) fn on_prepare(&mut self, input: &PublishInput, phase: Phase, outcome: Outcome) {
+        // Whatever the answer, what is left to prepare is decided again.
+        self.prepared = false;
         let Some(answer) = self.common(outcome) else {
             return;
         };
@@ -276,13 +300,11 @@ impl PublishLogic {
                                 );
                             }
                         }
-                        self.replan();
                     }
                     Err(e) => {
                         for id in batch {
                             self.missing_case(input, &id, &e.message);
                         }
-                        self.replan();
                     }
                 }
             }

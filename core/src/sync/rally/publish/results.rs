@@ -3,7 +3,7 @@
 //! and after a lost answer look again before creating.
 
 use super::identity;
-use super::{Found, Phase, PublishInput, PublishLogic, UnitStatus};
+use super::{Found, Phase, PublishInput, PublishLogic, Unit, UnitStatus};
 use crate::error::{Error, Warning};
 use crate::rally::payload::TestCaseResultCreate;
 use crate::rally::query::{Condition, Expr, Operator, Value as QValue};
@@ -80,69 +80,88 @@ fn short_list(ids: &[String]) -> String {
     format!("{} and {} more", shown.join(", "), ids.len() - SHOWN)
 }
 
+/// The results not settled yet, by what is next for them, in plan order: at most
+/// [`CHECK_BATCH`] to look for, and at most `create` to create.
+#[derive(Default)]
+struct OpenUnits {
+    unchecked: Vec<u64>,
+    unknown: Vec<u64>,
+    pending: Vec<u64>,
+    /// The first pending one a batch answer did not account for.
+    alone: Option<u64>,
+    /// Pending ones out of tries.
+    given_up: Vec<u64>,
+}
+
 impl PublishLogic {
-    pub(super) fn next_result(&mut self, input: &PublishInput) -> Option<Action> {
-        let unchecked: Vec<u64> = self
-            .units()
-            .iter()
-            .enumerate()
-            .filter(|(_, u)| u.status == UnitStatus::Unchecked)
-            .map(|(i, _)| i as u64)
-            .take(CHECK_BATCH)
-            .collect();
-        if !unchecked.is_empty() {
-            return self.check_call(input, unchecked, 1, Vec::new(), false);
-        }
-        // Creates whose answers were lost: look for them, several per query.
-        let unknown: Vec<u64> = self
-            .units()
-            .iter()
-            .enumerate()
-            .filter(|(_, u)| u.status == UnitStatus::Unknown)
-            .map(|(i, _)| i as u64)
-            .take(CHECK_BATCH)
-            .collect();
-        if unknown.len() == 1 {
-            return self.check_call(input, unknown, 1, Vec::new(), true);
-        }
-        if !unknown.is_empty() {
-            return self.check_call(input, unknown, 1, Vec::new(), false);
-        }
+    /// One pass over the results not known to be settled. Results settle for good
+    /// (done or failed) in plan order more or less, so the pass starts at the first
+    /// unsettled one: sending 10 000 results one per request stays linear.
+    fn open_units(&mut self, create: usize) -> OpenUnits {
         let max = self.max_tries;
-        let mut pending = Vec::new();
-        // Read in place, not cloned: this runs before every request, over every result.
-        for i in 0..self.units().len() as u64 {
-            let Some((status, tries)) = self.units().get(i as usize).map(|u| (u.status, u.tries))
-            else {
-                continue;
-            };
-            match status {
-                UnitStatus::Pending if tries >= max => {
-                    let (key, tests) = self.result_names(input, i);
-                    if let Some(u) = self.unit_mut(i) {
-                        u.status = UnitStatus::Failed;
-                    }
-                    self.fail(
-                        Entry::new(
-                            RecordKind::TestCaseResult,
-                            key,
-                            format!("gave up after {tries} creates whose answers were lost; none is in Rally"),
-                        )
-                        .with_tests(tests),
-                    );
+        let units = self.units.as_deref().unwrap_or(&[]);
+        let settled = |u: &Unit| matches!(u.status, UnitStatus::Done | UnitStatus::Failed);
+        let mut from = self.settled_below.min(units.len());
+        while units.get(from).is_some_and(settled) {
+            from += 1;
+        }
+        self.settled_below = from;
+        let mut open = OpenUnits::default();
+        for (i, u) in units.iter().enumerate().skip(from) {
+            let i = i as u64;
+            match u.status {
+                UnitStatus::Unchecked if open.unchecked.len() < CHECK_BATCH => {
+                    open.unchecked.push(i)
                 }
-                UnitStatus::Pending => pending.push(i),
+                UnitStatus::Unknown if open.unknown.len() < CHECK_BATCH => open.unknown.push(i),
+                UnitStatus::Pending if u.tries >= max => open.given_up.push(i),
+                UnitStatus::Pending => {
+                    if u.alone && open.alone.is_none() {
+                        open.alone = Some(i);
+                    }
+                    if open.pending.len() < create {
+                        open.pending.push(i);
+                    }
+                }
                 _ => {}
             }
         }
-        // A result a batch answer did not account for goes alone; the others together.
-        let alone = pending
-            .iter()
-            .copied()
-            .find(|&i| self.units().get(i as usize).is_some_and(|u| u.alone));
+        open
+    }
+
+    pub(super) fn next_result(&mut self, input: &PublishInput) -> Option<Action> {
         let size = self.batch_size(input);
+        let open = self.open_units(size.max(1));
+        if !open.unchecked.is_empty() {
+            return self.check_call(input, open.unchecked, 1, Vec::new(), false);
+        }
+        // Creates whose answers were lost: look for them, several per query.
+        if open.unknown.len() == 1 {
+            return self.check_call(input, open.unknown, 1, Vec::new(), true);
+        }
+        if !open.unknown.is_empty() {
+            return self.check_call(input, open.unknown, 1, Vec::new(), false);
+        }
+        for i in open.given_up {
+            let (key, tests) = self.result_names(input, i);
+            let tries = self.units().get(i as usize).map_or(0, |u| u.tries);
+            if let Some(u) = self.unit_mut(i) {
+                u.status = UnitStatus::Failed;
+            }
+            self.fail(
+                Entry::new(
+                    RecordKind::TestCaseResult,
+                    key,
+                    format!(
+                        "gave up after {tries} creates whose answers were lost; none is in Rally"
+                    ),
+                )
+                .with_tests(tests),
+            );
+        }
+        let (alone, pending) = (open.alone, open.pending);
+        // A result a batch answer did not account for goes alone; the others together.
         if alone.is_none() && size >= 2 && pending.len() >= 2 {
-            pending.truncate(size);
             return self.batch_call(input, pending);
         }
         let i = alone.or_else(|| pending.first().copied())?;
@@ -175,8 +194,10 @@ impl PublishLogic {
 
     /// The create body of a unit: the planned result with the run's identity in Notes.
     fn create_body(&mut self, input: &PublishInput, i: u64) -> Option<TestCaseResultCreate> {
-        let (run, units) = self.tokens(input)?.clone();
-        let unit_token = units.get(i as usize)?.clone();
+        let (run, unit_token) = {
+            let (run, units) = self.tokens(input)?;
+            (run.clone(), units.get(i as usize)?.clone())
+        };
         let plan = self.plan(input)?;
         let result = plan.results.get(i as usize)?;
         let mut body = result.body.clone();

@@ -445,6 +445,48 @@ fn saves_around_results_found_by_identity_are_spaced_so_big_runs_stay_linear() {
 }
 
 #[test]
+fn a_big_run_looks_for_its_results_with_one_query_and_a_rerun_finds_every_one() {
+    let (mut r, start) = many_results(320);
+    let is_result_query =
+        |req: &HttpRequest| req.method == Method::Get && req.url.contains("/testcaseresult?");
+    let mut s = SessionHandle::start(start.as_bytes(), &key()).unwrap();
+    let (steps, _) = drive(&mut s, &mut r, |_, _| true);
+    let queries = steps
+        .iter()
+        .filter(|s| matches!(s, Step::Send(req) if is_result_query(req)))
+        .count();
+    // A first run: one query finds nothing of this run, not one query per 20 results.
+    assert_eq!(queries, 1);
+    assert_eq!(results_per_case(&r).len(), 320);
+
+    // The same run again: the query pages through the 320 (50 a page) and nothing is
+    // created twice.
+    let mut again = SessionHandle::start(start.as_bytes(), &key()).unwrap();
+    let (steps, _) = drive(&mut again, &mut r, |_, _| true);
+    let queries = steps
+        .iter()
+        .filter(|s| matches!(s, Step::Send(req) if is_result_query(req)))
+        .count();
+    assert_eq!(queries, 7);
+    let creates = steps
+        .iter()
+        .filter(|s| matches!(s, Step::Send(req) if req.url.contains("/testcaseresult/create")))
+        .count();
+    assert_eq!(creates, 0);
+    let Some(Step::Done(report)) = steps.last() else {
+        panic!("no report");
+    };
+    assert_eq!(report.error, None);
+    let results_skipped = report
+        .skipped
+        .iter()
+        .filter(|e| e.why.contains("this run sent this result before"))
+        .count();
+    assert_eq!(results_skipped, 320);
+    assert!(results_per_case(&r).iter().all(|&n| n == 1));
+}
+
+#[test]
 fn a_crash_while_adding_test_set_members_resumes_by_listing_them_again() {
     let (mut r, start) = many_results(320);
     let mut s = SessionHandle::start(start.as_bytes(), &key()).unwrap();

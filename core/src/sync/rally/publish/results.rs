@@ -12,6 +12,7 @@ use crate::sync::rally::link::{BATCH_UNSUPPORTED, Call, Outcome};
 use crate::sync::rally::wsapi::{self, Page, Query, any_of, eq, ref_of, text_of};
 use crate::sync::report::{Entry, RecordKind};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Results looked for per query.
 const CHECK_BATCH: usize = 20;
@@ -80,8 +81,9 @@ fn short_list(ids: &[String]) -> String {
     format!("{} and {} more", shown.join(", "), ids.len() - SHOWN)
 }
 
-/// The results not settled yet, by what is next for them, in plan order: at most
-/// [`CHECK_BATCH`] to look for, and at most `create` to create.
+/// The results not settled yet, by what is next for them, in plan order: all not
+/// looked for yet, at most [`CHECK_BATCH`] whose creates were lost, and at most
+/// `create` to create.
 #[derive(Default)]
 struct OpenUnits {
     unchecked: Vec<u64>,
@@ -110,9 +112,7 @@ impl PublishLogic {
         for (i, u) in units.iter().enumerate().skip(from) {
             let i = i as u64;
             match u.status {
-                UnitStatus::Unchecked if open.unchecked.len() < CHECK_BATCH => {
-                    open.unchecked.push(i)
-                }
+                UnitStatus::Unchecked => open.unchecked.push(i),
                 UnitStatus::Unknown if open.unknown.len() < CHECK_BATCH => open.unknown.push(i),
                 UnitStatus::Pending if u.tries >= max => open.given_up.push(i),
                 UnitStatus::Pending => {
@@ -246,13 +246,6 @@ impl PublishLogic {
     ) -> Option<Action> {
         let run = self.tokens(input)?.0.clone();
         let plan = self.plan(input)?;
-        let mut cases: Vec<String> = units
-            .iter()
-            .filter_map(|i| plan.results.get(*i as usize))
-            .map(|r| r.body.test_case_result.test_case.clone())
-            .collect();
-        cases.sort();
-        cases.dedup();
         let build = plan
             .results
             .get(*units.first()? as usize)?
@@ -260,21 +253,35 @@ impl PublishLogic {
             .test_case_result
             .build
             .clone();
-        let by_case = any_of(
-            cases
-                .iter()
-                .map(|c| eq("TestCase", QValue::bare(c)))
-                .collect(),
-        )?;
         let marked = Expr::Condition(Condition::new(
             "Notes",
             Operator::Contains,
             vec![QValue::quoted(&identity::run_marker(&run))],
         ));
-        let expr = Expr::and(
-            Expr::and(eq("Build", QValue::quoted(&build)), by_case),
-            marked,
-        );
+        // A few results: their test cases narrow the query. Many: one query for
+        // every result of this run (none on a first run) costs fewer requests than
+        // one per [`CHECK_BATCH`] results.
+        let expr = if units.len() <= CHECK_BATCH {
+            let mut cases: Vec<&str> = units
+                .iter()
+                .filter_map(|i| plan.results.get(*i as usize))
+                .map(|r| r.body.test_case_result.test_case.as_str())
+                .collect();
+            cases.sort_unstable();
+            cases.dedup();
+            let by_case = any_of(
+                cases
+                    .iter()
+                    .map(|c| eq("TestCase", QValue::bare(c)))
+                    .collect(),
+            )?;
+            Expr::and(
+                Expr::and(eq("Build", QValue::quoted(&build)), by_case),
+                marked,
+            )
+        } else {
+            Expr::and(eq("Build", QValue::quoted(&build)), marked)
+        };
         let mut q = Query::new("/testcaseresult", "ObjectID,TestCase,Notes")
             .filter(&expr)
             .scoped(input.config.rally.workspace.as_deref(), None)
@@ -378,6 +385,14 @@ impl PublishLogic {
             }
             return;
         }
+        // Found records by (test case, result token), in the order Rally listed them.
+        let mut by_identity: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        for f in found {
+            by_identity
+                .entry((f.test_case, f.unit))
+                .or_default()
+                .push(f.reference);
+        }
         for i in units {
             let Some(unit_token) = self
                 .tokens(input)
@@ -392,14 +407,10 @@ impl PublishLogic {
             }) else {
                 continue;
             };
-            let hit = found
-                .iter()
-                .find(|f| {
-                    f.test_case == tc
-                        && f.unit == unit_token
-                        && !self.claimed.contains(&f.reference)
-                })
-                .map(|f| f.reference.clone());
+            let hit = by_identity
+                .get(&(tc, unit_token))
+                .and_then(|refs| refs.iter().find(|r| !self.claimed.contains(*r)))
+                .cloned();
             let (key, tests) = self.result_names(input, i);
             let tries = self.units().get(i as usize).map_or(0, |u| u.tries);
             match hit {

@@ -200,7 +200,8 @@ pub struct PublishLogic {
     set_searched: bool,
     set_tries: u32,
     story_cases: Option<Vec<String>>,
-    members: Option<Vec<String>>,
+    /// The test set's test cases, as a set: compared with every planned result.
+    members: Option<BTreeSet<String>>,
     member_tries: u32,
     units: Option<Vec<Unit>>,
     /// Rally refused `/batch` (404, 405): one create per request for the rest of the run.

@@ -180,13 +180,13 @@ impl PublishLogic {
     fn members_to_add(&mut self, input: &PublishInput) -> Option<Vec<String>> {
         self.plan(input)?;
         let plan = self.plan.as_ref()?;
-        let members: BTreeSet<&str> = self.members.iter().flatten().map(String::as_str).collect();
+        let members = self.members.as_ref();
         let wanted: BTreeSet<&str> = plan
             .results
             .iter()
             .map(|r| r.body.test_case_result.test_case.as_str())
             .chain(self.story_cases.iter().flatten().map(String::as_str))
-            .filter(|r| !members.contains(r))
+            .filter(|r| !members.is_some_and(|m| m.contains(*r)))
             .collect();
         Some(wanted.into_iter().take(BATCH).map(str::to_string).collect())
     }
@@ -406,7 +406,8 @@ impl PublishLogic {
                             }
                             return;
                         }
-                        self.members = Some(std::mem::take(&mut self.partial_members));
+                        let listed = std::mem::take(&mut self.partial_members);
+                        self.members = Some(listed.into_iter().collect());
                     }
                     Err(e) => self.stop(e, false),
                 }

@@ -96,6 +96,51 @@ fn drive(
     panic!("the session did not finish");
 }
 
+/// Drives `s` against `r`, keeping the progress of its first `kept_saves` saves, until
+/// `crash` (given each answered request and the saves so far) says stop. Returns the
+/// last progress kept, as a host that crashed then would hold it.
+fn run_until_crash(
+    s: &mut SessionHandle,
+    r: &mut FakeRally,
+    kept_saves: usize,
+    mut crash: impl FnMut(&HttpRequest, usize) -> bool,
+) -> String {
+    let mut saved = None;
+    let mut saves = 0;
+    for _ in 0..100_000 {
+        match s.next() {
+            Step::Send(req) => {
+                let answer = r.handle(&req);
+                s.receive(req.id, answer).unwrap();
+                if crash(&req, saves) {
+                    return saved.expect("a save before the crash");
+                }
+            }
+            Step::Save => {
+                saves += 1;
+                if saves <= kept_saves {
+                    saved = Some(s.save().unwrap());
+                }
+            }
+            Step::Read(f) => s.provide_file(f.id, Err(String::new())).unwrap(),
+            Step::Wait { .. } => {}
+            Step::Done(_) => panic!("finished before the crash"),
+        }
+    }
+    panic!("never crashed");
+}
+
+/// Resumes saved progress and drives it to its report, which must hold no error.
+fn resume_to_the_end(saved: &str, r: &mut FakeRally) -> Vec<Step> {
+    let mut resumed = SessionHandle::resume(saved.as_bytes(), &key()).unwrap();
+    let (steps, _) = drive(&mut resumed, r, |_, _| true);
+    let Some(Step::Done(report)) = steps.last() else {
+        panic!("no report");
+    };
+    assert_eq!(report.error, None);
+    steps
+}
+
 fn results_per_case(r: &FakeRally) -> Vec<usize> {
     let mut out: BTreeMap<String, usize> = BTreeMap::new();
     for o in r.all("testcaseresult") {
@@ -490,38 +535,13 @@ fn a_big_run_looks_for_its_results_with_one_query_and_a_rerun_finds_every_one() 
 fn a_crash_while_adding_test_set_members_resumes_by_listing_them_again() {
     let (mut r, start) = many_results(320);
     let mut s = SessionHandle::start(start.as_bytes(), &key()).unwrap();
-    let mut saved = None;
-    let mut adds = 0;
     // Keep the first save only, then "crash" once five adds of members were answered.
-    for _ in 0..100_000 {
-        match s.next() {
-            Step::Send(req) => {
-                let answer = r.handle(&req);
-                s.receive(req.id, answer).unwrap();
-                if req.url.contains("/TestCases/add") {
-                    adds += 1;
-                    if adds == 5 {
-                        break;
-                    }
-                }
-            }
-            Step::Save => {
-                if saved.is_none() {
-                    saved = Some(s.save().unwrap());
-                }
-            }
-            Step::Read(f) => s.provide_file(f.id, Err(String::new())).unwrap(),
-            Step::Wait { .. } => {}
-            Step::Done(_) => panic!("finished before the crash"),
-        }
-    }
-    assert_eq!(adds, 5);
-    let mut resumed = SessionHandle::resume(saved.unwrap().as_bytes(), &key()).unwrap();
-    let (steps, _) = drive(&mut resumed, &mut r, |_, _| true);
-    let Some(Step::Done(report)) = steps.last() else {
-        panic!("no report");
-    };
-    assert_eq!(report.error, None);
+    let mut adds = 0;
+    let saved = run_until_crash(&mut s, &mut r, 1, |req, _| {
+        adds += usize::from(req.url.contains("/TestCases/add"));
+        adds == 5
+    });
+    let steps = resume_to_the_end(&saved, &mut r);
     // The members were listed again, and only those missing were added: 8 more adds
     // of 25 make the 320.
     let resumed_adds = steps
@@ -539,41 +559,16 @@ fn a_crash_while_adding_test_set_members_resumes_by_listing_them_again() {
 fn a_crash_between_spaced_saves_resumes_from_older_progress_without_duplicates() {
     let (mut r, start) = many_results(320);
     let mut s = SessionHandle::start(start.as_bytes(), &key()).unwrap();
-    let mut saved = None;
-    let mut saves = 0;
-    let mut creates_after_save = 0;
     // Run until the fifth save, then keep sending (results made but never saved)
     // until 7 more results exist, and "crash".
-    for _ in 0..100_000 {
-        match s.next() {
-            Step::Send(req) => {
-                if saves >= 5 && req.url.contains("/testcaseresult/create") {
-                    creates_after_save += 1;
-                }
-                let answer = r.handle(&req);
-                s.receive(req.id, answer).unwrap();
-                if creates_after_save == 7 {
-                    break;
-                }
-            }
-            Step::Save => {
-                saves += 1;
-                if saves <= 5 {
-                    saved = Some(s.save().unwrap());
-                }
-            }
-            Step::Read(f) => s.provide_file(f.id, Err(String::new())).unwrap(),
-            Step::Wait { .. } => {}
-            Step::Done(_) => panic!("finished before the crash"),
+    let mut creates_after_save = 0;
+    let saved = run_until_crash(&mut s, &mut r, 5, |req, saves| {
+        if saves >= 5 && req.url.contains("/testcaseresult/create") {
+            creates_after_save += 1;
         }
-    }
-    assert_eq!(creates_after_save, 7);
-    let mut resumed = SessionHandle::resume(saved.unwrap().as_bytes(), &key()).unwrap();
-    let (steps, _) = drive(&mut resumed, &mut r, |_, _| true);
-    let Some(Step::Done(report)) = steps.last() else {
-        panic!("no report");
-    };
-    assert_eq!(report.error, None);
+        creates_after_save == 7
+    });
+    resume_to_the_end(&saved, &mut r);
     assert_eq!(results_per_case(&r).len(), 320);
     assert!(
         results_per_case(&r).iter().all(|&n| n == 1),

@@ -80,31 +80,28 @@ pub struct Store {
 /// `/testcase/12`, `testcase/12.js`, `https://host/slm/webservice/v2.0/TestCase/12`,
 /// `{"_ref": ...}` → (type key, oid).
 pub fn parse_ref(value: &Value) -> Option<(String, u64)> {
-    let text = match value {
-        Value::String(s) => s.as_str(),
-        Value::Object(m) => m.get("_ref")?.as_str()?,
-        _ => return None,
-    };
-    let text = text.trim().trim_end_matches('/');
-    let text = text.strip_suffix(".js").unwrap_or(text);
-    let mut parts = text.rsplit('/');
+    let mut parts = ref_segments(value)?;
     let oid = parts.next()?.parse::<u64>().ok()?;
     let ty = parts.next()?.to_ascii_lowercase();
     type_def(&ty)?;
     Some((ty, oid))
 }
 
-/// The Object ID a ref ends with (`/testcase/12`, `https://.../testcase/12.js`), read
-/// without copying it.
+/// The Object ID a ref ends with, read without copying it.
 fn last_oid(value: &Value) -> Option<u64> {
+    ref_segments(value)?.next()?.parse().ok()
+}
+
+/// The path segments of a ref (a string or `{"_ref": ...}`), last first, without a
+/// trailing `/` or `.js`.
+fn ref_segments(value: &Value) -> Option<std::str::RSplit<'_, char>> {
     let text = match value {
         Value::String(s) => s.as_str(),
         Value::Object(m) => m.get("_ref")?.as_str()?,
         _ => return None,
     };
     let text = text.trim().trim_end_matches('/');
-    let text = text.strip_suffix(".js").unwrap_or(text);
-    text.rsplit('/').next()?.parse().ok()
+    Some(text.strip_suffix(".js").unwrap_or(text).rsplit('/'))
 }
 
 pub fn format_date(ts: Timestamp) -> String {
